@@ -1,1 +1,91 @@
-export {};
+export { type Completion, createCompletion } from "./create-completion.js";
+export {
+  closeDispatchers,
+  defaultHttpTimeouts,
+  getDispatcher,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type HttpTimeouts,
+  postJson,
+  readJson,
+  sendRequest,
+} from "./http-client.js";
+export {
+  contentText,
+  lastMessageText,
+  type Message,
+  type MessageContent,
+  type MessageContentPart,
+  type Messages,
+} from "./messages.js";
+export {
+  closeNames,
+  ModelCatalog,
+  type ModelTable,
+  type ProviderModelMixin,
+  resolveModel,
+} from "./model-resolution.js";
+export {
+  type OpenAIChatChunk,
+  type OpenAIChatCompletion,
+  type OpenAIChatReadOptions,
+  openAIChatChunkSchema,
+  openAIChatCompletionSchema,
+  readOpenAIChatResponse,
+} from "./openai-chat-wire.js";
+export {
+  type AsyncGeneratorProvider,
+  defineProviderPlugin,
+  isProvider,
+  type Provider,
+  type ProviderOptions,
+  type ProviderPlugin,
+  providerContractViolations,
+  providerPackageField,
+} from "./provider.js";
+export {
+  AbortError,
+  ConnectionError,
+  ContextLengthExceededError,
+  InvalidResponseError,
+  MissingAuthError,
+  ModelNotSupportedError,
+  PaymentRequiredError,
+  ProviderError,
+  type ProviderErrorOptions,
+  RateLimitError,
+  ResponseStatusError,
+  StreamInterruptedError,
+  TimeoutError,
+  type TimeoutPhase,
+} from "./provider-errors.js";
+export {
+  type AsyncResult,
+  type Chunk,
+  FinishReason,
+  ImageResponse,
+  isContentChunk,
+  Reasoning,
+  ResponseChunk,
+  Usage,
+} from "./response-chunks.js";
+export {
+  defaultRetryPolicy,
+  type RetryOptions,
+  type RetryPolicy,
+  retryDelayMs,
+  withRetries,
+} from "./retry.js";
+export { formatSchemaIssues } from "./schema-errors.js";
+export { decodeSseStream, type SseDecodeOptions, type SseStream } from "./sse-events.js";
+export {
+  describeBody,
+  errorFromPayload,
+  errorFromStatus,
+  isRetryableStatus,
+  parseRetryAfter,
+  redactSecrets,
+  type StatusErrorInput,
+  toProviderError,
+  trimBody,
+} from "./status-errors.js";

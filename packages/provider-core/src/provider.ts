@@ -1,0 +1,108 @@
+import type { Messages } from "./messages.js";
+import type { ProviderModelMixin } from "./model-resolution.js";
+import type { AsyncResult } from "./response-chunks.js";
+
+/** Options of one call. Sampling fields use TypeScript casing; providers map them to their wire names. */
+export interface ProviderOptions {
+  /** Ask the upstream to stream (default: the provider's own default). */
+  stream?: boolean;
+  /** Seconds the whole call may take. */
+  timeout?: number;
+  /** An `http://` (or `https://`) proxy URL the request goes through. */
+  proxy?: string;
+  /** Cancels the call and closes its socket at once. */
+  signal?: AbortSignal;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Provider-specific extras. */
+  [extra: string]: unknown;
+}
+
+/** The provider interface, g4f's `AsyncGeneratorProvider` in TypeScript casing. */
+export interface AsyncGeneratorProvider {
+  /** A stable id, unique in a registry (`amigochat`, `ollama`, …). */
+  readonly id: string;
+  /** The human name (`AmigoChat`). */
+  readonly label: string;
+  /** The service's site. */
+  readonly url: string;
+  /** False for a provider known to be broken; a registry leaves it out unless enabled explicitly. */
+  readonly working: boolean;
+  readonly supportsStream: boolean;
+  readonly supportsSystemMessage: boolean;
+  readonly supportsMessageHistory: boolean;
+  readonly needsAuth: boolean;
+  /**
+   * Answer a conversation: text deltas as strings, and response chunks
+   * (`ImageResponse`, `FinishReason`, `Usage`). Errors are `ProviderError`s.
+   */
+  createAsyncGenerator(model: string, messages: Messages, options?: ProviderOptions): AsyncResult;
+}
+
+/** A provider with its model knowledge: what a registry routes to. */
+export type Provider = AsyncGeneratorProvider & ProviderModelMixin;
+
+/**
+ * What a provider package's entry module exports as `providerPlugin`, so that a
+ * registry can discover it. The package names its entry module in its
+ * `package.json`: `"g4f-ts": { "provider": "./dist/index.js" }`.
+ */
+export interface ProviderPlugin {
+  /** The default id of instances (`amigochat`). */
+  readonly name: string;
+  /** One provider instance; `options` come from the registry's config (`id`, `baseUrl`, …). */
+  createProvider(options?: Record<string, unknown>): Provider;
+}
+
+/** The field of `package.json` where a provider package declares its entry module. */
+export const providerPackageField = "g4f-ts";
+
+/** Declare a provider plugin with its types checked. */
+export function defineProviderPlugin(plugin: ProviderPlugin): ProviderPlugin {
+  return plugin;
+}
+
+const providerKeys = [
+  ["id", "string"],
+  ["label", "string"],
+  ["url", "string"],
+  ["working", "boolean"],
+  ["supportsStream", "boolean"],
+  ["supportsSystemMessage", "boolean"],
+  ["supportsMessageHistory", "boolean"],
+  ["needsAuth", "boolean"],
+  ["defaultModel", "string"],
+  ["createAsyncGenerator", "function"],
+  ["getModels", "function"],
+  ["getModel", "function"],
+] as const;
+
+/**
+ * What is wrong with a value that should be a `Provider`: one line per missing or
+ * mistyped member, empty when it satisfies the contract. A registry reports these
+ * for a plugin it skips.
+ */
+export function providerContractViolations(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return ["is not an object"];
+  const record = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [key, type] of providerKeys) {
+    if (typeof record[key] !== type)
+      problems.push(`${key} should be a ${type}, got ${typeof record[key]}`);
+  }
+  for (const key of ["models", "chatModels", "imageModels"]) {
+    if (!Array.isArray(record[key])) problems.push(`${key} should be an array`);
+  }
+  if (typeof record.modelAliases !== "object" || record.modelAliases === null) {
+    problems.push("modelAliases should be an object");
+  }
+  return problems;
+}
+
+/** True when a value satisfies the `Provider` contract. */
+export function isProvider(value: unknown): value is Provider {
+  return providerContractViolations(value).length === 0;
+}

@@ -1,0 +1,288 @@
+import {
+  AbortError,
+  ConnectionError,
+  ContextLengthExceededError,
+  MissingAuthError,
+  PaymentRequiredError,
+  ProviderError,
+  RateLimitError,
+  ResponseStatusError,
+  TimeoutError,
+} from "./provider-errors.js";
+
+/** How much of an upstream body an error keeps. */
+const maxBodyLength = 500;
+
+const quotaPattern =
+  /balance is not enough|insufficient[_ ]quota|insufficient (?:balance|credits?|funds)|quota (?:exceeded|exhausted)|exceeded your (?:current )?quota|upgrade your plan|payment required|billing/i;
+const contextLengthPattern =
+  /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|string_above_max_length/i;
+const htmlPattern = /^\s*(?:<!doctype html|<html)/i;
+const botProtectionPattern =
+  /cloudflare|attention required|you have been blocked|captcha|just a moment/i;
+
+export type HeaderValue = string | string[] | undefined;
+export type HeaderBag = Record<string, HeaderValue> | Headers;
+
+function readHeader(headers: HeaderBag | undefined, name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Seconds to wait, from `retry-after-ms` (milliseconds) or `retry-after` (seconds, or
+ * an HTTP date). Undefined when neither is there or readable; never negative.
+ */
+export function parseRetryAfter(
+  headers: HeaderBag | undefined,
+  now = Date.now(),
+): number | undefined {
+  const milliseconds = readHeader(headers, "retry-after-ms");
+  if (milliseconds !== undefined && milliseconds.trim() !== "") {
+    const value = Number(milliseconds);
+    if (Number.isFinite(value) && value >= 0) return value / 1000;
+  }
+  const retryAfter = readHeader(headers, "retry-after")?.trim();
+  if (retryAfter === undefined || retryAfter === "") return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(retryAfter)) return Number(retryAfter);
+  const date = Date.parse(retryAfter);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, (date - now) / 1000);
+}
+
+/** Cut a text to a length a log line or an error message can carry. */
+export function trimBody(text: string, limit = maxBodyLength): string {
+  const compact = text.trim();
+  return compact.length <= limit
+    ? compact
+    : `${compact.slice(0, limit)}… (${compact.length} characters)`;
+}
+
+/** Remove every secret value from a text (an upstream may echo the request's key back). */
+export function redactSecrets(text: string, secrets: readonly string[] | undefined): string {
+  if (secrets === undefined) return text;
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
+  }
+  return result;
+}
+
+function messageOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value !== "object" || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of ["message", "detail", "error_description", "msg"]) {
+    const field = record[key];
+    if (typeof field === "string" && field !== "") return field;
+  }
+  if ("error" in record) return messageOf(record.error);
+  return undefined;
+}
+
+function numberOf(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (typeof value === "string" && /^\d{3}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** The upstream's own words from a body: the JSON error message, a short note for HTML, or the text. */
+export function describeBody(body: string): { message: string; blocked: boolean; json: unknown } {
+  if (htmlPattern.test(body)) {
+    const blocked = botProtectionPattern.test(body);
+    return {
+      message: blocked
+        ? "blocked by the upstream's bot protection (an HTML challenge page)"
+        : "the upstream answered with an HTML page instead of JSON",
+      blocked,
+      json: undefined,
+    };
+  }
+  try {
+    const json: unknown = JSON.parse(body);
+    return { message: trimBody(messageOf(json) ?? body), blocked: false, json };
+  } catch {
+    return { message: trimBody(body), blocked: false, json: undefined };
+  }
+}
+
+export interface StatusErrorInput {
+  provider: string;
+  status: number;
+  headers?: HeaderBag;
+  body?: string;
+  /** Secret values sent with the request, scrubbed from the message and body. */
+  secrets?: readonly string[];
+}
+
+/**
+ * The one place where an HTTP status becomes an error class:
+ * 401/403 `MissingAuthError` (an HTML block page stays a plain status error),
+ * 402 or any quota/balance message `PaymentRequiredError`, 429 `RateLimitError`,
+ * a context-length message `ContextLengthExceededError`, and otherwise a
+ * `ResponseStatusError` that is retryable for 408, 409, 425 and 5xx.
+ */
+export function errorFromStatus(input: StatusErrorInput): ProviderError {
+  const { provider, status } = input;
+  const rawBody = redactSecrets(input.body ?? "", input.secrets);
+  const described = describeBody(rawBody);
+  const upstreamMessage = described.message;
+  const options = {
+    provider,
+    status,
+    body: trimBody(rawBody),
+    retryAfter: parseRetryAfter(input.headers),
+    message: `${provider} answered ${status}${upstreamMessage === "" ? "" : `: ${upstreamMessage}`}`,
+  };
+  return classifyFailure(options, upstreamMessage, described.blocked);
+}
+
+function classifyFailure(
+  options: ProviderErrorOptionsWithStatus,
+  upstreamMessage: string,
+  blocked: boolean,
+): ProviderError {
+  const { status } = options;
+  if (quotaPattern.test(upstreamMessage) || status === 402)
+    return new PaymentRequiredError(options);
+  if (status === 429) return new RateLimitError(options);
+  if ((status === 401 || status === 403) && !blocked) return new MissingAuthError(options);
+  if ((status === 400 || status === 413) && contextLengthPattern.test(upstreamMessage)) {
+    return new ContextLengthExceededError(options);
+  }
+  return new ResponseStatusError({ ...options, retryable: isRetryableStatus(status) });
+}
+
+interface ProviderErrorOptionsWithStatus {
+  provider: string;
+  status: number;
+  body?: string;
+  retryAfter?: number | undefined;
+  message: string;
+}
+
+/** Statuses where the same request can succeed later: 408, 409, 425, 429 and every 5xx. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * An error object the upstream sent inside a successful answer (`data: {"error": ...}`
+ * in a 200 stream, or `{ "error": ... }` as a JSON body), as a typed error. A numeric
+ * `status` or `code` in it picks the class as a status would; without one it is a
+ * retryable upstream failure (502).
+ */
+export function errorFromPayload(
+  provider: string,
+  payload: unknown,
+  secrets?: readonly string[],
+): ProviderError {
+  const error =
+    typeof payload === "object" && payload !== null && "error" in payload ? payload.error : payload;
+  const record =
+    typeof error === "object" && error !== null ? (error as Record<string, unknown>) : {};
+  const status = numberOf(record.status) ?? numberOf(record.code) ?? numberOf(record.statusCode);
+  const text = redactSecrets(messageOf(error) ?? JSON.stringify(error) ?? "unknown error", secrets);
+  const code =
+    typeof record.code === "string"
+      ? record.code
+      : typeof record.type === "string"
+        ? record.type
+        : "";
+  const effectiveStatus =
+    status ?? (code === "rate_limit_exceeded" ? 429 : code === "insufficient_quota" ? 402 : 502);
+  return classifyFailure(
+    {
+      provider,
+      status: effectiveStatus,
+      body: trimBody(text),
+      message: `${provider} sent an error in its answer: ${trimBody(text)}`,
+    },
+    `${text} ${code}`,
+    false,
+  );
+}
+
+const connectionCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_DESTROYED",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface TransportErrorContext {
+  provider: string;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Any error thrown while talking to an upstream, as a `ProviderError`: undici's
+ * timeouts become `TimeoutError` with their phase, socket failures `ConnectionError`,
+ * an abort `AbortError`. A `ProviderError` passes through unchanged.
+ */
+export function toProviderError(error: unknown, context: TransportErrorContext): ProviderError {
+  if (ProviderError.isInstance(error)) return error;
+  const { provider } = context;
+  const code = errorCode(error);
+  if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    return new TimeoutError({
+      provider,
+      phase: "connect",
+      timeoutMs: context.connectTimeoutMs,
+      cause: error,
+    });
+  }
+  if (code === "UND_ERR_HEADERS_TIMEOUT") {
+    return new TimeoutError({
+      provider,
+      phase: "first-byte",
+      timeoutMs: context.firstByteTimeoutMs,
+      cause: error,
+    });
+  }
+  if (code === "UND_ERR_BODY_TIMEOUT") {
+    return new TimeoutError({
+      provider,
+      phase: "idle",
+      timeoutMs: context.idleTimeoutMs,
+      cause: error,
+    });
+  }
+  if (code === "UND_ERR_ABORTED" || (error instanceof Error && error.name === "AbortError")) {
+    return new AbortError({ provider, cause: error });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code !== undefined && (connectionCodes.has(code) || code.startsWith("UND_ERR"))) {
+    return new ConnectionError({
+      provider,
+      message: `${provider}: connection failed (${code}: ${detail})`,
+      cause: error,
+    });
+  }
+  return new ConnectionError({
+    provider,
+    message: `${provider}: request failed (${detail})`,
+    cause: error,
+  });
+}

@@ -130,15 +130,25 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
     controller.abort(reason);
   };
   callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-  const totalTimer = setTimeout(() => {
-    reason = new TimeoutError({ provider, phase: "total", timeoutMs: timeouts.totalMs });
+  // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
+  // short timeouts up to its one-second timer tick, and a router needs them exact.
+  const expire = (phase: "first-byte" | "idle" | "total", timeoutMs: number) => () => {
+    reason = new TimeoutError({ provider, phase, timeoutMs });
     controller.abort(reason);
-  }, timeouts.totalMs);
+  };
+  const totalTimer = setTimeout(expire("total", timeouts.totalMs), timeouts.totalMs);
+  const firstByteTimer = setTimeout(
+    expire("first-byte", timeouts.firstByteMs),
+    timeouts.firstByteMs,
+  );
+  let idleTimer: NodeJS.Timeout | undefined;
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
     clearTimeout(totalTimer);
+    clearTimeout(firstByteTimer);
+    clearTimeout(idleTimer);
     callerSignal?.removeEventListener("abort", onCallerAbort);
   };
   const fail = (error: unknown): ProviderError =>
@@ -161,23 +171,30 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
       body,
       signal: controller.signal,
       dispatcher: getDispatcher(options.proxy, timeouts.connectMs),
-      headersTimeout: timeouts.firstByteMs,
-      bodyTimeout: timeouts.idleMs,
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
   } catch (error) {
     finish();
     throw fail(error);
   }
+  clearTimeout(firstByteTimer);
 
   const responseBody = response.body;
+  // Destroying a body that has not ended closes its socket; one that has ended is
+  // left alone so that the connection goes back to the pool.
   const close = () => {
     finish();
-    if (!responseBody.destroyed) responseBody.destroy();
+    if (!responseBody.destroyed && !responseBody.readableEnded) responseBody.destroy();
   };
 
   async function* iterate(): AsyncGenerator<Uint8Array> {
+    if (!finished) idleTimer = setTimeout(expire("idle", timeouts.idleMs), timeouts.idleMs);
     try {
-      for await (const chunk of responseBody) yield chunk as Uint8Array;
+      for await (const chunk of responseBody) {
+        idleTimer?.refresh();
+        yield chunk as Uint8Array;
+      }
     } catch (error) {
       throw fail(error);
     } finally {

@@ -108,9 +108,8 @@ export function decodeSseStream<T>(
       while (!state.done) {
         const next = await iterator.next();
         if (next.done) {
-          parser.feed(decoder.decode());
           // A last event without its blank line still counts: upstreams often end that way.
-          parser.reset({ consume: true });
+          parser.feed(`${decoder.decode()}\n\n`);
           yield* drain();
           return;
         }

@@ -1,0 +1,321 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import {
+  connect,
+  createServer as createTcpServer,
+  type Socket,
+  type Server as TcpServer,
+} from "node:net";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { closeDispatchers, readJson, sendRequest } from "./http-client.js";
+import {
+  AbortError,
+  ConnectionError,
+  InvalidResponseError,
+  MissingAuthError,
+  RateLimitError,
+  TimeoutError,
+} from "./provider-errors.js";
+
+const servers: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+afterAll(closeDispatchers);
+
+async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
+  const server = await startLocalServer(handler);
+  servers.push(server);
+  return server;
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("sendRequest", () => {
+  it("posts JSON and reads JSON back, validated by a schema", async () => {
+    const server = await serve((_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end('{"answer":42}');
+    });
+    const response = await sendRequest({
+      provider: "Example",
+      url: `${server.url}/v1/x`,
+      json: { question: "?" },
+    });
+    expect(await readJson(response, z.object({ answer: z.number() }), "Example")).toEqual({
+      answer: 42,
+    });
+    expect(server.requests[0]).toMatchObject({
+      method: "POST",
+      url: "/v1/x",
+      body: '{"question":"?"}',
+    });
+    expect(server.requests[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("keeps connections pooled instead of opening one per request", async () => {
+    let connections = 0;
+    const server = await serve((_request, response) => response.end("ok"));
+    server.server.on("connection", () => connections++);
+    for (let index = 0; index < 20; index++) {
+      const response = await sendRequest({ provider: "Example", url: server.url, json: { index } });
+      expect(await response.text()).toBe("ok");
+    }
+    // undici may open a second socket when the next request goes out in the same tick
+    // the previous one frees its socket; it never opens one per request.
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it("names the bad field when the JSON has the wrong shape, and says when it is not JSON", async () => {
+    const server = await serve((request, response) =>
+      response.end(request.url === "/html" ? "<html>oops</html>" : '{"answer":"x"}'),
+    );
+    const wrongShape = await caught(
+      sendRequest({ provider: "Example", url: server.url }).then((response) =>
+        readJson(response, z.object({ answer: z.number() }), "Example"),
+      ),
+    );
+    expect(wrongShape).toBeInstanceOf(InvalidResponseError);
+    expect((wrongShape as Error).message).toContain("answer:");
+    const notJson = await caught(
+      sendRequest({ provider: "Example", url: `${server.url}/html` }).then((response) =>
+        readJson(response, z.object({}), "Example"),
+      ),
+    );
+    expect((notJson as Error).message).toContain("not JSON");
+  });
+
+  it("turns a non-2xx answer into the typed error with status, message and retry-after", async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(429, { "content-type": "application/json", "retry-after": "2" });
+      response.end('{"error":{"message":"Too many requests"}}');
+    });
+    const error = await caught(sendRequest({ provider: "Example", url: server.url }));
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({
+      status: 429,
+      retryAfter: 2,
+      provider: "Example",
+      retryable: true,
+    });
+    expect((error as Error).message).toBe("Example answered 429: Too many requests");
+  });
+
+  it("hands a non-2xx answer back when asked to", async () => {
+    const server = await serve((_request, response) => {
+      response.statusCode = 503;
+      response.end("busy");
+    });
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      throwOnStatus: false,
+    });
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("busy");
+  });
+
+  it("never puts an authorization header value into an error, even when the upstream echoes it", async () => {
+    const server = await serve((request, response) => {
+      response.writeHead(401, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          message: `invalid key ${request.headers.authorization}`,
+          echo: request.headers,
+        }),
+      );
+    });
+    const token = "sk-test-0123456789abcdef";
+    const error = await caught(
+      sendRequest({
+        provider: "Example",
+        url: server.url,
+        headers: { authorization: `Bearer ${token}`, "x-api-key": token },
+      }),
+    );
+    expect(error).toBeInstanceOf(MissingAuthError);
+    const everything = JSON.stringify({
+      ...(error as object),
+      message: (error as Error).message,
+      stack: (error as Error).stack,
+    });
+    expect(everything).not.toContain(token);
+    expect(everything).toContain("[redacted]");
+  });
+
+  it("fails with a retryable ConnectionError when nothing listens on the port", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise((resolve) => probe.close(resolve));
+    const error = await caught(
+      sendRequest({ provider: "Example", url: `http://127.0.0.1:${port}/` }),
+    );
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).retryable).toBe(true);
+    expect((error as Error).message).toContain("ECONNREFUSED");
+  });
+});
+
+describe("timeouts", () => {
+  it("fires the connect timeout when the TLS handshake never completes", async () => {
+    // On loopback TCP connects at once; a TCP server that never answers the TLS
+    // handshake keeps undici in its connect phase.
+    const silent: TcpServer = createTcpServer(() => {});
+    const sockets: Socket[] = [];
+    silent.on("connection", (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    servers.push({
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      },
+    });
+    const { port } = silent.address() as { port: number };
+    const error = await caught(
+      sendRequest({
+        provider: "Example",
+        url: `https://127.0.0.1:${port}/`,
+        timeouts: { connectMs: 150 },
+      }),
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ phase: "connect", timeoutMs: 150, retryable: true });
+  });
+
+  it("fires the first-byte timeout when the headers do not come", async () => {
+    const server = await serve((_request, response) => {
+      setTimeout(() => response.end("late"), 1000);
+    });
+    const started = Date.now();
+    const error = await caught(
+      sendRequest({ provider: "Example", url: server.url, timeouts: { firstByteMs: 100 } }),
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ phase: "first-byte", timeoutMs: 100 });
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it("fires the idle timeout when the body stalls between chunks", async () => {
+    const server = await serve((_request, response) => {
+      response.write("first");
+    });
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      timeouts: { idleMs: 100 },
+    });
+    const error = await caught(response.text());
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ phase: "idle", timeoutMs: 100 });
+  });
+
+  it("fires the total timeout on a body that keeps dripping", async () => {
+    const server = await serve((_request, response) => {
+      const timer = setInterval(() => response.write("."), 20);
+      response.on("close", () => clearInterval(timer));
+    });
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      timeouts: { totalMs: 200, idleMs: 1000 },
+    });
+    const error = await caught(response.text());
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ phase: "total", timeoutMs: 200 });
+  });
+});
+
+describe("cancellation", () => {
+  it("closes the upstream socket at once when the signal aborts mid-body", async () => {
+    const server = await serve((_request, response) => {
+      response.write("data: start\n\n");
+    });
+    const controller = new AbortController();
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      signal: controller.signal,
+    });
+    const iterator = response.body[Symbol.asyncIterator]();
+    await iterator.next();
+    expect(server.sockets.size).toBe(1);
+    const reading = caught(iterator.next());
+    controller.abort();
+    expect(await reading).toBeInstanceOf(AbortError);
+    const elapsed = await waitUntil(() => server.sockets.size === 0, 1000);
+    expect(elapsed).toBeLessThan(500);
+  });
+
+  it("closes the upstream socket when the signal aborts while waiting for headers", async () => {
+    const server = await serve(() => {});
+    const controller = new AbortController();
+    const request = caught(
+      sendRequest({ provider: "Example", url: server.url, signal: controller.signal }),
+    );
+    await waitUntil(() => server.requests.length === 1);
+    controller.abort();
+    expect(await request).toBeInstanceOf(AbortError);
+    await waitUntil(() => server.sockets.size === 0, 1000);
+  });
+
+  it("fails at once without a request when the signal is already aborted", async () => {
+    const server = await serve((_request, response) => response.end());
+    const error = await caught(
+      sendRequest({ provider: "Example", url: server.url, signal: AbortSignal.abort() }),
+    );
+    expect(error).toBeInstanceOf(AbortError);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("proxy", () => {
+  it("reaches the target through a local HTTP proxy", async () => {
+    const target = await serve((request, response) => response.end(`target saw ${request.url}`));
+    const tunnels: string[] = [];
+    const proxy: Server = createServer();
+    proxy.on("connect", (request, clientSocket: Socket, head: Buffer) => {
+      tunnels.push(request.url ?? "");
+      const [host, port] = (request.url ?? "").split(":");
+      const upstream = connect(Number(port), host, () => {
+        clientSocket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(clientSocket);
+        clientSocket.pipe(upstream);
+      });
+      upstream.on("error", () => clientSocket.destroy());
+      clientSocket.on("error", () => upstream.destroy());
+    });
+    // Plain (non-CONNECT) proxy requests carry the absolute URL.
+    proxy.on("request", (request, response) => {
+      tunnels.push(request.url ?? "");
+      response.end("proxied without tunnel");
+    });
+    proxy.listen(0, "127.0.0.1");
+    await once(proxy, "listening");
+    servers.push({
+      close: () =>
+        new Promise((resolve) => {
+          proxy.closeAllConnections();
+          proxy.close(() => resolve());
+        }),
+    });
+    const { port } = proxy.address() as { port: number };
+    const response = await sendRequest({
+      provider: "Example",
+      url: `${target.url}/via-proxy`,
+      proxy: `http://127.0.0.1:${port}`,
+    });
+    expect(await response.text()).toBe("target saw /via-proxy");
+    expect(tunnels).toEqual([target.url.replace("http://", "")]);
+  });
+});

@@ -89,33 +89,33 @@ export function decodeSseStream<T>(
       maxBufferSize: options.maxEventBytes ?? 8 * 1024 * 1024,
     });
     const decoder = new TextDecoder("utf-8");
-    const drain = function* (): Generator<T> {
-      if (overflow) {
-        throw new InvalidResponseError({
-          provider,
-          message: `${provider} sent an SSE event larger than the decoder allows`,
-        });
-      }
-      for (let index = 0; index < pending.length; index++) {
-        const value = toValue(pending[index] as EventSourceMessage);
-        if (state.done) break;
-        if (value !== undefined) yield value;
-      }
-      pending.length = 0;
-    };
     const iterator = body[Symbol.asyncIterator]();
     try {
-      while (!state.done) {
+      let ended = false;
+      while (!state.done && !ended) {
         const next = await iterator.next();
         if (next.done) {
+          ended = true;
           // A last event without its blank line still counts: upstreams often end that way.
           parser.feed(`${decoder.decode()}\n\n`);
-          yield* drain();
-          return;
+        } else {
+          parser.feed(decoder.decode(next.value, { stream: true }));
         }
-        parser.feed(decoder.decode(next.value, { stream: true }));
-        yield* drain();
+        if (overflow) {
+          throw new InvalidResponseError({
+            provider,
+            message: `${provider} sent an SSE event larger than the decoder allows`,
+          });
+        }
+        // Indexing instead of shift() keeps this loop linear in the events of a read.
+        for (let index = 0; index < pending.length; index++) {
+          const value = toValue(pending[index] as EventSourceMessage);
+          if (state.done) break;
+          if (value !== undefined) yield value;
+        }
+        pending.length = 0;
       }
+      if (ended) return;
       // After [DONE] the body normally ends at once; reading that end (a little of it at
       // most) lets the connection go back to the pool instead of being destroyed.
       let trailing = 0;

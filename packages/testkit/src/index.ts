@@ -1,1 +1,40 @@
-export {};
+export type { AmigoChatFake, AmigoChatFakeOptions } from "./amigochat-fake.js";
+export { startAmigoChatFake } from "./amigochat-fake.js";
+export { FAKE_COMPLETION_ID, FAKE_CREATED } from "./chat-completion.js";
+export { closedPortUrl } from "./closed-port.js";
+export type { FakeServer, FakeServerOptions } from "./fake-server.js";
+export type {
+  CutAfterFault,
+  DelayFirstChunkFault,
+  DelayHeadersFault,
+  DropFault,
+  EmptyFault,
+  ErrorInStreamFault,
+  Fault,
+  FaultKind,
+  FaultPlan,
+  HtmlBlockFault,
+  MalformedSseFault,
+  NeverEndFault,
+  NotJsonFault,
+  SlowDripFault,
+  StatusFault,
+  StreamErrorBody,
+} from "./faults.js";
+export type { OpenAICompatibleFake, OpenAICompatibleFakeOptions } from "./openai-fake.js";
+export { startOpenAICompatibleFake } from "./openai-fake.js";
+export type { ProviderConformanceOptions } from "./provider-conformance.js";
+export { describeProviderConformance } from "./provider-conformance.js";
+export type { ReplyFunction, ReplySource } from "./reply-text.js";
+export { splitReply } from "./reply-text.js";
+export type { SendSseOptions } from "./responses.js";
+export { destroySocket, sendJson, sendSse, sendText } from "./responses.js";
+export { parseSseData } from "./sse-data.js";
+export type {
+  RecordedRequest,
+  TestServer,
+  TestServerHandler,
+  TestServerHandlerContext,
+  TestServerOptions,
+} from "./test-server.js";
+export { startTestServer } from "./test-server.js";

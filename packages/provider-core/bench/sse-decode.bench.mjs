@@ -1,19 +1,16 @@
 // SSE decode throughput: the core's decoder (eventsource-parser framing + JSON.parse +
 // zod validation) against eventsource-parser alone, on the same bytes in one run.
-// Usage: node bench/sse-decode.bench.mjs [--mb 50] [--json out.json]
+// Usage: node bench/sse-decode.bench.mjs [--mb 50] [--rounds 3] [--json out.json]
+// The root benchmark imports `measureSseDecode` from here.
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createParser } from "eventsource-parser";
 import { decodeSseStream, openAIChatChunkSchema } from "../dist/index.js";
 
-const { values } = parseArgs({
-  options: { mb: { type: "string", default: "50" }, json: { type: "string" }, rounds: { type: "string", default: "3" } },
-});
-const targetBytes = Number(values.mb) * 1024 * 1024;
-const rounds = Number(values.rounds);
 const pieceSize = 16 * 1024;
 
-function buildStream() {
+function buildStream(targetBytes) {
   const encoder = new TextEncoder();
   const frames = [];
   let size = 0;
@@ -32,7 +29,8 @@ function buildStream() {
   frames.push("data: [DONE]\n\n");
   const bytes = encoder.encode(frames.join(""));
   const pieces = [];
-  for (let offset = 0; offset < bytes.length; offset += pieceSize) pieces.push(bytes.subarray(offset, offset + pieceSize));
+  for (let offset = 0; offset < bytes.length; offset += pieceSize)
+    pieces.push(bytes.subarray(offset, offset + pieceSize));
   return { bytes, pieces, events: frames.length - 1 };
 }
 
@@ -50,35 +48,65 @@ async function bareParser(pieces) {
 
 async function coreDecoder(pieces) {
   let events = 0;
-  for await (const _event of decodeSseStream(replay(pieces), { provider: "bench", schema: openAIChatChunkSchema })) {
+  for await (const _event of decodeSseStream(replay(pieces), {
+    provider: "bench",
+    schema: openAIChatChunkSchema,
+  })) {
     events++;
   }
   return events;
 }
 
-async function measure(name, run, stream) {
+async function measure(name, run, stream, rounds) {
   let best = Number.POSITIVE_INFINITY;
   for (let round = 0; round < rounds; round++) {
     globalThis.gc?.();
     const started = process.hrtime.bigint();
     const events = await run(stream.pieces);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (events !== stream.events) throw new Error(`${name} decoded ${events} events, expected ${stream.events}`);
+    if (events !== stream.events)
+      throw new Error(`${name} decoded ${events} events, expected ${stream.events}`);
     best = Math.min(best, seconds);
   }
   return { name, seconds: best, megabytesPerSecond: stream.bytes.length / 1024 / 1024 / best };
 }
 
-const stream = buildStream();
-await coreDecoder(stream.pieces.slice(0, 64)).catch(() => {});
-const bare = await measure("eventsource-parser alone", bareParser, stream);
-const core = await measure("core decoder (parse + JSON + zod)", coreDecoder, stream);
-const ratio = core.megabytesPerSecond / bare.megabytesPerSecond;
-console.log(`SSE decode, ${(stream.bytes.length / 1024 / 1024).toFixed(1)} MB, ${stream.events} events, best of ${rounds}, Node ${process.version}`);
-for (const row of [bare, core]) {
-  console.log(`  ${row.name.padEnd(36)} ${row.megabytesPerSecond.toFixed(1).padStart(8)} MB/s  (${row.seconds.toFixed(3)} s)`);
+/** Decode the same `megabytes` of OpenAI-style SSE with both decoders; the best of `rounds` each. */
+export async function measureSseDecode({ megabytes = 50, rounds = 3 } = {}) {
+  const stream = buildStream(megabytes * 1024 * 1024);
+  await coreDecoder(stream.pieces.slice(0, 64)).catch(() => {});
+  const bare = await measure("eventsource-parser alone", bareParser, stream, rounds);
+  const core = await measure("core decoder (parse + JSON + zod)", coreDecoder, stream, rounds);
+  return {
+    bytes: stream.bytes.length,
+    events: stream.events,
+    rounds,
+    bare,
+    core,
+    ratio: core.megabytesPerSecond / bare.megabytesPerSecond,
+  };
 }
-console.log(`  ratio core / bare: ${ratio.toFixed(2)}x (target >= 0.5x)`);
-if (values.json) {
-  writeFileSync(values.json, `${JSON.stringify({ bytes: stream.bytes.length, events: stream.events, bare, core, ratio }, null, 2)}\n`);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      mb: { type: "string", default: "50" },
+      json: { type: "string" },
+      rounds: { type: "string", default: "3" },
+    },
+  });
+  const result = await measureSseDecode({
+    megabytes: Number(values.mb),
+    rounds: Number(values.rounds),
+  });
+  console.log(
+    `SSE decode, ${(result.bytes / 1024 / 1024).toFixed(1)} MB, ${result.events} events, best of ${result.rounds}, Node ${process.version}`,
+  );
+  for (const row of [result.bare, result.core]) {
+    console.log(
+      `  ${row.name.padEnd(36)} ${row.megabytesPerSecond.toFixed(1).padStart(8)} MB/s  (${row.seconds.toFixed(3)} s)`,
+    );
+  }
+  console.log(`  ratio core / bare: ${result.ratio.toFixed(2)}x (target >= 0.5x)`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 }

@@ -152,6 +152,25 @@ describe("sendRequest", () => {
     expect(everything).toContain("[redacted]");
   });
 
+  it("keeps extra secret values out of errors too", async () => {
+    const server = await serve((request, response) => {
+      response.writeHead(500, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({ message: `device ${request.headers["x-device-uuid"]} failed` }),
+      );
+    });
+    const device = "0b8f8a4e-5f0c-4b52-9d0e-1a2b3c4d5e6f";
+    const error = await caught(
+      sendRequest({
+        provider: "Example",
+        url: server.url,
+        headers: { "x-device-uuid": device },
+        secrets: [device],
+      }),
+    );
+    expect((error as Error).message).toBe("Example answered 500: device [redacted] failed");
+  });
+
   it("fails with a retryable ConnectionError when nothing listens on the port", async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));

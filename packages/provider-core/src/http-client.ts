@@ -43,6 +43,11 @@ export interface HttpRequestOptions {
   timeouts?: Partial<HttpTimeouts>;
   /** Answer a non-2xx status with a typed error (default) or hand it back. */
   throwOnStatus?: boolean;
+  /**
+   * Further values to keep out of errors (a device id, a session token) beside the
+   * secret headers, which are always scrubbed.
+   */
+  secrets?: readonly string[];
 }
 
 export interface HttpResponse {
@@ -242,7 +247,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
       status: response.statusCode,
       headers: response.headers,
       body: errorBody,
-      secrets: secretValues(options.headers),
+      secrets: [...secretValues(options.headers), ...(options.secrets ?? [])],
     });
   }
   return result;

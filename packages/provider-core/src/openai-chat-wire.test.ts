@@ -2,7 +2,12 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
-import { InvalidResponseError, RateLimitError, StreamInterruptedError } from "./provider-errors.js";
+import {
+  InvalidResponseError,
+  RateLimitError,
+  StreamInterruptedError,
+  TimeoutError,
+} from "./provider-errors.js";
 import { type Chunk, type FinishReason, Reasoning, Usage } from "./response-chunks.js";
 
 let server: LocalServer | undefined;
@@ -95,6 +100,28 @@ describe("readOpenAIChatResponse", () => {
     );
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).partialText).toBe("cut");
+  });
+
+  it("raises StreamInterruptedError, with the timeout as its cause, when the stream stalls after text", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(frame({ choices: [{ delta: { content: "stalled" } }] }));
+    });
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      json: {},
+      timeouts: { idleMs: 100 },
+    });
+    const chunks: Chunk[] = [];
+    const error = await (async () => {
+      for await (const chunk of readOpenAIChatResponse(response, { provider: "Example" }))
+        chunks.push(chunk);
+    })().catch((caught: unknown) => caught);
+    expect(chunks).toEqual(["stalled"]);
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    expect((error as StreamInterruptedError).partialText).toBe("stalled");
+    expect((error as Error).cause).toBeInstanceOf(TimeoutError);
   });
 
   it("accepts a stream that ends with a finish reason but no [DONE]", async () => {

@@ -4,6 +4,7 @@ import {
   ConnectionError,
   InvalidResponseError,
   StreamInterruptedError,
+  TimeoutError,
 } from "./provider-errors.js";
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
@@ -132,8 +133,18 @@ async function* readStream(
       }
     }
   } catch (error) {
-    if (ConnectionError.isInstance(error) && partialText !== "") {
-      throw new StreamInterruptedError({ provider, partialText, cause: error });
+    // A broken socket or a stall after text leaves an incomplete answer: say so, and
+    // keep the text that did arrive (the timeout stays readable as the cause).
+    if (
+      (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
+      partialText !== ""
+    ) {
+      throw new StreamInterruptedError({
+        provider,
+        partialText,
+        cause: error,
+        message: `The stream from ${provider} broke off after ${partialText.length} characters: ${error.message}`,
+      });
     }
     throw error;
   }

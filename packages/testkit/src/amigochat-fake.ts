@@ -34,7 +34,7 @@ function badRequest(message: string): FakeAnswer {
  *
  * @example
  * const fake = await startAmigoChatFake({ faults: [{ kind: "status", status: 503 }] });
- * // point the provider's base URL at `${fake.url}/v1`, then:
+ * // point the provider's base URL at `fake.url` (the fake serves /v1/...), then:
  * expect(fake.requests[1]?.json).toMatchObject({ model: "gpt-4o-mini", personaId: "amigo" });
  * await fake.close();
  */

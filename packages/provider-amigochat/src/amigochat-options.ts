@@ -1,0 +1,215 @@
+import {
+  formatSchemaIssues,
+  type HttpTimeouts,
+  ProviderError,
+  type ProviderErrorOptions,
+  type RetryPolicy,
+} from "@g4f-ts/provider-core";
+import { type ZodError, type ZodType, z } from "zod";
+
+/** Options of an `AmigoChat` instance. */
+export interface AmigoChatOptions {
+  /** The id in a registry (default `amigochat`). */
+  id?: string;
+  /** The name in messages and errors (default `AmigoChat`). */
+  label?: string;
+  /**
+   * The API origin, e.g. `http://127.0.0.1:8080`: the chat and image paths
+   * (`/v1/chat/completions`, `/v1/images/generations`) are added to it. Without it,
+   * `AMIGOCHAT_BASE_URL` from the environment (read when the instance is made), and
+   * without that the real, long dead `https://api.amigochat.io`.
+   */
+  baseUrl?: string;
+  /** An `http://` or `https://` proxy for every call (a call's own `proxy` wins). */
+  proxy?: string;
+  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
+  retry?: Partial<RetryPolicy>;
+  /** Connect, first-byte, idle and total timeouts in milliseconds. */
+  timeouts?: Partial<HttpTimeouts>;
+  /** Override `working` (default: true only when a base URL was configured). */
+  working?: boolean;
+}
+
+/** The environment variable read for the base URL when the `baseUrl` option is absent. */
+export const amigoChatBaseUrlVariable = "AMIGOCHAT_BASE_URL";
+
+const invalidOptionsMarker = Symbol.for("g4f-ts.error.AmigoChatOptionsError");
+
+/**
+ * An option of the constructor or of a call is not valid: `field` names it (a dotted
+ * path such as `retry.maxAttempts`, or `AMIGOCHAT_BASE_URL`). Not retryable.
+ * Values are never echoed: a proxy URL may carry credentials.
+ */
+export class AmigoChatOptionsError extends ProviderError {
+  readonly [invalidOptionsMarker] = true;
+  override readonly name = "AmigoChatOptionsError";
+  readonly field: string;
+
+  constructor(options: ProviderErrorOptions & { field: string }) {
+    super({ ...options, retryable: false });
+    this.field = options.field;
+  }
+
+  static override isInstance(value: unknown): value is AmigoChatOptionsError {
+    return typeof value === "object" && value !== null && invalidOptionsMarker in value;
+  }
+}
+
+const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "must be an http:// or https:// URL",
+});
+
+const baseUrlSchema = httpUrlSchema.refine(
+  (value) => {
+    // zod runs a refinement even after the URL check failed: parse without throwing.
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return url.search === "" && url.hash === "";
+  },
+  { error: "must be an origin (and optional path) without a query or fragment" },
+);
+
+const positiveMilliseconds = z.number().positive().finite();
+
+const instanceOptionsSchema = z.object({
+  id: z.string().trim().min(1).optional(),
+  label: z.string().trim().min(1).optional(),
+  baseUrl: baseUrlSchema.optional(),
+  proxy: httpUrlSchema.optional(),
+  retry: z
+    .strictObject({
+      maxAttempts: z.int().min(1).max(100),
+      baseDelayMs: z.number().min(0).finite(),
+      maxDelayMs: z.number().min(0).finite(),
+      maxRetryAfterMs: z.number().min(0).finite(),
+    })
+    .partial()
+    .optional(),
+  timeouts: z
+    .strictObject({
+      connectMs: positiveMilliseconds,
+      firstByteMs: positiveMilliseconds,
+      idleMs: positiveMilliseconds,
+      totalMs: positiveMilliseconds,
+    })
+    .partial()
+    .optional(),
+  working: z.boolean().optional(),
+});
+
+/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
+const callOptionsSchema = z.object({
+  stream: z.boolean().nullish(),
+  timeout: z.number().positive().finite().nullish(),
+  proxy: httpUrlSchema.nullish(),
+  signal: z.instanceof(AbortSignal, { error: "must be an AbortSignal" }).nullish(),
+  temperature: z.number().finite().nullish(),
+  topP: z.number().finite().nullish(),
+  maxTokens: z.int().positive().nullish(),
+  frequencyPenalty: z.number().finite().nullish(),
+  presencePenalty: z.number().finite().nullish(),
+  chatId: z.string().trim().min(1).nullish(),
+});
+
+export type AmigoChatCallSettings = z.infer<typeof callOptionsSchema>;
+
+function fieldOf(error: ZodError): string {
+  const path = error.issues[0]?.path ?? [];
+  return path.length === 0 ? "(options)" : path.map(String).join(".");
+}
+
+function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const field = fieldOf(parsed.error);
+  throw new AmigoChatOptionsError({
+    provider,
+    field,
+    message: `${provider}: invalid ${what} "${field}": ${formatSchemaIssues(parsed.error)}`,
+  });
+}
+
+/** The settled configuration of an instance, after validation and defaults. */
+export interface AmigoChatSettings {
+  id: string;
+  label: string;
+  /** The configured base URL without trailing slashes, or undefined for the real service. */
+  baseUrl: string | undefined;
+  proxy: string | undefined;
+  retry: Partial<RetryPolicy>;
+  timeouts: Partial<HttpTimeouts>;
+  working: boolean | undefined;
+}
+
+/**
+ * Validate constructor options (unknown keys are ignored: a registry's config may
+ * carry its own) and settle the base URL from the option or the environment.
+ */
+export function parseAmigoChatOptions(
+  options: unknown,
+  environment: NodeJS.ProcessEnv = process.env,
+): AmigoChatSettings {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new AmigoChatOptionsError({
+      provider: "AmigoChat",
+      field: "(options)",
+      message: "AmigoChat: the options must be an object",
+    });
+  }
+  const provisionalLabel =
+    typeof (options as { label?: unknown } | undefined)?.label === "string"
+      ? (options as { label: string }).label
+      : "AmigoChat";
+  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const label = parsed.label ?? "AmigoChat";
+  let baseUrl = parsed.baseUrl;
+  const fromEnvironment = environment[amigoChatBaseUrlVariable]?.trim();
+  if (baseUrl === undefined && fromEnvironment) {
+    const checked = baseUrlSchema.safeParse(fromEnvironment);
+    if (!checked.success) {
+      throw new AmigoChatOptionsError({
+        provider: label,
+        field: amigoChatBaseUrlVariable,
+        message: `${label}: invalid environment variable ${amigoChatBaseUrlVariable}: ${formatSchemaIssues(checked.error)}`,
+      });
+    }
+    baseUrl = checked.data;
+  }
+  return {
+    id: parsed.id ?? "amigochat",
+    label,
+    baseUrl: baseUrl?.replace(/\/+$/, ""),
+    proxy: parsed.proxy,
+    retry: parsed.retry ?? {},
+    timeouts: parsed.timeouts ?? {},
+    working: parsed.working,
+  };
+}
+
+/** Validate the options of one call; an invalid one is an `AmigoChatOptionsError` naming it. */
+export function parseAmigoChatCallOptions(
+  options: unknown,
+  provider: string,
+): AmigoChatCallSettings {
+  return parseWith(callOptionsSchema, options, provider, "call option");
+}
+
+const messagesSchema = z.array(
+  z.object({
+    role: z.string().min(1),
+    content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
+  }),
+);
+
+/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
+export function checkAmigoChatMessages(messages: unknown, provider: string): void {
+  const parsed = messagesSchema.safeParse(messages);
+  if (parsed.success) return;
+  const field = `messages.${fieldOf(parsed.error)}`.replace(/\.\(options\)$/, "");
+  throw new AmigoChatOptionsError({
+    provider,
+    field,
+    message: `${provider}: invalid messages: ${formatSchemaIssues(parsed.error)}`,
+  });
+}

@@ -1,0 +1,110 @@
+import type { Messages } from "@g4f-ts/provider-core";
+import { z } from "zod";
+
+/** The site, used as `origin` and (plus "/") as `referer`, as the browser client sends them. */
+export const amigoChatSiteUrl = "https://amigochat.io/chat/";
+
+/** The real API origin. The service has long been unreachable; see `AmigoChat.working`. */
+export const amigoChatDefaultBaseUrl = "https://api.amigochat.io";
+
+export const amigoChatChatPath = "/v1/chat/completions";
+export const amigoChatImagePath = "/v1/images/generations";
+
+/** The version of the web client the device headers claim (earlier clients sent 1.0.32). */
+export const amigoChatClientVersion = "1.0.45";
+
+const userAgent =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36";
+
+/**
+ * The headers of the browser client, with a device uuid that the caller makes fresh
+ * for every attempt. `authorization` is the word `Bearer` alone: the web client sends
+ * no token. The referer keeps the reference's double slash (`…/chat//`).
+ */
+export function amigoChatHeaders(deviceUuid: string): Record<string, string> {
+  return {
+    accept: "*/*",
+    "accept-language": "en-US,en;q=0.9",
+    authorization: "Bearer",
+    "cache-control": "no-cache",
+    "content-type": "application/json",
+    origin: amigoChatSiteUrl,
+    pragma: "no-cache",
+    priority: "u=1, i",
+    referer: `${amigoChatSiteUrl}/`,
+    "sec-ch-ua": '"Chromium";v="129", "Not=A?Brand";v="8"',
+    "sec-ch-ua-mobile": "?0",
+    "sec-ch-ua-platform": '"Linux"',
+    "user-agent": userAgent,
+    "x-device-language": "en-US",
+    "x-device-platform": "web",
+    "x-device-uuid": deviceUuid,
+    "x-device-version": amigoChatClientVersion,
+  };
+}
+
+/** The chat request body as it goes on the wire (snake_case sampling fields, camelCase ids). */
+export interface AmigoChatChatBody {
+  chatId: string;
+  frequency_penalty: number;
+  max_tokens: number;
+  messages: { role: string; content: Messages[number]["content"] }[];
+  model: string;
+  personaId: string;
+  presence_penalty: number;
+  stream: boolean;
+  temperature: number;
+  top_p: number;
+}
+
+export interface AmigoChatChatParameters {
+  chatId: string;
+  model: string;
+  personaId: string;
+  messages: Messages;
+  stream: boolean;
+  frequencyPenalty: number;
+  maxTokens: number;
+  presencePenalty: number;
+  temperature: number;
+  topP: number;
+}
+
+/** Build the chat body; messages are sent as `{ role, content }` only. */
+export function amigoChatChatBody(parameters: AmigoChatChatParameters): AmigoChatChatBody {
+  return {
+    chatId: parameters.chatId,
+    frequency_penalty: parameters.frequencyPenalty,
+    max_tokens: parameters.maxTokens,
+    messages: parameters.messages.map(({ role, content }) => ({ role, content })),
+    model: parameters.model,
+    personaId: parameters.personaId,
+    presence_penalty: parameters.presencePenalty,
+    stream: parameters.stream,
+    temperature: parameters.temperature,
+    top_p: parameters.topP,
+  };
+}
+
+/** The image request body as it goes on the wire. */
+export interface AmigoChatImageBody {
+  prompt: string;
+  model: string;
+  personaId: string;
+}
+
+export function amigoChatImageBody(parameters: AmigoChatImageBody): AmigoChatImageBody {
+  return { prompt: parameters.prompt, model: parameters.model, personaId: parameters.personaId };
+}
+
+/**
+ * The image answer: `{ data: [{ url }, …] }`. Read tolerantly: other fields are
+ * ignored, `data` may be missing (the caller decides what that means), and an
+ * `error` object in a 200 answer is kept so that it can become a typed error.
+ */
+export const amigoChatImageAnswerSchema = z.object({
+  data: z.array(z.object({ url: z.string().min(1) })).nullish(),
+  error: z.unknown().optional(),
+});
+
+export type AmigoChatImageAnswer = z.infer<typeof amigoChatImageAnswerSchema>;

@@ -1,0 +1,9 @@
+import { describeProviderConformance, startAmigoChatFake } from "@g4f-ts/testkit";
+import { AmigoChat } from "./amigochat-provider.js";
+
+describeProviderConformance({
+  name: "AmigoChat",
+  startUpstream: () => startAmigoChatFake(),
+  createProvider: (baseUrl) => new AmigoChat({ baseUrl, retry: { maxAttempts: 1 } }),
+  imageModel: "flux-realism",
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type AsyncGeneratorProvider,
+  CallDeadline,
   type Chunk,
   errorFromPayload,
   type HttpResponse,
@@ -201,22 +202,12 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       call.timeout != null
         ? call.timeout * 1000
         : (this.#timeouts.totalMs ?? amigoChatCallDefaults.timeout * 1000);
-    const deadline = Date.now() + timeoutMs;
-    // The call's time covers every attempt: each gets what is left of it. Once it is
-    // used up, no attempt starts, and the error is not retryable so that the retry
-    // loop stops instead of backing off for nothing.
-    const timeouts = (): Partial<HttpTimeouts> => {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new TimeoutError({
-          provider: this.label,
-          phase: "total",
-          timeoutMs,
-          retryable: false,
-        });
-      }
-      return { ...this.#timeouts, totalMs: remaining };
-    };
+    // The call's time covers every attempt: each gets what is left of it.
+    const deadline = new CallDeadline(this.label, timeoutMs);
+    const timeouts = (): Partial<HttpTimeouts> => ({
+      ...this.#timeouts,
+      totalMs: deadline.remainingMs(),
+    });
 
     if (this.isImageModel(resolved)) {
       const prompt = lastMessageText(messages);
@@ -271,7 +262,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
   ): AsyncGenerator<Chunk> {
     const deviceUuid = randomUUID();
     const response = await this.#post(this.imageApiEndpoint, body, deviceUuid, transport);
-    const answer = await readJson(response, amigoChatImageAnswerSchema, this.label);
+    const answer = await readJson(response, amigoChatImageAnswerSchema, this.label, [deviceUuid]);
     if (answer.error != null) throw errorFromPayload(this.label, answer, [deviceUuid]);
     const urls = (answer.data ?? []).map((image) => image.url);
     if (urls.length === 0) {

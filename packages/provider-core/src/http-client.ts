@@ -7,7 +7,7 @@ import {
   TimeoutError,
 } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { errorFromStatus, toProviderError } from "./status-errors.js";
+import { errorFromStatus, redactSecrets, toProviderError } from "./status-errors.js";
 
 /** The separate waits of one HTTP call, in milliseconds. */
 export interface HttpTimeouts {
@@ -281,13 +281,14 @@ export async function readJson<T>(
   response: HttpResponse,
   schema: ZodType<T>,
   provider: string,
+  secrets?: readonly string[],
 ): Promise<T> {
   const text = await response.text();
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    const snippet = text.slice(0, 120).trim();
+    const snippet = redactSecrets(text.slice(0, 120).trim(), secrets);
     throw new InvalidResponseError({
       provider,
       status: response.status,

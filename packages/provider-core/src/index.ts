@@ -1,3 +1,4 @@
+export { CallDeadline } from "./call-deadline.js";
 export { type Completion, createCompletion } from "./create-completion.js";
 export {
   closeDispatchers,

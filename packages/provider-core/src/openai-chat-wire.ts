@@ -9,7 +9,7 @@ import {
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { decodeSseStream } from "./sse-events.js";
-import { errorFromPayload } from "./status-errors.js";
+import { errorFromPayload, redactSecrets } from "./status-errors.js";
 
 const usageSchema = z.object({
   prompt_tokens: z.number().nullish(),
@@ -166,7 +166,7 @@ function* readJsonCompletion(
     throw new InvalidResponseError({
       provider,
       status,
-      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(text.trim().slice(0, 120))}`,
+      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(redactSecrets(text.trim().slice(0, 120), options.secrets))}`,
     });
   }
   if (typeof json === "object" && json !== null && "error" in json && json.error != null) {

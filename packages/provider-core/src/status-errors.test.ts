@@ -84,6 +84,32 @@ describe("errorFromStatus", () => {
     expect(error).toBeInstanceOf(ContextLengthExceededError);
   });
 
+  it.each([
+    [
+      400,
+      '{"error":{"message":"the request exceeds the available context size","type":"exceed_context_size_error"}}',
+    ],
+    [400, '{"object":"error","message":"This model\'s maximum model length is 4096 tokens"}'],
+    [
+      400,
+      '{"error":{"message":"Please reduce the length of the messages","code":"context_length_exceeded"}}',
+    ],
+    [422, '{"error":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"}'],
+  ])("recognises the context-length dialects of other servers (%i %s)", (status, body) => {
+    expect(errorFromStatus({ provider: "Upstream", status, body })).toBeInstanceOf(
+      ContextLengthExceededError,
+    );
+  });
+
+  it("classifies by the JSON error code when the message does not say it", () => {
+    const error = errorFromStatus({
+      provider: "OpenAI",
+      status: 429,
+      body: '{"error":{"message":"Please check your plan","code":"insufficient_quota"}}',
+    });
+    expect(error).toBeInstanceOf(PaymentRequiredError);
+  });
+
   it("turns a bot-protection HTML page into a short message, not a dump of the page", () => {
     const page = `<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>${"x".repeat(5000)} Sorry, you have been blocked</body></html>`;
     const error = errorFromStatus({ provider: "AmigoChat", status: 403, body: page });

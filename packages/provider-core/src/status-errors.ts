@@ -15,8 +15,12 @@ const maxBodyLength = 500;
 
 const quotaPattern =
   /balance is not enough|insufficient[_ ]quota|insufficient (?:balance|credits?|funds)|quota (?:exceeded|exhausted)|exceeded your (?:current )?quota|upgrade your plan|payment required|billing/i;
+// OpenAI's wording, and the dialects of other OpenAI-compatible servers: llama.cpp
+// ("exceeds the available context size", `exceed_context_size_error`), vLLM ("longer
+// than the maximum model length"), Groq (only the code), TGI ("`inputs` tokens +
+// `max_new_tokens` must be <= …").
 const contextLengthPattern =
-  /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|string_above_max_length/i;
+  /context[_ ]length|maximum context|context window|context[ _]size|exceed_context|maximum model length|too many tokens|prompt is too long|string_above_max_length|`inputs` tokens \+ `max_new_tokens`|input (?:is )?too long/i;
 const htmlPattern = /^\s*(?:<!doctype html|<html)/i;
 const botProtectionPattern =
   /cloudflare|attention required|you have been blocked|captcha|just a moment/i;
@@ -89,6 +93,17 @@ function numberOf(value: unknown): number | undefined {
 }
 
 /** The upstream's own words from a body: the JSON error message, a short note for HTML, or the text. */
+/** The `code` and `type` of a JSON error body (`{"error": {"code", "type"}}` or flat), as words. */
+function errorWords(json: unknown): string {
+  if (typeof json !== "object" || json === null) return "";
+  const record = json as Record<string, unknown>;
+  const inner =
+    typeof record.error === "object" && record.error !== null
+      ? (record.error as Record<string, unknown>)
+      : record;
+  return [inner.code, inner.type].filter((value) => typeof value === "string").join(" ");
+}
+
 export function describeBody(body: string): { message: string; blocked: boolean; json: unknown } {
   if (htmlPattern.test(body)) {
     const blocked = botProtectionPattern.test(body);
@@ -136,7 +151,11 @@ export function errorFromStatus(input: StatusErrorInput): ProviderError {
     retryAfter: parseRetryAfter(input.headers),
     message: `${provider} answered ${status}${upstreamMessage === "" ? "" : `: ${upstreamMessage}`}`,
   };
-  return classifyFailure(options, upstreamMessage, described.blocked);
+  return classifyFailure(
+    options,
+    `${upstreamMessage} ${errorWords(described.json)}`,
+    described.blocked,
+  );
 }
 
 function classifyFailure(
@@ -149,7 +168,10 @@ function classifyFailure(
     return new PaymentRequiredError(options);
   if (status === 429) return new RateLimitError(options);
   if ((status === 401 || status === 403) && !blocked) return new MissingAuthError(options);
-  if ((status === 400 || status === 413) && contextLengthPattern.test(upstreamMessage)) {
+  if (
+    (status === 400 || status === 413 || status === 422) &&
+    contextLengthPattern.test(upstreamMessage)
+  ) {
     return new ContextLengthExceededError(options);
   }
   return new ResponseStatusError({ ...options, retryable: isRetryableStatus(status) });

@@ -1,0 +1,399 @@
+import {
+  closeNames,
+  formatSchemaIssues,
+  type HttpTimeouts,
+  ProviderError,
+  type ProviderErrorOptions,
+  type RetryPolicy,
+} from "@g4f-ts/provider-core";
+import { type ZodError, type ZodType, z } from "zod";
+
+/**
+ * Options of an `OpenAICompatible` instance. Only `baseUrl` is required.
+ *
+ * @example
+ * new OpenAICompatible({ id: "ollama", baseUrl: "http://127.0.0.1:11434/v1" });
+ * new OpenAICompatible({ id: "together", baseUrl: "https://api.together.xyz/v1", apiKeyEnv: "TOGETHER_API_KEY" });
+ */
+export interface OpenAICompatibleOptions {
+  /** The id in a registry (default `openai-compatible`). */
+  id?: string;
+  /** The name in messages and errors (default: the `id` when one is given, else `OpenAI-compatible`). */
+  label?: string;
+  /**
+   * The API's base URL **with** its version segment, as the OpenAI SDK takes it:
+   * `http://127.0.0.1:11434/v1` (Ollama), `http://127.0.0.1:8000/v1` (vLLM),
+   * `https://api.openai.com/v1`. The provider appends `/chat/completions`,
+   * `/images/generations` and `/models`. No query, fragment or credentials.
+   */
+  baseUrl: string;
+  /** The API key, sent as `Authorization: Bearer <key>`. Never shown in an error. */
+  apiKey?: string;
+  /** The name of an environment variable holding the API key, read when the instance is made. */
+  apiKeyEnv?: string;
+  /** Extra headers for every request (an API key belongs in `apiKey`, which wins over an `authorization` here). */
+  headers?: Record<string, string>;
+  /**
+   * A fixed model list. Without it the list is fetched from `GET {baseUrl}/models`
+   * (see `refreshModels`) and kept for `modelsTtlMs`.
+   */
+  models?: readonly string[];
+  /** How long a fetched model list stays fresh, in ms (default 300000, five minutes). */
+  modelsTtlMs?: number;
+  /** Friendly name -> the upstream's model id (`{ "llama": "llama3.1:8b" }`). */
+  modelAliases?: Record<string, string>;
+  /** The model of a call without one (default: the first model of the list). */
+  defaultModel?: string;
+  /** Models answered through `/images/generations` rather than `/chat/completions`. */
+  imageModels?: readonly string[];
+  /** Connect, first-byte, idle and total timeouts in milliseconds. */
+  timeouts?: Partial<HttpTimeouts>;
+  /** An `http://` or `https://` proxy for every request (a call's own `proxy` wins). */
+  proxy?: string;
+  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
+  retry?: Partial<RetryPolicy>;
+  /** The flag a registry reads to route to this instance (default true). */
+  working?: boolean;
+  /** Default: true when an API key is configured. */
+  needsAuth?: boolean;
+  /**
+   * Ask for the usage of a streamed answer with `stream_options: { include_usage: true }`
+   * (default true). Turn it off for an upstream that rejects unknown fields.
+   */
+  streamUsage?: boolean;
+  /**
+   * Fields added to every chat request body, for upstream-specific settings such as
+   * Ollama's `{ "options": { "num_ctx": 8192 } }`. The fields the provider sets win.
+   */
+  extraBody?: Record<string, unknown>;
+}
+
+const invalidOptionsMarker = Symbol.for("g4f-ts.error.OpenAICompatibleOptionsError");
+
+/**
+ * An option of the constructor or of a call is not valid: `field` names it (a dotted
+ * path such as `retry.maxAttempts`, or `apiKeyEnv`). Not retryable. Values are never
+ * echoed: an API key, a header or a proxy URL may be a secret.
+ */
+export class OpenAICompatibleOptionsError extends ProviderError {
+  readonly [invalidOptionsMarker] = true;
+  override readonly name = "OpenAICompatibleOptionsError";
+  readonly field: string;
+
+  constructor(options: ProviderErrorOptions & { field: string }) {
+    super({ ...options, retryable: false });
+    this.field = options.field;
+  }
+
+  static override isInstance(value: unknown): value is OpenAICompatibleOptionsError {
+    return typeof value === "object" && value !== null && invalidOptionsMarker in value;
+  }
+}
+
+const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "must be an http:// or https:// URL",
+});
+
+const baseUrlSchema = httpUrlSchema.refine(
+  (value) => {
+    // zod runs a refinement even after the URL check failed: parse without throwing.
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+  },
+  {
+    error:
+      "must be a URL without a query, fragment or credentials (an API key goes in apiKey or apiKeyEnv)",
+  },
+);
+
+const modelNameSchema = z.string().trim().min(1, "must not be empty");
+const positiveMilliseconds = z.number().positive().finite();
+// Printable ASCII without spaces: a key read from a file with its newline would
+// otherwise make an invalid header, and undici's message for that names the value.
+const apiKeySchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
+const headerValueSchema = z
+  .string()
+  .regex(/^[^\r\n\0]*$/, "must not hold line breaks or NUL characters");
+
+const instanceOptionsSchema = z.strictObject({
+  id: z.string().trim().min(1).optional(),
+  label: z.string().trim().min(1).optional(),
+  baseUrl: baseUrlSchema,
+  apiKey: apiKeySchema.optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the name of an environment variable")
+    .optional(),
+  headers: z.record(headerNameSchema, headerValueSchema).optional(),
+  models: z.array(modelNameSchema).optional(),
+  modelsTtlMs: z.number().min(0).finite().optional(),
+  modelAliases: z.record(modelNameSchema, modelNameSchema).optional(),
+  defaultModel: modelNameSchema.optional(),
+  imageModels: z.array(modelNameSchema).optional(),
+  timeouts: z
+    .strictObject({
+      connectMs: positiveMilliseconds,
+      firstByteMs: positiveMilliseconds,
+      idleMs: positiveMilliseconds,
+      totalMs: positiveMilliseconds,
+    })
+    .partial()
+    .optional(),
+  proxy: httpUrlSchema.optional(),
+  retry: z
+    .strictObject({
+      maxAttempts: z.int().min(1).max(100),
+      baseDelayMs: z.number().min(0).finite(),
+      maxDelayMs: z.number().min(0).finite(),
+      maxRetryAfterMs: z.number().min(0).finite(),
+    })
+    .partial()
+    .optional(),
+  working: z.boolean().optional(),
+  needsAuth: z.boolean().optional(),
+  streamUsage: z.boolean().optional(),
+  extraBody: z.record(z.string(), z.unknown()).optional(),
+});
+
+const optionNames = Object.keys(instanceOptionsSchema.shape);
+
+/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
+const callOptionsSchema = z.object({
+  stream: z.boolean().nullish(),
+  timeout: z.number().positive().finite().nullish(),
+  proxy: httpUrlSchema.nullish(),
+  signal: z.instanceof(AbortSignal, { error: "must be an AbortSignal" }).nullish(),
+  temperature: z.number().finite().nullish(),
+  topP: z.number().finite().nullish(),
+  maxTokens: z.int().positive().nullish(),
+  frequencyPenalty: z.number().finite().nullish(),
+  presencePenalty: z.number().finite().nullish(),
+  n: z.int().min(1).max(10).nullish(),
+  size: z.string().trim().min(1).nullish(),
+  extraBody: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export type OpenAICompatibleCallSettings = z.infer<typeof callOptionsSchema>;
+
+function fieldOf(error: ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+    return [...issue.path.map(String), issue.keys[0]].join(".");
+  }
+  const path = issue?.path ?? [];
+  return path.length === 0 ? "(options)" : path.map(String).join(".");
+}
+
+function describeIssues(error: ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
+    const unknown = issue.keys[0] ?? "";
+    const suggestions = closeNames(unknown, optionNames, 1);
+    const hint = suggestions.length > 0 ? ` Did you mean "${suggestions[0]}"?` : "";
+    return `not an option of this provider.${hint}`;
+  }
+  // One issue is named by the field already; several need their own paths.
+  return error.issues.length === 1 && issue !== undefined
+    ? issue.message
+    : formatSchemaIssues(error);
+}
+
+function optionsError(provider: string, field: string, detail: string, what = "option") {
+  return new OpenAICompatibleOptionsError({
+    provider,
+    field,
+    message: `${provider}: invalid ${what} "${field}": ${detail}`,
+  });
+}
+
+function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  throw optionsError(provider, fieldOf(parsed.error), describeIssues(parsed.error), what);
+}
+
+// Headers whose values are credentials: scrubbed from what an upstream echoes back.
+const secretHeaderPattern = /authorization|cookie|api-?key|token|secret/i;
+
+/** The settled configuration of an instance, after validation and defaults. */
+export interface OpenAICompatibleSettings {
+  id: string;
+  label: string;
+  /** The base URL without trailing slashes. */
+  baseUrl: string;
+  /** Every header a request sends, names in lowercase, `authorization` from the key included. */
+  headers: Record<string, string>;
+  /** Values to scrub from error messages: the key and every credential-like header value. */
+  secrets: string[];
+  hasApiKey: boolean;
+  /** The fixed list, or undefined when the list is fetched. */
+  models: string[] | undefined;
+  modelsTtlMs: number;
+  modelAliases: Record<string, string>;
+  defaultModel: string | undefined;
+  imageModels: string[];
+  timeouts: Partial<HttpTimeouts>;
+  proxy: string | undefined;
+  retry: Partial<RetryPolicy>;
+  working: boolean;
+  needsAuth: boolean;
+  streamUsage: boolean;
+  extraBody: Record<string, unknown>;
+}
+
+export const defaultModelsTtlMs = 5 * 60 * 1000;
+const defaultLabel = "OpenAI-compatible";
+
+/**
+ * Validate constructor options (an unknown key is an error, with the closest option
+ * name as a hint: a misspelt `apiKey` would otherwise fail later as a 401), read the
+ * key from `apiKeyEnv`, and check a fixed model list against `defaultModel` and the
+ * alias targets.
+ */
+export function parseOpenAICompatibleOptions(
+  options: unknown,
+  environment: NodeJS.ProcessEnv = process.env,
+): OpenAICompatibleSettings {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new OpenAICompatibleOptionsError({
+      provider: defaultLabel,
+      field: "(options)",
+      message: `${defaultLabel}: the options must be an object with at least a baseUrl`,
+    });
+  }
+  const record = options as Record<string, unknown>;
+  const provisionalLabel =
+    typeof record.label === "string" && record.label.trim() !== ""
+      ? record.label.trim()
+      : typeof record.id === "string" && record.id.trim() !== ""
+        ? record.id.trim()
+        : defaultLabel;
+  if (record.baseUrl === undefined) {
+    throw optionsError(
+      provisionalLabel,
+      "baseUrl",
+      "is required: the API's base URL, version included, such as http://127.0.0.1:11434/v1",
+    );
+  }
+  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const label = parsed.label ?? parsed.id ?? defaultLabel;
+
+  if (parsed.apiKey !== undefined && parsed.apiKeyEnv !== undefined) {
+    throw optionsError(label, "apiKeyEnv", "set apiKey or apiKeyEnv, not both");
+  }
+  let apiKey = parsed.apiKey;
+  if (parsed.apiKeyEnv !== undefined) {
+    const fromEnvironment = environment[parsed.apiKeyEnv]?.trim();
+    if (!fromEnvironment) {
+      throw optionsError(
+        label,
+        "apiKeyEnv",
+        `the environment variable ${parsed.apiKeyEnv} is not set (or empty)`,
+      );
+    }
+    const checked = apiKeySchema.safeParse(fromEnvironment);
+    if (!checked.success) {
+      throw optionsError(
+        label,
+        "apiKeyEnv",
+        `the value of ${parsed.apiKeyEnv} ${checked.error.issues[0]?.message ?? "is not a valid key"}`,
+      );
+    }
+    apiKey = checked.data;
+  }
+
+  const headers: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(parsed.headers ?? {})) {
+    headers[name.toLowerCase()] = value;
+    if (secretHeaderPattern.test(name)) secrets.push(value.replace(/^(?:bearer|basic)\s+/i, ""));
+  }
+  if (apiKey !== undefined) {
+    headers.authorization = `Bearer ${apiKey}`;
+    secrets.push(apiKey);
+  }
+
+  const imageModels = unique(parsed.imageModels ?? []);
+  const modelAliases = parsed.modelAliases ?? {};
+  const models = parsed.models === undefined ? undefined : unique(parsed.models);
+  if (models !== undefined) {
+    const served = new Set([...models, ...imageModels]);
+    if (served.size === 0) {
+      throw optionsError(label, "models", "a fixed list needs at least one model");
+    }
+    if (parsed.defaultModel !== undefined && !served.has(parsed.defaultModel)) {
+      throw optionsError(label, "defaultModel", "is not one of models or imageModels");
+    }
+    for (const [alias, target] of Object.entries(modelAliases)) {
+      if (!served.has(target)) {
+        throw optionsError(
+          label,
+          `modelAliases.${alias}`,
+          "points to a model that is not in models or imageModels",
+        );
+      }
+    }
+  }
+
+  const hasApiKey = apiKey !== undefined;
+  return {
+    id: parsed.id ?? "openai-compatible",
+    label,
+    baseUrl: parsed.baseUrl.replace(/\/+$/, ""),
+    headers,
+    secrets,
+    hasApiKey,
+    models,
+    modelsTtlMs: parsed.modelsTtlMs ?? defaultModelsTtlMs,
+    modelAliases,
+    defaultModel: parsed.defaultModel,
+    imageModels,
+    timeouts: parsed.timeouts ?? {},
+    proxy: parsed.proxy,
+    retry: parsed.retry ?? {},
+    working: parsed.working ?? true,
+    needsAuth: parsed.needsAuth ?? hasApiKey,
+    streamUsage: parsed.streamUsage ?? true,
+    extraBody: parsed.extraBody ?? {},
+  };
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
+
+/** Validate the options of one call; an invalid one is an `OpenAICompatibleOptionsError` naming it. */
+export function parseOpenAICompatibleCallOptions(
+  options: unknown,
+  provider: string,
+): OpenAICompatibleCallSettings {
+  return parseWith(callOptionsSchema, options, provider, "call option");
+}
+
+const messagesSchema = z.array(
+  z.object({
+    role: z.string().min(1),
+    content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
+  }),
+);
+
+/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
+export function checkOpenAICompatibleMessages(messages: unknown, provider: string): void {
+  const parsed = messagesSchema.safeParse(messages);
+  if (parsed.success) return;
+  const field = `messages.${fieldOf(parsed.error)}`.replace(/\.\(options\)$/, "");
+  throw new OpenAICompatibleOptionsError({
+    provider,
+    field,
+    message: `${provider}: invalid messages: ${formatSchemaIssues(parsed.error)}`,
+  });
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import {
+  imageUrlsOf,
+  openAICompatibleChatBody,
+  openAICompatibleImageAnswerSchema,
+  openAICompatibleImageBody,
+  openAICompatibleModelListSchema,
+} from "./openai-compatible-wire.js";
+
+const messages = [
+  { role: "system" as const, content: "Be brief." },
+  { role: "user" as const, content: "Hi" },
+];
+
+describe("the chat body", () => {
+  it("uses OpenAI's names for every sampling option, and asks a stream for its usage", () => {
+    expect(
+      openAICompatibleChatBody({
+        model: "llama3.2",
+        messages,
+        stream: true,
+        streamUsage: true,
+        temperature: 0.2,
+        topP: 0.9,
+        maxTokens: 128,
+        frequencyPenalty: 0.5,
+        presencePenalty: -0.5,
+      }),
+    ).toMatchInlineSnapshot(`
+      {
+        "frequency_penalty": 0.5,
+        "max_tokens": 128,
+        "messages": [
+          {
+            "content": "Be brief.",
+            "role": "system",
+          },
+          {
+            "content": "Hi",
+            "role": "user",
+          },
+        ],
+        "model": "llama3.2",
+        "presence_penalty": -0.5,
+        "stream": true,
+        "stream_options": {
+          "include_usage": true,
+        },
+        "temperature": 0.2,
+        "top_p": 0.9,
+      }
+    `);
+  });
+
+  it("leaves out unset sampling options and stream_options when not streaming", () => {
+    expect(
+      openAICompatibleChatBody({
+        model: "m",
+        messages: [{ role: "user", content: "Hi" }],
+        stream: false,
+        streamUsage: true,
+        temperature: null,
+        topP: undefined,
+      }),
+    ).toEqual({ model: "m", messages: [{ role: "user", content: "Hi" }], stream: false });
+  });
+
+  it("keeps a zero, which is a value and not an absence", () => {
+    const body = openAICompatibleChatBody({
+      model: "m",
+      messages,
+      stream: false,
+      streamUsage: true,
+      temperature: 0,
+      presencePenalty: 0,
+    });
+    expect(body).toMatchObject({ temperature: 0, presence_penalty: 0 });
+  });
+
+  it("does not ask for usage when streamUsage is off", () => {
+    const body = openAICompatibleChatBody({
+      model: "m",
+      messages,
+      stream: true,
+      streamUsage: false,
+    });
+    expect(body).not.toHaveProperty("stream_options");
+  });
+
+  it("sends messages as role and content only, image parts kept", () => {
+    const content = [
+      { type: "text" as const, text: "What is this?" },
+      { type: "image_url" as const, image_url: { url: "data:image/png;base64,AAAA" } },
+    ];
+    const body = openAICompatibleChatBody({
+      model: "llava",
+      messages: [{ role: "user", content, name: "ignored" } as never],
+      stream: false,
+      streamUsage: true,
+    });
+    expect(body.messages).toEqual([{ role: "user", content }]);
+  });
+
+  it("adds extraBody under the fields it sets itself", () => {
+    const body = openAICompatibleChatBody({
+      model: "m",
+      messages,
+      stream: false,
+      streamUsage: true,
+      temperature: 0.3,
+      extraBody: {
+        options: { num_ctx: 8192 },
+        model: "other",
+        temperature: 1,
+        stream_options: { include_usage: false },
+      },
+    });
+    expect(body).toMatchObject({ options: { num_ctx: 8192 }, model: "m", temperature: 0.3 });
+    expect(body).not.toHaveProperty("stream_options");
+  });
+});
+
+describe("the image wire", () => {
+  it("sends model and prompt, n and size only when set", () => {
+    expect(openAICompatibleImageBody({ model: "dall-e-3", prompt: "a cat" })).toEqual({
+      model: "dall-e-3",
+      prompt: "a cat",
+    });
+    expect(
+      openAICompatibleImageBody({ model: "dall-e-3", prompt: "a cat", n: 2, size: "512x512" }),
+    ).toEqual({ model: "dall-e-3", prompt: "a cat", n: 2, size: "512x512" });
+  });
+
+  it("reads URLs, and base64 images as PNG data URLs, in order", () => {
+    const answer = openAICompatibleImageAnswerSchema.parse({
+      created: 1,
+      data: [{ url: "https://images.example/1.png" }, { b64_json: "iVBORw0KGgo=" }, {}],
+    });
+    expect(imageUrlsOf(answer)).toEqual([
+      "https://images.example/1.png",
+      "data:image/png;base64,iVBORw0KGgo=",
+    ]);
+  });
+
+  it("reads an answer without data as no image", () => {
+    expect(imageUrlsOf(openAICompatibleImageAnswerSchema.parse({}))).toEqual([]);
+  });
+});
+
+describe("the model list", () => {
+  it("reads the ids of data and ignores the other fields", () => {
+    const list = openAICompatibleModelListSchema.parse({
+      object: "list",
+      data: [{ id: "llama3.2:latest", object: "model", created: 1, owned_by: "library" }],
+    });
+    expect(list.data.map((model) => model.id)).toEqual(["llama3.2:latest"]);
+  });
+
+  it("rejects a list without data", () => {
+    expect(openAICompatibleModelListSchema.safeParse({ models: [] }).success).toBe(false);
+  });
+});

@@ -1,0 +1,130 @@
+import type { Messages } from "@g4f-ts/provider-core";
+import { z } from "zod";
+
+/** The paths appended to the base URL (which carries the version, e.g. `/v1`), as the OpenAI SDK does. */
+export const openAICompatiblePaths = {
+  chat: "/chat/completions",
+  images: "/images/generations",
+  models: "/models",
+} as const;
+
+/** The chat request body under OpenAI's names; sampling fields only when the call set them. */
+export interface OpenAICompatibleChatBody {
+  model: string;
+  messages: { role: string; content: Messages[number]["content"] }[];
+  stream: boolean;
+  stream_options?: { include_usage: true };
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  [extra: string]: unknown;
+}
+
+export interface OpenAICompatibleChatParameters {
+  model: string;
+  messages: Messages;
+  stream: boolean;
+  /** Ask for a usage chunk at the end of a stream (`stream_options.include_usage`). */
+  streamUsage: boolean;
+  temperature?: number | null | undefined;
+  topP?: number | null | undefined;
+  maxTokens?: number | null | undefined;
+  frequencyPenalty?: number | null | undefined;
+  presencePenalty?: number | null | undefined;
+  /** Upstream-specific fields; the ones above win over them. */
+  extraBody?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Build a chat body. Unset sampling options are left out, so the upstream's own
+ * defaults apply (an Ollama model's Modelfile, a vLLM generation config) rather than
+ * ours. Messages go as `{ role, content }` only.
+ */
+export function openAICompatibleChatBody(
+  parameters: OpenAICompatibleChatParameters,
+): OpenAICompatibleChatBody {
+  const body: OpenAICompatibleChatBody = {
+    ...parameters.extraBody,
+    model: parameters.model,
+    messages: parameters.messages.map(({ role, content }) => ({ role, content })),
+    stream: parameters.stream,
+  };
+  if (parameters.stream && parameters.streamUsage) {
+    body.stream_options = { include_usage: true };
+  } else {
+    delete body.stream_options;
+  }
+  const sampling = [
+    ["temperature", parameters.temperature],
+    ["top_p", parameters.topP],
+    ["max_tokens", parameters.maxTokens],
+    ["frequency_penalty", parameters.frequencyPenalty],
+    ["presence_penalty", parameters.presencePenalty],
+  ] as const;
+  for (const [name, value] of sampling) {
+    if (value != null) body[name] = value;
+  }
+  return body;
+}
+
+/** The image request body; `n` and `size` only when the call set them. */
+export interface OpenAICompatibleImageBody {
+  model: string;
+  prompt: string;
+  n?: number;
+  size?: string;
+}
+
+export function openAICompatibleImageBody(parameters: {
+  model: string;
+  prompt: string;
+  n?: number | null | undefined;
+  size?: string | null | undefined;
+}): OpenAICompatibleImageBody {
+  const body: OpenAICompatibleImageBody = { model: parameters.model, prompt: parameters.prompt };
+  if (parameters.n != null) body.n = parameters.n;
+  if (parameters.size != null) body.size = parameters.size;
+  return body;
+}
+
+/**
+ * The image answer, `{ data: [{ url } | { b64_json }] }`, read tolerantly: other
+ * fields are ignored, `data` may be missing (the caller decides what that means), and
+ * an `error` object in a 200 answer is kept so that it can become a typed error.
+ */
+export const openAICompatibleImageAnswerSchema = z.object({
+  data: z
+    .array(
+      z.object({
+        url: z.string().min(1).nullish(),
+        b64_json: z.string().min(1).nullish(),
+        revised_prompt: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  error: z.unknown().optional(),
+});
+
+export type OpenAICompatibleImageAnswer = z.infer<typeof openAICompatibleImageAnswerSchema>;
+
+/**
+ * The image URLs of an answer, in order: each `url`, or a `b64_json` as a PNG data URL
+ * (the format OpenAI's image API sends unless asked for another).
+ */
+export function imageUrlsOf(answer: OpenAICompatibleImageAnswer): string[] {
+  const urls: string[] = [];
+  for (const image of answer.data ?? []) {
+    if (image.url) urls.push(image.url);
+    else if (image.b64_json) urls.push(`data:image/png;base64,${image.b64_json}`);
+  }
+  return urls;
+}
+
+/** `GET /models`: `{ data: [{ id }, …] }` (other fields of each model are ignored). */
+export const openAICompatibleModelListSchema = z.object({
+  data: z.array(z.object({ id: z.string().min(1) })),
+});
+
+export type OpenAICompatibleModelList = z.infer<typeof openAICompatibleModelListSchema>;

@@ -1,0 +1,190 @@
+import {
+  AbortError,
+  type Chunk,
+  type Messages,
+  type Provider,
+  type ProviderOptions,
+  TimeoutError,
+} from "@g4f-ts/provider-core";
+import type { AttemptTimeouts } from "./config.js";
+
+/**
+ * One call of a provider, with the registry's three timers around it: until the
+ * first chunk, between chunks (counted only while the registry waits for the
+ * provider, so a slow client does not blame it), and for the whole attempt. A
+ * timer that runs out, or the client's signal, aborts the attempt's own
+ * `AbortSignal`, so the provider closes its upstream socket at once, and fails the
+ * pending `next()` even if the provider ignores the signal.
+ *
+ * It is a plain iterator with bound callbacks rather than an async generator with
+ * `Promise.race`: one stream can carry thousands of chunks, and racing against a
+ * long-lived promise would pile up reactions on it until the stream ends.
+ */
+export class TimedAttempt {
+  readonly controller = new AbortController();
+  readonly startedAt = performance.now();
+  #iterator: AsyncIterator<Chunk> | undefined;
+  #failure: unknown;
+  #hasFailure = false;
+  #pending = false;
+  #done = false;
+  #receivedChunk = false;
+  #resolve: ((result: IteratorResult<Chunk>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #phaseTimer: NodeJS.Timeout | undefined;
+  #totalTimer: NodeJS.Timeout | undefined;
+  readonly #parentSignal: AbortSignal | undefined;
+  readonly #label: string;
+  readonly #timeouts: AttemptTimeouts;
+
+  constructor(
+    provider: Provider,
+    model: string,
+    messages: Messages,
+    options: ProviderOptions,
+    parentSignal: AbortSignal | undefined,
+    timeouts: AttemptTimeouts,
+  ) {
+    this.#label = provider.label;
+    this.#timeouts = timeouts;
+    this.#parentSignal = parentSignal;
+    if (parentSignal?.aborted) {
+      this.#fail(new AbortError({ provider: this.#label, cause: parentSignal.reason }));
+      return;
+    }
+    parentSignal?.addEventListener("abort", this.#onParentAbort, { once: true });
+    this.#phaseTimer = setTimeout(this.#onFirstChunkTimeout, timeouts.firstChunkMs);
+    this.#totalTimer = setTimeout(this.#onTotalTimeout, timeouts.totalMs);
+    try {
+      const result = provider.createAsyncGenerator(model, messages, {
+        ...options,
+        signal: this.controller.signal,
+      });
+      this.#iterator = result[Symbol.asyncIterator]();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The next chunk; rejects with the provider's error, a `TimeoutError` or an `AbortError`. */
+  next(): Promise<IteratorResult<Chunk>> {
+    if (this.#hasFailure) return Promise.reject(this.#failure);
+    if (this.#done || this.#iterator === undefined)
+      return Promise.resolve({ done: true, value: undefined });
+    this.#pending = true;
+    if (this.#receivedChunk) this.#phaseTimer?.refresh();
+    const promise = new Promise<IteratorResult<Chunk>>(this.#capture);
+    this.#iterator.next().then(this.#onResult, this.#onError);
+    return promise;
+  }
+
+  /** Stop early (the client left, or the registry moved on): abort the call and release its socket. */
+  close(): void {
+    if (this.#done) return;
+    if (!this.#hasFailure)
+      this.#fail(new AbortError({ provider: this.#label, message: "The attempt was stopped" }));
+  }
+
+  /** Milliseconds since the attempt started. */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  readonly #capture = (
+    resolve: (result: IteratorResult<Chunk>) => void,
+    reject: (error: unknown) => void,
+  ): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  readonly #onResult = (result: IteratorResult<Chunk>): void => {
+    if (this.#hasFailure) return;
+    this.#pending = false;
+    if (result.done) {
+      this.#done = true;
+      this.#cleanUp();
+    } else if (!this.#receivedChunk) {
+      this.#receivedChunk = true;
+      clearTimeout(this.#phaseTimer);
+      this.#phaseTimer = setTimeout(this.#onIdleTimeout, this.#timeouts.idleMs);
+    }
+    this.#resolve?.(result);
+  };
+
+  readonly #onError = (error: unknown): void => {
+    if (this.#hasFailure) return;
+    this.#pending = false;
+    this.#failure = error;
+    this.#hasFailure = true;
+    this.#done = true;
+    this.#cleanUp();
+    this.#reject?.(error);
+  };
+
+  readonly #onParentAbort = (): void => {
+    this.#fail(new AbortError({ provider: this.#label, cause: this.#parentSignal?.reason }));
+  };
+
+  readonly #onFirstChunkTimeout = (): void => {
+    this.#timeout("first-byte", this.#timeouts.firstChunkMs);
+  };
+
+  readonly #onIdleTimeout = (): void => {
+    // A gap while the registry itself is busy (writing to a slow client) is not the provider's.
+    if (!this.#pending) {
+      this.#phaseTimer?.refresh();
+      return;
+    }
+    this.#timeout("idle", this.#timeouts.idleMs);
+  };
+
+  readonly #onTotalTimeout = (): void => {
+    this.#timeout("total", this.#timeouts.totalMs);
+  };
+
+  #timeout(phase: "first-byte" | "idle" | "total", timeoutMs: number): void {
+    this.#fail(
+      new TimeoutError({
+        provider: this.#label,
+        phase,
+        timeoutMs,
+        message: `${this.#label} timed out (${phase === "first-byte" ? "first chunk" : phase} timeout of ${timeoutMs} ms)`,
+      }),
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.#hasFailure) return;
+    this.#failure = error;
+    this.#hasFailure = true;
+    const wasDone = this.#done;
+    this.#done = true;
+    this.#cleanUp();
+    if (!wasDone) {
+      this.controller.abort(error);
+      // Ends the provider's generator (its finally blocks) once its pending step settles.
+      if (this.#iterator !== undefined) stopIterator(this.#iterator);
+    }
+    if (this.#pending) {
+      this.#pending = false;
+      this.#reject?.(error);
+    }
+  }
+
+  #cleanUp(): void {
+    clearTimeout(this.#phaseTimer);
+    clearTimeout(this.#totalTimer);
+    this.#parentSignal?.removeEventListener("abort", this.#onParentAbort);
+  }
+}
+
+function ignore(): void {}
+
+function stopIterator(iterator: AsyncIterator<Chunk>): void {
+  try {
+    iterator.return?.().catch(ignore);
+  } catch {
+    // A hand-written iterator whose return() throws has nothing left to release.
+  }
+}

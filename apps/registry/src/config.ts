@@ -1,0 +1,258 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { type ZodError, z } from "zod";
+import { ConfigError, type ConfigIssue } from "./config-error.js";
+import { type EnvironmentVariables, resolveSecretReferences } from "./config-secrets.js";
+
+/** The per-attempt waits of the fallback engine, in milliseconds. */
+export interface AttemptTimeouts {
+  /** From the start of an attempt to its first chunk. */
+  firstChunkMs: number;
+  /** The longest gap between two chunks. */
+  idleMs: number;
+  /** The whole attempt, the streamed answer included. */
+  totalMs: number;
+}
+
+export const defaultAttemptTimeouts: AttemptTimeouts = {
+  firstChunkMs: 60_000,
+  idleMs: 60_000,
+  totalMs: 600_000,
+};
+
+const milliseconds = z.int().min(1).max(86_400_000);
+
+const timeoutsSchema = z.strictObject({
+  firstChunkMs: milliseconds.optional(),
+  idleMs: milliseconds.optional(),
+  totalMs: milliseconds.optional(),
+});
+
+const environmentReferenceSchema = z.strictObject({
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
+});
+
+/**
+ * Provider ids appear in paths (`/api/<id>/chat/completions`) and in model prefixes
+ * (`<id>:<model>`), so they may not hold `/` or `:`, which would make both ambiguous.
+ */
+export const providerIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+const providerEntrySchema = z.strictObject({
+  id: z
+    .string()
+    .max(64)
+    .regex(providerIdPattern, "must start with a letter or digit and hold only A-Z a-z 0-9 _ . -"),
+  /** A package name, a plugin name, or a path (`./my-provider`) to a provider package. */
+  use: z.string().min(1).optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
+  /** Higher is tried first; equal priorities keep discovery order. */
+  priority: z.int().min(-1_000_000).max(1_000_000).optional(),
+  /** Default: the provider's own `working` flag. */
+  enabled: z.boolean().optional(),
+  timeouts: timeoutsSchema.optional(),
+});
+
+const logLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    server: z
+      .strictObject({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.int().min(0).max(65_535).default(1337),
+        bodyLimitBytes: z
+          .int()
+          .min(1024)
+          .max(1024 * 1024 * 1024)
+          .default(4 * 1024 * 1024),
+        shutdownGraceMs: z.int().min(0).max(3_600_000).default(10_000),
+        apiKeys: z.array(environmentReferenceSchema).default([]),
+      })
+      .prefault({}),
+    discovery: z
+      .strictObject({
+        /** Scan the `node_modules` folders beside the registry for provider packages. */
+        installed: z.boolean().default(true),
+      })
+      .prefault({}),
+    routing: z
+      .strictObject({
+        strategy: z.enum(["priority", "shuffle"]).default("priority"),
+        retriesPerProvider: z.int().min(0).max(10).default(0),
+        retryDelayMs: z.int().min(0).max(60_000).default(100),
+        timeouts: timeoutsSchema.prefault({}),
+      })
+      .prefault({}),
+    cooldown: z
+      .strictObject({
+        failureThreshold: z.int().min(1).max(1000).default(3),
+        durationMs: z.int().min(0).max(86_400_000).default(5_000),
+        maxDurationMs: z.int().min(0).max(86_400_000).default(60_000),
+        /** A failure that carries `retry-after` starts a cooldown at once. */
+        honorRetryAfter: z.boolean().default(true),
+      })
+      .prefault({}),
+    logLevel: logLevelSchema.default("info"),
+    providers: z.array(providerEntrySchema).default([]),
+  })
+  .superRefine((config, context) => {
+    const seen = new Map<string, number>();
+    config.providers.forEach((entry, index) => {
+      const first = seen.get(entry.id);
+      if (first === undefined) seen.set(entry.id, index);
+      else
+        context.addIssue({
+          code: "custom",
+          path: ["providers", index, "id"],
+          message: `duplicates the id of providers.${first}`,
+        });
+    });
+  });
+
+/** A config file as written: every field optional. */
+export type RegistryConfigInput = z.input<typeof configSchema>;
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+/** One provider of the config, its secrets resolved. */
+export interface ProviderConfigEntry {
+  id: string;
+  use: string | undefined;
+  options: Record<string, unknown>;
+  priority: number;
+  enabled: boolean | undefined;
+  timeouts: Partial<AttemptTimeouts>;
+}
+
+/** The validated config with every default filled in and every secret read from the environment. */
+export interface RegistryConfig {
+  server: Omit<ParsedConfig["server"], "apiKeys"> & {
+    /** The accepted API keys (from the environment); empty means no key is needed. */
+    apiKeys: string[];
+  };
+  discovery: ParsedConfig["discovery"];
+  routing: Omit<ParsedConfig["routing"], "timeouts"> & { timeouts: AttemptTimeouts };
+  cooldown: ParsedConfig["cooldown"];
+  logLevel: ParsedConfig["logLevel"];
+  providers: ProviderConfigEntry[];
+  /** The folder `use` paths are resolved from: the config file's, or the working directory. */
+  directory: string;
+}
+
+export interface ParseConfigOptions {
+  /** Where the config came from, named in errors (a file path). */
+  source?: string;
+  /** Default: `process.env`. */
+  env?: EnvironmentVariables;
+  /** Default: the source file's folder, or the working directory. */
+  directory?: string;
+}
+
+function issuesFromZod(error: ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return {
+        path: [...path, issue.keys[0] ?? ""].join("."),
+        message: `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(", ")}` : ""}`,
+      };
+    }
+    return { path: path.length === 0 ? "(root)" : path.join("."), message: issue.message };
+  });
+}
+
+/**
+ * Validate a config value and resolve it: defaults filled in, `{ "env": "NAME" }`
+ * references replaced by the environment's values, `G4F_API_KEY` added to the API
+ * keys. Throws a `ConfigError` that lists every problem with the path of its field.
+ *
+ * @example
+ * const config = parseConfig({ providers: [{ id: "local", use: "@g4f-ts/provider-amigochat",
+ *   options: { baseUrl: { env: "LOCAL_AMIGO_URL" } } }] });
+ */
+export function parseConfig(value: unknown, options: ParseConfigOptions = {}): RegistryConfig {
+  const env = options.env ?? process.env;
+  const source = options.source ?? "config";
+  const parsed = configSchema.safeParse(value ?? {});
+  if (!parsed.success) throw new ConfigError(source, issuesFromZod(parsed.error));
+  const config = parsed.data;
+
+  const issues: ConfigIssue[] = [];
+  const apiKeys: string[] = [];
+  config.server.apiKeys.forEach((reference, index) => {
+    const key = env[reference.env];
+    if (key === undefined || key === "")
+      issues.push({
+        path: `server.apiKeys.${index}.env`,
+        message: `the environment variable ${reference.env} is not set`,
+      });
+    else apiKeys.push(key);
+  });
+  const environmentKey = env.G4F_API_KEY;
+  if (environmentKey !== undefined && environmentKey !== "") apiKeys.push(environmentKey);
+
+  const providers = config.providers.map((entry, index): ProviderConfigEntry => {
+    const resolvedOptions = resolveSecretReferences(
+      entry.options ?? {},
+      `providers.${index}.options`,
+      env,
+      issues,
+    );
+    return {
+      id: entry.id,
+      use: entry.use,
+      options: resolvedOptions,
+      priority: entry.priority ?? 0,
+      enabled: entry.enabled,
+      timeouts: entry.timeouts ?? {},
+    };
+  });
+  if (issues.length > 0) throw new ConfigError(source, issues);
+
+  const { timeouts, ...routing } = config.routing;
+  return {
+    server: { ...config.server, apiKeys },
+    discovery: config.discovery,
+    routing: { ...routing, timeouts: { ...defaultAttemptTimeouts, ...timeouts } },
+    cooldown: config.cooldown,
+    logLevel: config.logLevel,
+    providers,
+    directory:
+      options.directory ??
+      (options.source === undefined ? process.cwd() : dirname(resolve(options.source))),
+  };
+}
+
+/**
+ * Read and validate a JSON config file; without a path, the defaults (no file is
+ * needed to start). Errors name the file and the path of each bad field.
+ */
+export async function loadConfig(
+  path: string | undefined,
+  options: Omit<ParseConfigOptions, "source"> = {},
+): Promise<RegistryConfig> {
+  if (path === undefined) return parseConfig({}, options);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, [
+      {
+        path: "(file)",
+        message: code === "ENOENT" ? "the file does not exist" : `can not be read (${code})`,
+      },
+    ]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [
+      { path: "(file)", message: `is not valid JSON: ${(error as Error).message}` },
+    ]);
+  }
+  return parseConfig(value, { ...options, source: path });
+}

@@ -1,0 +1,254 @@
+import {
+  ConnectionError,
+  FinishReason,
+  MissingAuthError,
+  RateLimitError,
+  ResponseStatusError,
+  Usage,
+} from "@g4f-ts/provider-core";
+import { describe, expect, it } from "vitest";
+import {
+  type ScriptedProvider,
+  type ScriptStep,
+  scriptedProvider,
+} from "./__fixtures__/scripted-provider.js";
+import type { AttemptTimeouts } from "./config.js";
+import { collectAnswer } from "./fallback.js";
+import type { HttpError } from "./http-errors.js";
+import { createRegistry } from "./registry.js";
+
+const unavailable = (provider: string) =>
+  new ResponseStatusError({
+    provider,
+    status: 503,
+    retryable: true,
+    message: `${provider}: 503 Service Unavailable`,
+  });
+
+async function setUp(
+  scripts: Record<string, ScriptStep[][]>,
+  settings: {
+    retriesPerProvider?: number;
+    timeouts?: Partial<AttemptTimeouts>;
+    failureThreshold?: number;
+  } = {},
+) {
+  const providers: Record<string, ScriptedProvider> = {};
+  for (const [id, script] of Object.entries(scripts))
+    providers[id] = scriptedProvider({ id, script });
+  const registry = await createRegistry({
+    discover: false,
+    config: {
+      routing: {
+        retriesPerProvider: settings.retriesPerProvider ?? 0,
+        retryDelayMs: 0,
+        timeouts: settings.timeouts ?? {},
+      },
+      cooldown: { failureThreshold: settings.failureThreshold ?? 3 },
+    },
+    providers: Object.values(providers),
+  });
+  const start = (signal?: AbortSignal) =>
+    registry.run(registry.router.resolve("test-model", undefined, "chat"), {
+      requestedModel: "test-model",
+      messages: [{ role: "user", content: "Hi" }],
+      options: { temperature: 0.2 },
+      signal,
+      logger: undefined,
+    });
+  return { registry, providers, start };
+}
+
+async function text(run: ReturnType<Awaited<ReturnType<typeof setUp>>["start"]>) {
+  const { candidate, chunks } = await collectAnswer(run);
+  return `${candidate.entry.id}: ${chunks.filter((chunk) => typeof chunk === "string").join("")}`;
+}
+
+async function failure(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as HttpError;
+  }
+  throw new Error("expected the run to fail");
+}
+
+describe("FallbackRun", () => {
+  it("falls back to the next candidate when the first fails before any content", async () => {
+    const { start, providers } = await setUp({
+      a: [[{ fail: unavailable("a") }]],
+      b: [["Hi ", "there"]],
+    });
+    const run = start();
+    expect(await text(run)).toBe("b: Hi there");
+    expect(run.failures).toEqual([
+      {
+        provider: "a",
+        model: "test-model",
+        status: 503,
+        reason: "status",
+        message: "a: 503 Service Unavailable",
+      },
+    ]);
+    expect(providers.b?.calls[0]?.options.temperature).toBe(0.2);
+  });
+
+  it("counts an answer without content and without an error as a failure", async () => {
+    const { start } = await setUp({ a: [[new FinishReason("stop")]], b: [["ok"]] });
+    const run = start();
+    expect(await text(run)).toBe("b: ok");
+    expect(run.failures[0]?.reason).toBe("empty");
+  });
+
+  it("hands over the metadata that came before the first content chunk", async () => {
+    const { start } = await setUp({
+      a: [[new Usage({ promptTokens: 3 }), "Hello", new FinishReason("stop")]],
+    });
+    const run = start();
+    const committed = await run.commit();
+    expect(committed.leading).toEqual([expect.any(Usage), "Hello"]);
+    expect(await committed.attempt.next()).toEqual({
+      done: false,
+      value: expect.any(FinishReason),
+    });
+    expect(await committed.attempt.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("gives up on a first chunk that takes too long and aborts that attempt's signal", async () => {
+    const { start, providers } = await setUp(
+      { a: [[{ wait: 5_000 }, "late"]], b: [["fast"]] },
+      { timeouts: { firstChunkMs: 50 } },
+    );
+    const run = start();
+    expect(await text(run)).toBe("b: fast");
+    expect(run.failures[0]).toMatchObject({ provider: "a", reason: "timeout" });
+    expect(run.failures[0]?.message).toContain("first chunk timeout of 50 ms");
+    expect(providers.a?.calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it("gives up on a stream that goes quiet between chunks (idle timeout)", async () => {
+    // The first provider sends metadata, then stalls: the idle timer ends it.
+    const { start } = await setUp(
+      { a: [[new Usage({}), { wait: 5_000 }, "late"]], b: [["ok"]] },
+      { timeouts: { firstChunkMs: 1_000, idleMs: 50 } },
+    );
+    const run = start();
+    expect(await text(run)).toBe("b: ok");
+    expect(run.failures[0]?.message).toContain("idle timeout of 50 ms");
+  });
+
+  it("ends an attempt at its total timeout, also after the commit point", async () => {
+    const { start } = await setUp(
+      { a: [["one", { wait: 40 }, "two", { wait: 40 }, "three", { wait: 40 }, "four"]] },
+      { timeouts: { idleMs: 1_000, totalMs: 100 } },
+    );
+    const run = start();
+    const committed = await run.commit();
+    const received: unknown[] = [...committed.leading];
+    await expect(
+      (async () => {
+        for (;;) {
+          const result = await committed.attempt.next();
+          if (result.done) return;
+          received.push(result.value);
+        }
+      })(),
+    ).rejects.toThrow(/total timeout of 100 ms/);
+    expect(received).toEqual(["one", "two", "three"]);
+  });
+
+  it("retries a retryable failure on the same provider when retries are configured", async () => {
+    const { start, providers } = await setUp(
+      { a: [[{ fail: unavailable("a") }], ["second try"]], b: [["b"]] },
+      { retriesPerProvider: 1 },
+    );
+    const run = start();
+    expect(await text(run)).toBe("a: second try");
+    expect(providers.a?.calls).toHaveLength(2);
+    expect(providers.b?.calls).toHaveLength(0);
+  });
+
+  it("does not retry a failure that is not retryable, and moves on", async () => {
+    const { start, providers } = await setUp(
+      {
+        a: [
+          [{ fail: new MissingAuthError({ provider: "a", status: 401, message: "a: bad key" }) }],
+          ["never"],
+        ],
+        b: [["b"]],
+      },
+      { retriesPerProvider: 2 },
+    );
+    expect(await text(start())).toBe("b: b");
+    expect(providers.a?.calls).toHaveLength(1);
+  });
+
+  it("moves on after content when nothing was sent yet (a JSON answer)", async () => {
+    const { start } = await setUp({
+      a: [
+        [
+          "partial ",
+          { fail: new ConnectionError({ provider: "a", message: "a: socket hang up" }) },
+        ],
+      ],
+      b: [["whole answer"]],
+    });
+    const run = start();
+    expect(await text(run)).toBe("b: whole answer");
+    expect(run.failures[0]).toMatchObject({ provider: "a", reason: "connection" });
+  });
+
+  it("skips a provider in cooldown and says when to retry once all are cooling down", async () => {
+    const { start, registry, providers } = await setUp(
+      { a: [[{ fail: unavailable("a") }]], b: [[{ fail: unavailable("b") }]] },
+      { failureThreshold: 1 },
+    );
+    const first = await failure(collectAnswer(start()));
+    expect(first.status).toBe(502);
+    expect(first.code).toBe("all_providers_failed");
+    expect(first.headers["x-should-retry"]).toBe("false");
+    expect(first.attempts?.map((attempt) => attempt.provider)).toEqual(["a", "b"]);
+
+    const second = await failure(collectAnswer(start()));
+    expect(second.status).toBe(503);
+    expect(second.code).toBe("providers_cooling_down");
+    expect(second.headers["retry-after"]).toBe("5");
+    expect(second.attempts?.map((attempt) => attempt.reason)).toEqual(["cooldown", "cooldown"]);
+    expect(providers.a?.calls).toHaveLength(1);
+    expect(registry.cooldown.remainingMs("a")).toBeGreaterThan(0);
+  });
+
+  it("answers 429 with the soonest retry-after when every candidate was rate limited", async () => {
+    const limited = (provider: string, seconds: number) =>
+      new RateLimitError({ provider, retryAfter: seconds, message: "too many requests" });
+    const { start } = await setUp({
+      a: [[{ fail: limited("a", 7) }]],
+      b: [[{ fail: limited("b", 12) }]],
+    });
+    const error = await failure(collectAnswer(start()));
+    expect(error.status).toBe(429);
+    expect(error.headers["retry-after"]).toBe("7");
+    expect(error.message).toContain("a: too many requests; b: too many requests");
+  });
+
+  it("stops at once when the client goes away", async () => {
+    const { start, providers } = await setUp({ a: [[{ wait: 5_000 }, "late"]], b: [["b"]] });
+    const controller = new AbortController();
+    const run = start(controller.signal);
+    const answer = collectAnswer(run);
+    setTimeout(() => controller.abort(), 30);
+    await expect(answer).rejects.toMatchObject({ name: "AbortError" });
+    expect(providers.a?.calls[0]?.signal?.aborted).toBe(true);
+    expect(providers.b?.calls).toHaveLength(0);
+  });
+
+  it("counts attempts, fallbacks and failures in the metrics", async () => {
+    const { start, registry } = await setUp({ a: [[{ fail: unavailable("a") }]], b: [["ok"]] });
+    await text(start());
+    const { metrics } = registry;
+    expect(metrics.attempts.value(["a", "failure"])).toBe(1);
+    expect(metrics.attempts.value(["b", "success"])).toBe(1);
+    expect(metrics.fallbacks.value(["a"])).toBe(1);
+    expect(metrics.failures.value(["a", "status"])).toBe(1);
+  });
+});

@@ -1,0 +1,391 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  AbortError,
+  type Chunk,
+  ConnectionError,
+  ContextLengthExceededError,
+  InvalidResponseError,
+  type Messages,
+  MissingAuthError,
+  ModelNotSupportedError,
+  PaymentRequiredError,
+  ProviderError,
+  type ProviderOptions,
+  RateLimitError,
+  ResponseStatusError,
+  StreamInterruptedError,
+  TimeoutError,
+} from "@g4f-ts/provider-core";
+import type { Logger } from "pino";
+import { TimedAttempt } from "./attempt-stream.js";
+import { isAnswerContent } from "./chunk-kinds.js";
+import type { CooldownTracker } from "./cooldown.js";
+import { type AttemptReport, HttpError } from "./http-errors.js";
+import type { RegistryMetrics } from "./metrics.js";
+import type { Candidate } from "./model-router.js";
+
+/** How the fallback engine retries and whom it tells. */
+export interface FallbackSettings {
+  /**
+   * Registry-level retries of a retryable failure on the same provider before the
+   * next candidate (default 0: providers retry internally already, and the two
+   * would multiply).
+   */
+  retriesPerProvider: number;
+  /** The first wait before such a retry; each next one doubles. */
+  retryDelayMs: number;
+  cooldown: CooldownTracker;
+  metrics: RegistryMetrics;
+}
+
+/** What every attempt of one request sends. */
+export interface AttemptRequest {
+  /** The name the client asked for, named in errors. */
+  readonly requestedModel: string;
+  readonly messages: Messages;
+  /** Sampling parameters and `stream`; the signal is added per attempt. */
+  readonly options: ProviderOptions;
+  /** The client's signal: aborted when it disconnects. */
+  readonly signal: AbortSignal | undefined;
+  /** Where failed attempts are logged (at warn), when logging is on. */
+  readonly logger: Logger | undefined;
+  /** Named in every log line of the request. */
+  readonly requestId?: string;
+}
+
+/** An attempt that reached the commit point: its first content chunk has arrived. */
+export interface CommittedAttempt {
+  readonly candidate: Candidate;
+  /** The chunks up to and including the first content chunk. */
+  readonly leading: Chunk[];
+  /** The rest of the answer, with the attempt's timers still running. */
+  readonly attempt: TimedAttempt;
+}
+
+const emptyAnswerMarker = Symbol.for("g4f-ts.registry.EmptyAnswerError");
+
+/** An attempt that ended without content and without an error: a failure, as in g4f. */
+export class EmptyAnswerError extends ProviderError {
+  readonly [emptyAnswerMarker] = true;
+  override readonly name = "EmptyAnswerError";
+
+  constructor(provider: string) {
+    super({ provider, retryable: true, message: `${provider} answered without any content` });
+  }
+
+  static override isInstance(value: unknown): value is EmptyAnswerError {
+    return typeof value === "object" && value !== null && emptyAnswerMarker in value;
+  }
+}
+
+/** A short, stable word for why an attempt failed, for reports and metric labels. */
+export function failureReason(error: unknown): string {
+  if (!ProviderError.isInstance(error)) return "internal";
+  if (EmptyAnswerError.isInstance(error)) return "empty";
+  if (RateLimitError.isInstance(error) || error.status === 429) return "rate_limit";
+  if (TimeoutError.isInstance(error)) return "timeout";
+  if (ConnectionError.isInstance(error)) return "connection";
+  if (StreamInterruptedError.isInstance(error)) return "interrupted";
+  if (InvalidResponseError.isInstance(error)) return "invalid_response";
+  if (MissingAuthError.isInstance(error)) return "auth";
+  if (PaymentRequiredError.isInstance(error)) return "payment";
+  if (ContextLengthExceededError.isInstance(error)) return "context_length";
+  if (ModelNotSupportedError.isInstance(error)) return "model";
+  if (AbortError.isInstance(error)) return "aborted";
+  if (ResponseStatusError.isInstance(error)) return "status";
+  return "error";
+}
+
+// Failures caused by the request itself (too long, malformed) say nothing about the
+// provider's health, so they do not push it towards a cooldown.
+function countsAgainstProvider(error: unknown): boolean {
+  if (!ProviderError.isInstance(error)) return true;
+  if (
+    AbortError.isInstance(error) ||
+    ContextLengthExceededError.isInstance(error) ||
+    ModelNotSupportedError.isInstance(error)
+  )
+    return false;
+  return !(
+    ResponseStatusError.isInstance(error) &&
+    (error.status === 400 || error.status === 413 || error.status === 422)
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The fallback engine of one request. `commit()` tries the candidates in order
+ * until one yields its first content chunk (the commit point) and hands that
+ * attempt over; before it, every failure (an HTTP error, a refused connection, a
+ * timeout, an error event inside a 200 stream, an empty answer) is recorded and the
+ * next candidate is tried, so the client never sees it. Providers in cooldown are
+ * skipped. When no candidate is left, `commit()` throws the all-failed `HttpError`;
+ * when the client has gone, an `AbortError`.
+ */
+export class FallbackRun {
+  /** Every failed attempt and cooldown skip so far, in order. */
+  readonly failures: AttemptReport[] = [];
+  #index = 0;
+  #retries = 0;
+  #soonestRetryMs: number | undefined;
+
+  constructor(
+    readonly candidates: readonly Candidate[],
+    readonly request: AttemptRequest,
+    readonly settings: FallbackSettings,
+  ) {}
+
+  /** The next attempt that reached its first content chunk. */
+  async commit(): Promise<CommittedAttempt> {
+    const { candidates, request, settings } = this;
+    while (this.#index < candidates.length) {
+      this.#throwIfClientGone();
+      const candidate = candidates[this.#index] as Candidate;
+      const { entry } = candidate;
+      const remainingMs = settings.cooldown.remainingMs(entry.id);
+      if (remainingMs > 0) {
+        this.#skipCoolingDown(candidate, remainingMs);
+        continue;
+      }
+      const attempt = new TimedAttempt(
+        entry.provider,
+        candidate.model,
+        request.messages,
+        request.options,
+        request.signal,
+        entry.timeouts,
+      );
+      const leading: Chunk[] = [];
+      try {
+        for (;;) {
+          const result = await attempt.next();
+          if (result.done) throw new EmptyAnswerError(entry.provider.label);
+          leading.push(result.value);
+          if (isAnswerContent(result.value)) {
+            settings.metrics.firstContent.observe([entry.id], attempt.elapsedMs() / 1000);
+            return { candidate, leading, attempt };
+          }
+        }
+      } catch (error) {
+        attempt.close();
+        this.#throwIfClientGone();
+        this.#record(candidate, attempt, error);
+        await this.#advance(candidate, error);
+      }
+    }
+    throw this.allFailedError();
+  }
+
+  /** The committed attempt's answer ended well. */
+  succeed(committed: CommittedAttempt): void {
+    const { entry } = committed.candidate;
+    this.settings.cooldown.recordSuccess(entry.id);
+    this.settings.metrics.attempts.inc([entry.id, "success"]);
+    this.settings.metrics.attemptDuration.observe(
+      [entry.id, "success"],
+      committed.attempt.elapsedMs() / 1000,
+    );
+  }
+
+  /**
+   * The committed attempt failed after its commit point: recorded like any failure.
+   * A caller that has sent nothing yet (a JSON answer) then calls `commit()` again
+   * to go on (`advance` true moves past, or retries, the failed candidate).
+   */
+  async failAfterCommit(
+    committed: CommittedAttempt,
+    error: unknown,
+    advance: boolean,
+  ): Promise<AttemptReport> {
+    committed.attempt.close();
+    this.#throwIfClientGone();
+    const report = this.#record(committed.candidate, committed.attempt, error);
+    if (advance) await this.#advance(committed.candidate, error);
+    return report;
+  }
+
+  /** The client left during the committed attempt: neither the provider's success nor its failure. */
+  cancel(committed: CommittedAttempt): void {
+    committed.attempt.close();
+    const { entry } = committed.candidate;
+    this.settings.metrics.attempts.inc([entry.id, "cancelled"]);
+    this.settings.metrics.attemptDuration.observe(
+      [entry.id, "cancelled"],
+      committed.attempt.elapsedMs() / 1000,
+    );
+  }
+
+  /** True when the client's signal was aborted. */
+  clientGone(): boolean {
+    return this.request.signal?.aborted === true;
+  }
+
+  /**
+   * One OpenAI-shaped error for a request whose every candidate failed, listing each
+   * attempt: 503 when all were cooling down, 429 when all were rate limited, 400
+   * when the conversation was too long for all, 502 otherwise. It carries
+   * `x-should-retry: false` (client SDKs would otherwise multiply the attempts the
+   * registry already made) and `retry-after` when known.
+   */
+  allFailedError(): HttpError {
+    const attempted = this.failures.filter((failure) => failure.reason !== "cooldown");
+    const model = this.request.requestedModel;
+    const headers: Record<string, string> = { "x-should-retry": "false" };
+    const retryAfterSeconds =
+      this.#soonestRetryMs === undefined
+        ? undefined
+        : Math.max(1, Math.ceil(this.#soonestRetryMs / 1000));
+    if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
+    const listing = this.failures
+      .map((failure) => `${failure.provider}: ${failure.message}`)
+      .join("; ");
+    const attempts = this.failures;
+    if (this.failures.length === 0)
+      return new HttpError(404, `No provider serves "${model}"`, {
+        code: "model_not_found",
+        param: "model",
+      });
+    if (attempted.length === 0)
+      return new HttpError(
+        503,
+        `Every provider of "${model}" is cooling down after repeated failures; retry in ${retryAfterSeconds ?? 1} s`,
+        { code: "providers_cooling_down", headers, attempts },
+      );
+    const all = (reason: string) => attempted.every((failure) => failure.reason === reason);
+    const summary = `${this.failures.length === 1 ? "The only candidate" : `All ${this.failures.length} candidates`} for "${model}" failed: ${listing}`;
+    if (all("rate_limit"))
+      return new HttpError(429, summary, { code: "rate_limit_exceeded", headers, attempts });
+    if (all("context_length"))
+      return new HttpError(400, summary, {
+        code: "context_length_exceeded",
+        param: "messages",
+        headers,
+        attempts,
+      });
+    return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
+  }
+
+  #throwIfClientGone(): void {
+    if (this.request.signal?.aborted)
+      throw new AbortError({ message: "The client closed the request" });
+  }
+
+  #noteRetryAfter(milliseconds: number): void {
+    if (this.#soonestRetryMs === undefined || milliseconds < this.#soonestRetryMs)
+      this.#soonestRetryMs = milliseconds;
+  }
+
+  #skipCoolingDown(candidate: Candidate, remainingMs: number): void {
+    const { entry } = candidate;
+    this.failures.push({
+      provider: entry.id,
+      model: candidate.model,
+      status: null,
+      reason: "cooldown",
+      message: `skipped: cooling down for ${Math.ceil(remainingMs / 1000)} s more`,
+    });
+    this.settings.metrics.failures.inc([entry.id, "cooldown"]);
+    this.#noteRetryAfter(remainingMs);
+    this.#index++;
+    this.#retries = 0;
+  }
+
+  #record(candidate: Candidate, attempt: TimedAttempt, error: unknown): AttemptReport {
+    const { settings } = this;
+    const { entry } = candidate;
+    const reason = failureReason(error);
+    const providerError = ProviderError.isInstance(error) ? error : undefined;
+    const report: AttemptReport = {
+      provider: entry.id,
+      model: candidate.model,
+      status: providerError?.status ?? null,
+      reason,
+      message: messageOf(error),
+    };
+    this.failures.push(report);
+    settings.metrics.failures.inc([entry.id, reason]);
+    settings.metrics.attempts.inc([entry.id, "failure"]);
+    settings.metrics.attemptDuration.observe([entry.id, "failure"], attempt.elapsedMs() / 1000);
+    if (countsAgainstProvider(error))
+      settings.cooldown.recordFailure(entry.id, report.message, providerError?.retryAfter);
+    if (reason === "rate_limit") {
+      const waitMs = Math.max(
+        (providerError?.retryAfter ?? 0) * 1000,
+        settings.cooldown.remainingMs(entry.id),
+      );
+      if (waitMs > 0) this.#noteRetryAfter(waitMs);
+    }
+    this.request.logger?.warn(
+      {
+        requestId: this.request.requestId,
+        provider: entry.id,
+        model: candidate.model,
+        status: report.status,
+        reason,
+      },
+      "attempt failed",
+    );
+    return report;
+  }
+
+  /** Retry the same candidate (a retryable failure, retries left) or move on to the next. */
+  async #advance(candidate: Candidate, error: unknown): Promise<void> {
+    const { settings } = this;
+    const { entry } = candidate;
+    const providerError = ProviderError.isInstance(error) ? error : undefined;
+    // A retry-after is left to the cooldown: the next candidate is better than a wait.
+    const retryHere =
+      providerError?.retryable === true &&
+      providerError.retryAfter === undefined &&
+      this.#retries < settings.retriesPerProvider &&
+      settings.cooldown.remainingMs(entry.id) === 0;
+    if (retryHere) {
+      this.#retries++;
+      const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);
+      if (delayMs > 0) {
+        try {
+          await sleep(delayMs, undefined, { signal: this.request.signal });
+        } catch {
+          throw new AbortError({ message: "The client closed the request" });
+        }
+      }
+      return;
+    }
+    this.#index++;
+    this.#retries = 0;
+    if (this.#index < this.candidates.length) settings.metrics.fallbacks.inc([entry.id]);
+  }
+}
+
+/**
+ * Run the fallback engine to a whole answer, for answers sent in one piece (JSON):
+ * nothing reaches the client before the end, so a failure even after content
+ * moves on to the next candidate. `check` may refuse a complete answer (an image
+ * request answered with text only), which then counts as that attempt's failure.
+ */
+export async function collectAnswer(
+  run: FallbackRun,
+  check?: (chunks: readonly Chunk[], candidate: Candidate) => ProviderError | undefined,
+): Promise<{ candidate: Candidate; chunks: Chunk[] }> {
+  for (;;) {
+    const committed = await run.commit();
+    const chunks = committed.leading;
+    try {
+      for (;;) {
+        const result = await committed.attempt.next();
+        if (result.done) break;
+        chunks.push(result.value);
+      }
+      const problem = check?.(chunks, committed.candidate);
+      if (problem !== undefined) throw problem;
+    } catch (error) {
+      await run.failAfterCommit(committed, error, true);
+      continue;
+    }
+    run.succeed(committed);
+    return { candidate: committed.candidate, chunks };
+  }
+}

@@ -1,0 +1,192 @@
+/*
+ * Prometheus text exposition written by hand: a few counters and histograms do not
+ * need a client library, and keeping them in plain maps keeps the hot path cheap.
+ */
+
+const durationBuckets = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+] as const;
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function labelText(names: readonly string[], values: readonly string[], extra = ""): string {
+  const parts: string[] = [];
+  for (const [index, name] of names.entries())
+    parts.push(`${name}="${escapeLabel(values[index] ?? "")}"`);
+  if (extra !== "") parts.push(extra);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+class Counter {
+  readonly #series = new Map<string, { labels: string[]; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  inc(labels: string[], by = 1): void {
+    const key = labels.join("\u0001");
+    const series = this.#series.get(key);
+    if (series === undefined) this.#series.set(key, { labels, value: by });
+    else series.value += by;
+  }
+
+  value(labels: string[]): number {
+    return this.#series.get(labels.join("\u0001"))?.value ?? 0;
+  }
+
+  render(lines: string[]): void {
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    for (const series of this.#series.values())
+      lines.push(`${this.name}${labelText(this.labelNames, series.labels)} ${series.value}`);
+  }
+}
+
+interface HistogramSeries {
+  labels: string[];
+  /** Observations per bucket (not cumulative; summed when rendered). */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+class Histogram {
+  readonly #series = new Map<string, HistogramSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly buckets: readonly number[] = durationBuckets,
+  ) {}
+
+  observe(labels: string[], value: number): void {
+    const key = labels.join("\u0001");
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    series.sum += value;
+    series.count++;
+    for (let index = 0; index < this.buckets.length; index++) {
+      if (value <= (this.buckets[index] as number)) {
+        series.counts[index] = (series.counts[index] ?? 0) + 1;
+        return;
+      }
+    }
+  }
+
+  render(lines: string[]): void {
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    for (const series of this.#series.values()) {
+      let cumulative = 0;
+      for (const [index, bound] of this.buckets.entries()) {
+        cumulative += series.counts[index] ?? 0;
+        lines.push(
+          `${this.name}_bucket${labelText(this.labelNames, series.labels, `le="${bound}"`)} ${cumulative}`,
+        );
+      }
+      lines.push(
+        `${this.name}_bucket${labelText(this.labelNames, series.labels, 'le="+Inf"')} ${series.count}`,
+        `${this.name}_sum${labelText(this.labelNames, series.labels)} ${series.sum}`,
+        `${this.name}_count${labelText(this.labelNames, series.labels)} ${series.count}`,
+      );
+    }
+  }
+}
+
+/** The state of one provider at scrape time. */
+export interface ProviderGauge {
+  id: string;
+  enabled: boolean;
+  coolingDown: boolean;
+  consecutiveFailures: number;
+}
+
+/** What attempts end as: a complete answer, a failure, or stopped because the client left. */
+export type AttemptOutcome = "success" | "failure" | "cancelled";
+
+/** The registry's metrics: requests, attempts, fallbacks, failures by provider and reason, latencies. */
+export class RegistryMetrics {
+  readonly requests = new Counter("g4f_requests_total", "HTTP requests by route and status.", [
+    "route",
+    "status",
+  ]);
+  readonly requestDuration = new Histogram(
+    "g4f_request_duration_seconds",
+    "HTTP request latency by route, until the answer ended.",
+    ["route"],
+  );
+  readonly attempts = new Counter(
+    "g4f_attempts_total",
+    "Provider attempts by provider and outcome.",
+    ["provider", "outcome"],
+  );
+  readonly attemptDuration = new Histogram(
+    "g4f_attempt_duration_seconds",
+    "Provider attempt latency by provider and outcome.",
+    ["provider", "outcome"],
+  );
+  readonly firstContent = new Histogram(
+    "g4f_time_to_first_content_seconds",
+    "Time from the start of an attempt to its first content chunk, by provider.",
+    ["provider"],
+  );
+  readonly fallbacks = new Counter(
+    "g4f_fallbacks_total",
+    "Moves to the next candidate, by the provider that was left.",
+    ["provider"],
+  );
+  readonly failures = new Counter(
+    "g4f_provider_failures_total",
+    "Failed attempts and cooldown skips by provider and reason.",
+    ["provider", "reason"],
+  );
+
+  /** The exposition text; the gauges are read at scrape time. */
+  render(providers: readonly ProviderGauge[], openRequests: number): string {
+    const lines: string[] = [];
+    this.requests.render(lines);
+    this.requestDuration.render(lines);
+    this.attempts.render(lines);
+    this.attemptDuration.render(lines);
+    this.firstContent.render(lines);
+    this.fallbacks.render(lines);
+    this.failures.render(lines);
+    lines.push(
+      "# HELP g4f_provider_enabled 1 when the provider is routed to.",
+      "# TYPE g4f_provider_enabled gauge",
+    );
+    for (const provider of providers)
+      lines.push(
+        `g4f_provider_enabled{provider="${escapeLabel(provider.id)}"} ${provider.enabled ? 1 : 0}`,
+      );
+    lines.push(
+      "# HELP g4f_provider_cooldown 1 while the provider is in cooldown.",
+      "# TYPE g4f_provider_cooldown gauge",
+    );
+    for (const provider of providers)
+      lines.push(
+        `g4f_provider_cooldown{provider="${escapeLabel(provider.id)}"} ${provider.coolingDown ? 1 : 0}`,
+      );
+    lines.push(
+      "# HELP g4f_provider_consecutive_failures Failures since the provider's last success.",
+      "# TYPE g4f_provider_consecutive_failures gauge",
+    );
+    for (const provider of providers)
+      lines.push(
+        `g4f_provider_consecutive_failures{provider="${escapeLabel(provider.id)}"} ${provider.consecutiveFailures}`,
+      );
+    lines.push(
+      "# HELP g4f_open_requests Requests being answered right now.",
+      "# TYPE g4f_open_requests gauge",
+      `g4f_open_requests ${openRequests}`,
+    );
+    return `${lines.join("\n")}\n`;
+  }
+}

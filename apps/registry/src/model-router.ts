@@ -1,0 +1,204 @@
+import { closeNames, ModelNotSupportedError, type Provider } from "@g4f-ts/provider-core";
+import { HttpError } from "./http-errors.js";
+import type { ProviderEntry } from "./provider-set.js";
+
+/** One way to answer a request: a provider and that provider's own model id. */
+export interface Candidate {
+  readonly entry: ProviderEntry;
+  readonly model: string;
+}
+
+/** Chat completions may use any model; image generations only a provider's image models. */
+export type RouteKind = "chat" | "image";
+
+/** How candidates of equal priority are ordered. */
+export type RoutingStrategy = "priority" | "shuffle";
+
+/** One name a request may use, for `/v1/models`. */
+export interface ModelListing {
+  readonly name: string;
+  /** The provider tried first. */
+  readonly ownedBy: string;
+  /** Every provider that serves it, in routing order. */
+  readonly providers: readonly string[];
+  readonly kind: RouteKind;
+}
+
+function resolveOnProvider(provider: Provider, name: string): string | undefined {
+  try {
+    return provider.getModel(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function byRoutingOrder(left: ProviderEntry, right: ProviderEntry): number {
+  return right.priority - left.priority || left.order - right.order;
+}
+
+/**
+ * The route table of a registry, built once from its providers: every model name
+ * and alias an enabled provider serves maps to its ordered candidates (by
+ * `priority`, then discovery order). Resolving a request is a map lookup; the
+ * provider can be pinned by the body's `provider` field or the `/api/<id>/` path
+ * (passed as `pin`), or by a `<provider id>:<model>` prefix (also `/`), split at
+ * the first separator only when the part before it is a known provider id and the
+ * whole name is not a model of its own, so `llama3:8b` and
+ * `meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo` still resolve as names.
+ */
+export class ModelRouter {
+  readonly entriesById = new Map<string, ProviderEntry>();
+  /** Every routable name in routing order, for `/v1/models`. */
+  readonly listing: ModelListing[] = [];
+  readonly #chatRoutes = new Map<string, Candidate[]>();
+  readonly #imageRoutes = new Map<string, Candidate[]>();
+
+  constructor(
+    entries: readonly ProviderEntry[],
+    readonly strategy: RoutingStrategy = "priority",
+    private readonly random: () => number = Math.random,
+  ) {
+    for (const entry of entries) this.entriesById.set(entry.id, entry);
+    const enabled = entries.filter((entry) => entry.enabled).sort(byRoutingOrder);
+    for (const entry of enabled) {
+      const { provider } = entry;
+      const images = new Set(provider.imageModels);
+      const names = new Set([...provider.getModels(), ...Object.keys(provider.modelAliases)]);
+      for (const name of names) {
+        const model = resolveOnProvider(provider, name);
+        if (model === undefined) continue;
+        const candidate: Candidate = { entry, model };
+        appendRoute(this.#chatRoutes, name, candidate);
+        if (images.has(model)) appendRoute(this.#imageRoutes, name, candidate);
+      }
+    }
+    for (const [name, candidates] of this.#chatRoutes) {
+      this.listing.push({
+        name,
+        ownedBy: candidates[0]?.entry.id ?? "",
+        providers: candidates.map((candidate) => candidate.entry.id),
+        kind: this.#imageRoutes.has(name) ? "image" : "chat",
+      });
+    }
+  }
+
+  /**
+   * The ordered candidates for a request's model; throws a 404 `HttpError` when no
+   * enabled provider serves it (with close names), a 400 when no model is given.
+   */
+  resolve(
+    model: string | undefined,
+    pin: string | undefined,
+    kind: RouteKind,
+  ): readonly Candidate[] {
+    const name = model ?? "";
+    if (pin !== undefined) {
+      const prefix = `${pin}:`;
+      return [this.#pinned(pin, name.startsWith(prefix) ? name.slice(prefix.length) : name, kind)];
+    }
+    if (name === "")
+      throw new HttpError(400, "`model` is required (or pin a provider to use its default model)", {
+        code: "invalid_value",
+        param: "model",
+      });
+    const routes = kind === "chat" ? this.#chatRoutes : this.#imageRoutes;
+    const candidates = routes.get(name);
+    if (candidates !== undefined) return this.#ordered(candidates);
+
+    for (const separator of [":", "/"]) {
+      const at = name.indexOf(separator);
+      if (at <= 0) continue;
+      const providerId = name.slice(0, at);
+      if (this.entriesById.has(providerId))
+        return [this.#pinned(providerId, name.slice(at + 1), kind)];
+    }
+    if (this.entriesById.has(name)) return [this.#pinned(name, "", kind)];
+
+    const known = [...routes.keys()];
+    const suggestions = closeNames(name, known);
+    const hint =
+      suggestions.length > 0
+        ? ` Did you mean ${suggestions.map((suggestion) => `"${suggestion}"`).join(", ")}?`
+        : "";
+    throw new HttpError(
+      404,
+      `The model "${name}" does not exist: no enabled provider serves it${kind === "image" ? " as an image model" : ""}.${hint}`,
+      { code: "model_not_found", param: "model" },
+    );
+  }
+
+  #pinned(providerId: string, name: string, kind: RouteKind): Candidate {
+    const entry = this.entriesById.get(providerId);
+    if (entry === undefined) {
+      const suggestions = closeNames(providerId, [...this.entriesById.keys()]);
+      throw new HttpError(
+        404,
+        `No provider has the id "${providerId}".${suggestions.length > 0 ? ` Did you mean "${suggestions.join('", "')}"?` : ""}`,
+        { code: "provider_not_found", param: "provider" },
+      );
+    }
+    if (!entry.enabled)
+      throw new HttpError(
+        404,
+        `The provider "${providerId}" is disabled; set "enabled": true for it in the config to use it`,
+        { code: "provider_disabled", param: "provider" },
+      );
+    const { provider } = entry;
+    if (name === "") {
+      const model = kind === "image" ? provider.imageModels[0] : provider.defaultModel;
+      if (model === undefined)
+        throw new HttpError(404, `The provider "${providerId}" has no image models`, {
+          code: "model_not_found",
+          param: "model",
+        });
+      return { entry, model };
+    }
+    let model: string;
+    try {
+      model = provider.getModel(name);
+    } catch (error) {
+      const detail =
+        ModelNotSupportedError.isInstance(error) && error.suggestions.length > 0
+          ? ` Did you mean ${error.suggestions.map((suggestion) => `"${suggestion}"`).join(", ")}?`
+          : "";
+      throw new HttpError(
+        404,
+        `The provider "${providerId}" does not serve the model "${name}".${detail}`,
+        { code: "model_not_found", param: "model" },
+      );
+    }
+    if (kind === "image" && !provider.imageModels.includes(model))
+      throw new HttpError(404, `"${name}" is not an image model of the provider "${providerId}"`, {
+        code: "model_not_found",
+        param: "model",
+      });
+    return { entry, model };
+  }
+
+  // The shuffle strategy spreads load among providers of equal priority; a higher
+  // priority still always comes first.
+  #ordered(candidates: readonly Candidate[]): readonly Candidate[] {
+    if (this.strategy !== "shuffle" || candidates.length < 2) return candidates;
+    const shuffled = [...candidates];
+    let start = 0;
+    while (start < shuffled.length) {
+      const priority = shuffled[start]?.entry.priority;
+      let end = start + 1;
+      while (end < shuffled.length && shuffled[end]?.entry.priority === priority) end++;
+      for (let index = end - 1; index > start; index--) {
+        const other = start + Math.floor(this.random() * (index - start + 1));
+        const held = shuffled[index] as Candidate;
+        shuffled[index] = shuffled[other] as Candidate;
+        shuffled[other] = held;
+      }
+      start = end;
+    }
+    return shuffled;
+  }
+}
+
+function appendRoute(routes: Map<string, Candidate[]>, name: string, candidate: Candidate): void {
+  const list = routes.get(name);
+  if (list === undefined) routes.set(name, [candidate]);
+  else list.push(candidate);
+}

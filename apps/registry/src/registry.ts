@@ -1,0 +1,220 @@
+import type { Provider, ProviderPlugin } from "@g4f-ts/provider-core";
+import type { Logger } from "pino";
+import {
+  loadConfig,
+  parseConfig,
+  type RegistryConfig,
+  type RegistryConfigInput,
+} from "./config.js";
+import type { EnvironmentVariables } from "./config-secrets.js";
+import { CooldownTracker } from "./cooldown.js";
+import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallback.js";
+import { silentLogger } from "./logger.js";
+import { RegistryMetrics } from "./metrics.js";
+import { type Candidate, type ModelListing, ModelRouter } from "./model-router.js";
+import {
+  type DiscoveredPlugin,
+  type DiscoveryProblem,
+  discoverProviderPackages,
+  registryDirectory,
+} from "./plugin-discovery.js";
+import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
+
+export interface CreateRegistryOptions {
+  /** A config value (validated here) or one from `parseConfig`/`loadConfig`. */
+  config?: RegistryConfig | RegistryConfigInput;
+  /** A JSON config file, read when `config` is not given. */
+  configPath?: string;
+  /** Scan `node_modules` for provider packages; default: the config's `discovery.installed`. */
+  discover?: boolean;
+  /** Where the scan starts; default: the registry package's own folder. */
+  discoveryDirectory?: string;
+  /** Plugins handed in directly, after the discovered ones. */
+  plugins?: readonly ProviderPlugin[];
+  /** Provider instances handed in directly; they come first in discovery order. */
+  providers?: readonly (Provider | InMemoryProvider)[];
+  /** Default: a silent logger (an embedded registry says nothing unless asked). */
+  logger?: Logger;
+  /** Where `{ "env": … }` secrets and `G4F_API_KEY` are read; default `process.env`. */
+  env?: EnvironmentVariables;
+  /** The clock of cooldowns (tests). */
+  now?: () => number;
+  /** The randomness of the shuffle strategy (tests). */
+  random?: () => number;
+}
+
+/** What `/v1/providers` shows of one provider. */
+export interface ProviderDescription {
+  id: string;
+  label: string;
+  url: string;
+  source: string;
+  working: boolean;
+  enabled: boolean;
+  priority: number;
+  needs_auth: boolean;
+  supports_stream: boolean;
+  default_model: string;
+  models: readonly string[];
+  image_models: readonly string[];
+  aliases: Readonly<Record<string, string>>;
+  health: {
+    status: "ok" | "failing" | "cooling_down" | "disabled";
+    consecutive_failures: number;
+    cooldown_remaining_ms: number;
+    cooldown_until: string | null;
+    successes: number;
+    failures: number;
+    last_error: string | null;
+  };
+}
+
+/**
+ * A registry: its providers, the route table built from them, the cooldown state,
+ * the metrics and the fallback engine's settings. Immutable once built, so the
+ * route table and the `/v1/models` answer are computed once.
+ */
+export class Registry {
+  readonly router: ModelRouter;
+  readonly cooldown: CooldownTracker;
+  readonly metrics = new RegistryMetrics();
+  readonly fallbackSettings: FallbackSettings;
+  /** `created` of every `/v1/models` entry: when the registry started. */
+  readonly createdAt = Math.floor(Date.now() / 1000);
+  readonly modelsBody: string;
+
+  constructor(
+    readonly config: RegistryConfig,
+    readonly entries: readonly ProviderEntry[],
+    readonly problems: readonly DiscoveryProblem[],
+    readonly logger: Logger,
+    options: { now?: () => number; random?: () => number } = {},
+  ) {
+    this.router = new ModelRouter(entries, config.routing.strategy, options.random);
+    this.cooldown = new CooldownTracker(config.cooldown, options.now);
+    this.fallbackSettings = {
+      retriesPerProvider: config.routing.retriesPerProvider,
+      retryDelayMs: config.routing.retryDelayMs,
+      cooldown: this.cooldown,
+      metrics: this.metrics,
+    };
+    this.modelsBody = JSON.stringify({
+      object: "list",
+      data: this.router.listing.map((listing) => this.modelObject(listing)),
+    });
+  }
+
+  /** One `/v1/models` entry. */
+  modelObject(listing: ModelListing): Record<string, unknown> {
+    return {
+      id: listing.name,
+      object: "model",
+      created: this.createdAt,
+      owned_by: listing.ownedBy,
+      providers: listing.providers,
+      type: listing.kind,
+    };
+  }
+
+  /** A fallback run over `candidates` for one request. */
+  run(candidates: readonly Candidate[], request: AttemptRequest): FallbackRun {
+    return new FallbackRun(candidates, request, this.fallbackSettings);
+  }
+
+  /** Every provider (enabled or not) with its current health. */
+  describeProviders(): ProviderDescription[] {
+    return this.entries.map((entry) => {
+      const { provider } = entry;
+      const health = this.cooldown.health(entry.id);
+      const remaining = this.cooldown.remainingMs(entry.id);
+      const status = !entry.enabled
+        ? "disabled"
+        : remaining > 0
+          ? "cooling_down"
+          : health.consecutiveFailures > 0
+            ? "failing"
+            : "ok";
+      return {
+        id: entry.id,
+        label: provider.label,
+        url: provider.url,
+        source: entry.source,
+        working: provider.working,
+        enabled: entry.enabled,
+        priority: entry.priority,
+        needs_auth: provider.needsAuth,
+        supports_stream: provider.supportsStream,
+        default_model: provider.defaultModel,
+        models: provider.getModels(),
+        image_models: provider.imageModels,
+        aliases: provider.modelAliases,
+        health: {
+          status,
+          consecutive_failures: health.consecutiveFailures,
+          cooldown_remaining_ms: remaining,
+          cooldown_until: remaining > 0 ? new Date(health.coolingDownUntil).toISOString() : null,
+          successes: health.successes,
+          failures: health.failures,
+          last_error: health.lastError ?? null,
+        },
+      };
+    });
+  }
+
+  /** The metrics text, gauges included. */
+  renderMetrics(openRequests: number): string {
+    return this.metrics.render(
+      this.entries.map((entry) => ({
+        id: entry.id,
+        enabled: entry.enabled,
+        coolingDown: this.cooldown.remainingMs(entry.id) > 0,
+        consecutiveFailures: this.cooldown.health(entry.id).consecutiveFailures,
+      })),
+      openRequests,
+    );
+  }
+}
+
+function isResolvedConfig(value: RegistryConfig | RegistryConfigInput): value is RegistryConfig {
+  return typeof (value as { directory?: unknown }).directory === "string";
+}
+
+/**
+ * Build a registry: read the config (none is needed), discover the provider
+ * packages installed beside the registry, add the plugins and providers handed
+ * in, and build the route table. Packages that fail to load or break the provider
+ * contract are skipped and listed in `problems` (and logged as warnings).
+ *
+ * @example
+ * const registry = await createRegistry({ configPath: "g4f.config.json" });
+ * const server = await startServer({ registry });
+ */
+export async function createRegistry(options: CreateRegistryOptions = {}): Promise<Registry> {
+  const env = options.env ?? process.env;
+  const config =
+    options.config === undefined
+      ? await loadConfig(options.configPath, { env })
+      : isResolvedConfig(options.config)
+        ? options.config
+        : parseConfig(options.config, { env });
+  const logger = options.logger ?? silentLogger();
+
+  const discover = options.discover ?? config.discovery.installed;
+  const discovered = discover
+    ? await discoverProviderPackages(options.discoveryDirectory ?? registryDirectory)
+    : { plugins: [], problems: [] };
+  const injected: DiscoveredPlugin[] = (options.plugins ?? []).map((plugin) => ({
+    packageName: plugin.name,
+    packageDirectory: "",
+    plugin,
+  }));
+  const set = await buildProviderSet({
+    config,
+    plugins: [...discovered.plugins, ...injected],
+    providers: options.providers ?? [],
+  });
+  const problems = [...discovered.problems, ...set.problems];
+  for (const problem of problems)
+    logger.warn({ package: problem.packageName, problem: problem.message }, "skipped a provider");
+  return new Registry(config, set.entries, problems, logger, options);
+}

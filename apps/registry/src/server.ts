@@ -1,0 +1,441 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AbortError, ProviderError } from "@g4f-ts/provider-core";
+import { ApiKeyChecker, presentedKey } from "./api-keys.js";
+import { handleChatCompletion } from "./chat-completions.js";
+import { HttpError, methodNotAllowed, notFoundRoute, unauthorized } from "./http-errors.js";
+import { sendError, sendJson } from "./http-responses.js";
+import { handleImageGeneration } from "./image-generations.js";
+import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
+import { readJsonBody } from "./request-body.js";
+import type { RequestContext } from "./request-context.js";
+
+type RouteName =
+  | "chat"
+  | "images"
+  | "models"
+  | "model"
+  | "provider_models"
+  | "providers"
+  | "healthz"
+  | "metrics"
+  | "unknown";
+
+/** What a path resolved to: the route, its method, and the provider or model named in the path. */
+interface RouteMatch {
+  name: RouteName;
+  method: "GET" | "POST";
+  /** Behind the API keys, when keys are configured. */
+  protected: boolean;
+  /** The provider id of `/api/<id>/…`, or the model of `/v1/models/<model>`. */
+  parameter: string | undefined;
+}
+
+const staticRoutes = new Map<string, RouteMatch>();
+function staticRoute(paths: string[], name: RouteName, method: "GET" | "POST", guarded: boolean) {
+  for (const path of paths)
+    staticRoutes.set(path, { name, method, protected: guarded, parameter: undefined });
+}
+staticRoute(["/v1/chat/completions", "/chat/completions"], "chat", "POST", true);
+staticRoute(["/v1/images/generations", "/images/generations"], "images", "POST", true);
+staticRoute(["/v1/models", "/models"], "models", "GET", true);
+staticRoute(["/v1/providers", "/providers"], "providers", "GET", true);
+staticRoute(["/healthz", "/health"], "healthz", "GET", false);
+staticRoute(["/metrics"], "metrics", "GET", false);
+
+// g4f's per-provider paths: /api/<provider>/chat/completions (with or without v1/).
+const providerPathPattern =
+  /^\/api\/([^/]+)\/(?:v1\/)?(chat\/completions|images\/generations|models)$/;
+const providerPathRoutes: Record<string, { name: RouteName; method: "GET" | "POST" }> = {
+  "chat/completions": { name: "chat", method: "POST" },
+  "images/generations": { name: "images", method: "POST" },
+  models: { name: "provider_models", method: "GET" },
+};
+
+function matchRoute(path: string): RouteMatch | undefined {
+  const fixed = staticRoutes.get(path);
+  if (fixed !== undefined) return fixed;
+  if (path.startsWith("/api/")) {
+    const match = providerPathPattern.exec(path);
+    const route = match === null ? undefined : providerPathRoutes[match[2] as string];
+    if (match === null || route === undefined) return undefined;
+    return { ...route, protected: true, parameter: safeDecode(match[1] as string) };
+  }
+  for (const prefix of ["/v1/models/", "/models/"]) {
+    if (path.startsWith(prefix) && path.length > prefix.length)
+      return {
+        name: "model",
+        method: "GET",
+        protected: true,
+        parameter: safeDecode(path.slice(prefix.length)),
+      };
+  }
+  return undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's `x-request-id` when it is a sane token, else a new one. */
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+/** A request in flight, as graceful shutdown sees it. */
+interface OpenRequest {
+  readonly controller: AbortController;
+  readonly context: RequestContext;
+}
+
+/**
+ * The HTTP side of a registry: routes, API keys, the body limit, error shapes,
+ * and the bookkeeping graceful shutdown needs. `listener` is a plain
+ * `(request, response)` function for `node:http` (or any server that takes one).
+ */
+export class RegistryHttpHandler {
+  readonly #registry: Registry;
+  readonly #keys: ApiKeyChecker;
+  readonly #open = new Set<OpenRequest>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #shuttingDown = false;
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+    this.#keys = new ApiKeyChecker(registry.config.server.apiKeys);
+  }
+
+  readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
+    void this.#handle(request, response);
+  };
+
+  /** Requests being answered right now. */
+  openRequests(): number {
+    return this.#open.size;
+  }
+
+  /** From now on every answer closes its connection, and `/healthz` answers 503. */
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  /** Resolves when no request is open, or after `timeoutMs`; true when none is left. */
+  waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#open.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = this.#idleWaiters.indexOf(onIdle);
+        if (index >= 0) this.#idleWaiters.splice(index, 1);
+        resolve(this.#open.size === 0);
+      }, timeoutMs);
+      const onIdle = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idleWaiters.push(onIdle);
+    });
+  }
+
+  /** End every open request: a committed stream gets a final error event saying why. */
+  abortOpenRequests(): void {
+    for (const open of this.#open) {
+      open.context.endedByShutdown = true;
+      open.controller.abort(new AbortError({ message: "The server is shutting down" }));
+    }
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const registry = this.#registry;
+    const { logger } = registry;
+    const requestId = requestIdOf(request);
+    response.setHeader("x-request-id", requestId);
+    if (this.#shuttingDown) response.setHeader("connection", "close");
+
+    const url = request.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const method = request.method ?? "GET";
+    const route = matchRoute(path);
+    const controller = new AbortController();
+    const context: RequestContext = {
+      registry,
+      request,
+      response,
+      requestId,
+      signal: controller.signal,
+      logger: logger.isLevelEnabled("warn") ? logger : undefined,
+      endedByShutdown: false,
+      provider: undefined,
+      failedAttempts: 0,
+    };
+    const open: OpenRequest = { controller, context };
+    this.#open.add(open);
+    // The client leaving (the response closing before it finished) cancels the
+    // upstream call at once: the signal reaches the provider's socket.
+    response.once("close", () => {
+      if (!response.writableFinished)
+        controller.abort(new AbortError({ message: "The client closed the request" }));
+    });
+
+    try {
+      if (route === undefined) throw notFoundRoute(method, path);
+      if (method !== route.method) throw methodNotAllowed(method, path, route.method);
+      if (route.protected && !this.#keys.open) {
+        const key = presentedKey(request.headers);
+        if (key === undefined || !this.#keys.accepts(key)) throw unauthorized(key !== undefined);
+      }
+      await this.#answer(context, route, path);
+    } catch (error) {
+      this.#answerError(context, error);
+    } finally {
+      this.#open.delete(open);
+      if (this.#open.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+      const routeName = route?.name ?? "unknown";
+      // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
+      const status =
+        controller.signal.aborted && !context.endedByShutdown ? 499 : response.statusCode;
+      const seconds = (performance.now() - startedAt) / 1000;
+      registry.metrics.requests.inc([routeName, String(status)]);
+      registry.metrics.requestDuration.observe([routeName], seconds);
+      if (logger.isLevelEnabled("info"))
+        logger.info(
+          {
+            requestId,
+            method,
+            route: routeName,
+            path,
+            status,
+            durationMs: Math.round(seconds * 1000),
+            provider: context.provider,
+            failedAttempts: context.failedAttempts,
+          },
+          "request",
+        );
+    }
+  }
+
+  async #answer(context: RequestContext, route: RouteMatch, path: string): Promise<void> {
+    const registry = this.#registry;
+    const { response } = context;
+    switch (route.name) {
+      case "chat":
+      case "images": {
+        const body = await readJsonBody(context.request, registry.config.server.bodyLimitBytes);
+        if (route.name === "chat") await handleChatCompletion(context, body, route.parameter);
+        else await handleImageGeneration(context, body, route.parameter);
+        return;
+      }
+      case "models":
+        sendJson(response, 200, registry.modelsBody);
+        return;
+      case "model": {
+        const listing = registry.router.listing.find((model) => model.name === route.parameter);
+        if (listing === undefined)
+          throw new HttpError(404, `The model "${route.parameter}" does not exist`, {
+            code: "model_not_found",
+            param: "model",
+          });
+        sendJson(response, 200, JSON.stringify(registry.modelObject(listing)));
+        return;
+      }
+      case "provider_models": {
+        const entry = registry.router.entriesById.get(route.parameter ?? "");
+        if (entry === undefined)
+          throw new HttpError(404, `No provider has the id "${route.parameter}"`, {
+            code: "provider_not_found",
+          });
+        const { provider } = entry;
+        const names = [
+          ...new Set([...provider.getModels(), ...Object.keys(provider.modelAliases)]),
+        ];
+        sendJson(
+          response,
+          200,
+          JSON.stringify({
+            object: "list",
+            data: names.map((name) => ({
+              id: name,
+              object: "model",
+              created: registry.createdAt,
+              owned_by: entry.id,
+              type: provider.imageModels.includes(name) ? "image" : "chat",
+            })),
+          }),
+        );
+        return;
+      }
+      case "providers":
+        sendJson(
+          response,
+          200,
+          JSON.stringify({
+            object: "list",
+            data: registry.describeProviders(),
+            skipped: registry.problems,
+          }),
+        );
+        return;
+      case "healthz": {
+        const enabled = registry.entries.filter((entry) => entry.enabled).length;
+        sendJson(
+          response,
+          this.#shuttingDown ? 503 : 200,
+          JSON.stringify({
+            status: this.#shuttingDown ? "shutting_down" : "ok",
+            providers: registry.entries.length,
+            enabled,
+          }),
+        );
+        return;
+      }
+      case "metrics": {
+        const text = registry.renderMetrics(this.#open.size);
+        response.writeHead(200, {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          "content-length": Buffer.byteLength(text),
+        });
+        response.end(text);
+        return;
+      }
+      default:
+        throw notFoundRoute(context.request.method ?? "GET", path);
+    }
+  }
+
+  #answerError(context: RequestContext, error: unknown): void {
+    const { response } = context;
+    if (response.headersSent) {
+      // Only a committed stream has sent headers, and it writes its own error event.
+      if (!response.writableEnded) response.destroy();
+      return;
+    }
+    if (context.signal.aborted && !context.endedByShutdown) {
+      // The client is gone: nobody to answer.
+      if (!response.destroyed) response.destroy();
+      return;
+    }
+    // A body left unread (refused before or while reading it) would otherwise be
+    // read to its end to keep the connection alive; closing it is cheaper.
+    const { request } = context;
+    const hasBody =
+      request.headers["transfer-encoding"] !== undefined ||
+      Number(request.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !request.complete) response.setHeader("connection", "close");
+    if (error instanceof HttpError) {
+      sendError(response, error);
+      return;
+    }
+    if (context.endedByShutdown) {
+      sendError(
+        response,
+        new HttpError(503, "The server is shutting down", { code: "server_shutting_down" }),
+      );
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    context.logger?.error(
+      {
+        requestId: context.requestId,
+        error: message,
+        name: error instanceof Error ? error.name : typeof error,
+        provider: ProviderError.isInstance(error) ? error.provider : undefined,
+      },
+      "unexpected error",
+    );
+    sendError(
+      response,
+      new HttpError(500, "The server failed to answer the request", { code: "internal_error" }),
+    );
+  }
+}
+
+export interface StartServerOptions extends CreateRegistryOptions {
+  /** A registry built already; otherwise one is created from the other options. */
+  registry?: Registry;
+  /** Default: the config's `server.host` (127.0.0.1). */
+  host?: string;
+  /** Default: the config's `server.port` (1337); 0 picks a free port. */
+  port?: number;
+}
+
+/** A listening registry server. */
+export interface RunningServer {
+  /** `http://<host>:<port>`, without a trailing slash. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly httpServer: Server;
+  /** Requests being answered right now. */
+  openRequests(): number;
+  /**
+   * Stop accepting connections, let open requests (streams too) finish within
+   * `graceMs` (default: the config's `server.shutdownGraceMs`), then end the rest
+   * (a stream gets a final error event) and close every connection. Calling it
+   * again returns the same promise.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Serve the OpenAI HTTP API of a registry.
+ *
+ * @example
+ * const server = await startServer({ configPath: "g4f.config.json", port: 1337 });
+ * // later: await server.close();
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const registry = options.registry ?? (await createRegistry(options));
+  const handler = new RegistryHttpHandler(registry);
+  const httpServer = createServer(handler.listener);
+  // Bounds receiving a request (headers and body) only; answers, streams included,
+  // are bounded by the registry's own attempt timers.
+  httpServer.requestTimeout = 120_000;
+  httpServer.headersTimeout = 30_000;
+  httpServer.keepAliveTimeout = 5_000;
+  const host = options.host ?? registry.config.server.host;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port ?? registry.config.server.port, host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+
+  const close = async (graceMs: number): Promise<void> => {
+    handler.beginShutdown();
+    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+    if (!(await handler.waitForIdle(graceMs))) {
+      handler.abortOpenRequests();
+      await handler.waitForIdle(1_000);
+    }
+    httpServer.closeAllConnections();
+    await closed;
+  };
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    host,
+    port,
+    registry,
+    httpServer,
+    openRequests: () => handler.openRequests(),
+    close: (graceMs = registry.config.server.shutdownGraceMs) => {
+      closing ??= close(graceMs);
+      return closing;
+    },
+  };
+}

@@ -32,7 +32,13 @@ export function resolveSecretReferences(
   const resolved: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
     const entryPath = `${path}.${key}`;
-    if (typeof entry === "string" && entry !== "" && secretNamePattern.test(key)) {
+    // `apiKeyEnv`-style options name a variable, not a secret, and stay as written.
+    if (
+      typeof entry === "string" &&
+      entry !== "" &&
+      secretNamePattern.test(key) &&
+      !key.endsWith("Env")
+    ) {
       issues.push({
         path: entryPath,
         message: `a secret may not be written in the config; use { "env": "VARIABLE_NAME" }`,

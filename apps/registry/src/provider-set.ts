@@ -187,7 +187,8 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
   }
 
   for (const discovered of input.plugins) {
-    if (usedPlugins.has(discovered.plugin)) continue;
+    // A plugin without a sensible default (one that needs a base URL) waits for a config entry.
+    if (usedPlugins.has(discovered.plugin) || discovered.plugin.requiresOptions === true) continue;
     usedPlugins.add(discovered.plugin);
     const provider = create(
       discovered.plugin,

@@ -213,8 +213,37 @@ export async function createRegistry(options: CreateRegistryOptions = {}): Promi
     plugins: [...discovered.plugins, ...injected],
     providers: options.providers ?? [],
   });
+  await refreshModelLists(set.entries, logger);
   const problems = [...discovered.problems, ...set.problems];
   for (const problem of problems)
     logger.warn({ package: problem.packageName, problem: problem.message }, "skipped a provider");
   return new Registry(config, set.entries, problems, logger, options);
+}
+
+/** How long a start waits for providers that fetch their model list from the upstream. */
+const modelRefreshTimeoutMs = 5_000;
+
+/**
+ * Let providers whose models come from their upstream fetch the list before the
+ * route table is built; a provider that fails or is slow keeps what it had (its
+ * fixed or default models) and the registry starts all the same.
+ */
+async function refreshModelLists(entries: readonly ProviderEntry[], logger: Logger): Promise<void> {
+  const refreshing = entries.filter(
+    (entry) => entry.enabled && typeof entry.provider.refreshModels === "function",
+  );
+  if (refreshing.length === 0) return;
+  const signal = AbortSignal.timeout(modelRefreshTimeoutMs);
+  const results = await Promise.allSettled(
+    refreshing.map((entry) => entry.provider.refreshModels?.(signal)),
+  );
+  results.forEach((result, index) => {
+    if (result.status === "rejected") {
+      const error = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      logger.warn(
+        { provider: refreshing[index]?.id, error },
+        "could not fetch the model list; using the configured models",
+      );
+    }
+  });
 }

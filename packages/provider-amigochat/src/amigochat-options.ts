@@ -162,7 +162,12 @@ export function parseAmigoChatOptions(
       ? (options as { label: string }).label
       : "AmigoChat";
   const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
-  const label = parsed.label ?? "AmigoChat";
+  // Two instances (two upstreams) should be told apart in errors, so a custom id shows in the label.
+  const label =
+    parsed.label ??
+    (parsed.id === undefined || parsed.id === "amigochat"
+      ? "AmigoChat"
+      : `AmigoChat (${parsed.id})`);
   let baseUrl = parsed.baseUrl;
   const fromEnvironment = environment[amigoChatBaseUrlVariable]?.trim();
   if (baseUrl === undefined && fromEnvironment) {

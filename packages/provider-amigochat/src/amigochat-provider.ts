@@ -17,7 +17,6 @@ import {
   type RetryPolicy,
   readJson,
   readOpenAIChatResponse,
-  TimeoutError,
   withRetries,
 } from "@g4f-ts/provider-core";
 import { amigoChatModelTable, findPersonaId } from "./amigochat-models.js";

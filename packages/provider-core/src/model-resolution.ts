@@ -12,6 +12,11 @@ export interface ProviderModelMixin {
   getModels(): readonly string[];
   /** Resolve a requested name to the provider's model id; see {@link resolveModel}. */
   getModel(name: string | undefined): string;
+  /**
+   * For a provider whose models come from its upstream: fetch the list now, so that
+   * `getModels()` is complete. A registry calls it at start, before routing.
+   */
+  refreshModels?(signal?: AbortSignal): Promise<unknown>;
 }
 
 export interface ModelTable {

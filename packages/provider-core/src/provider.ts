@@ -55,6 +55,11 @@ export interface ProviderPlugin {
   readonly name: string;
   /** One provider instance; `options` come from the registry's config (`id`, `baseUrl`, …). */
   createProvider(options?: Record<string, unknown>): Provider;
+  /**
+   * True when the plugin has no sensible instance without options (it needs a base
+   * URL, say): a registry then creates it only from a config entry.
+   */
+  readonly requiresOptions?: boolean;
 }
 
 /** The field of `package.json` where a provider package declares its entry module. */

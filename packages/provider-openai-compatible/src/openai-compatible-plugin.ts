@@ -10,6 +10,8 @@ import { OpenAICompatible } from "./openai-compatible-provider.js";
  */
 export const providerPlugin = defineProviderPlugin({
   name: "openai-compatible",
+  // There is no default upstream: every instance comes from a config entry with its baseUrl.
+  requiresOptions: true,
   createProvider: (options) =>
     new OpenAICompatible((options ?? {}) as unknown as OpenAICompatibleOptions),
 });

@@ -19,7 +19,6 @@ import {
   readJson,
   readOpenAIChatResponse,
   sendRequest,
-  TimeoutError,
   withRetries,
 } from "@g4f-ts/provider-core";
 import { refiningErrors } from "./openai-compatible-errors.js";

@@ -96,7 +96,7 @@ async function timedJson(pool, path, body) {
   const text = await response.body.text();
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   if (response.statusCode !== 200 || !text.includes("Hello from the bench upstream")) {
-    throw new Error(`unexpected answer ${response.statusCode}: ${text.slice(0, 200)}`);
+    throw new Error(`unexpected answer ${response.statusCode}: ${text.slice(0, 600)}`);
   }
   return elapsed;
 }
@@ -252,14 +252,26 @@ async function main() {
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version, quick },
     settings,
   };
-  const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", String(deltas), "--interval", String(intervalMs)]);
+  // The registry asks providers to stream even for a JSON client (see its README), so
+  // the upstream of the JSON sections streams its answer as one delta: the same text
+  // as its JSON answer. The streaming section has an upstream of its own, paced.
+  const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
+  const pacedUpstream = await startChild([join(here, "upstream.mjs"), "--deltas", String(deltas), "--interval", String(intervalMs)]);
   const upstreamOrigin = `http://127.0.0.1:${upstream.info.healthy}`;
+  const pacedOrigin = `http://127.0.0.1:${pacedUpstream.info.healthy}`;
   const passthrough = await startChild([join(here, "passthrough.mjs"), upstreamOrigin]);
+  const pacedPassthrough = await startChild([join(here, "passthrough.mjs"), pacedOrigin]);
   const registry = await startRegistry("healthy", [amigo("amigochat", upstream.info.healthy, { retry: { maxAttempts: 1 } })]);
+  const pacedRegistry = await startRegistry("paced", [amigo("amigochat", pacedUpstream.info.healthy, { retry: { maxAttempts: 1 } })]);
   const targets = [
     { name: "direct", origin: upstreamOrigin },
     { name: "bare passthrough", origin: `http://127.0.0.1:${passthrough.info.port}` },
     { name: "registry", origin: registry.origin },
+  ];
+  const pacedTargets = [
+    { name: "direct", origin: pacedOrigin },
+    { name: "bare passthrough", origin: `http://127.0.0.1:${pacedPassthrough.info.port}` },
+    { name: "registry", origin: pacedRegistry.origin },
   ];
 
   console.log(`g4f-ts bench${quick ? " (quick)" : ""}: ${results.machine.cores} cores, Node ${process.version}`);
@@ -274,14 +286,14 @@ async function main() {
   results.throughput = {};
   for (const target of targets) results.throughput[target.name] = await throughput(target.origin);
 
-  const ttfc = await timeToFirstChunk(targets);
-  results.timeToFirstChunk = Object.fromEntries(targets.map((target, index) => [target.name, ttfc[index]]));
+  const ttfc = await timeToFirstChunk(pacedTargets);
+  results.timeToFirstChunk = Object.fromEntries(pacedTargets.map((target, index) => [target.name, ttfc[index]]));
   results.interChunk = {};
-  for (const target of targets) results.interChunk[target.name] = await interChunkGaps(target);
+  for (const target of pacedTargets) results.interChunk[target.name] = await interChunkGaps(target);
 
   results.streamCapacity = [];
   for (const count of settings.streamLevels) {
-    const level = await holdStreams(targets[2], count, registry.child.pid);
+    const level = await holdStreams(pacedTargets[2], count, pacedRegistry.child.pid);
     results.streamCapacity.push(level);
     if (!level.held) break;
   }

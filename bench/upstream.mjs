@@ -21,7 +21,10 @@ const completion = JSON.stringify({
 });
 const frame = (content, finishReason = null) =>
   `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1_700_000_000, model: "gpt-4o-mini", choices: [{ index: 0, delta: content === undefined ? {} : { content }, finish_reason: finishReason }] })}\n\n`;
-const frames = Array.from({ length: deltas }, (_, index) => frame(`token${index} `));
+// One delta carries the same text as the JSON answer, so a streamed and a JSON call
+// of the latency sections move the same content.
+const frames =
+  deltas === 1 ? [frame("Hello from the bench upstream!")] : Array.from({ length: deltas }, (_, index) => frame(`token${index} `));
 const finalFrames = `${frame(undefined, "stop")}data: [DONE]\n\n`;
 
 function readBody(request) {
@@ -52,7 +55,8 @@ const healthy = createServer(async (request, response) => {
       return;
     }
     response.write(frames[index++]);
-    setTimeout(send, intervalMs);
+    if (intervalMs > 0) setTimeout(send, intervalMs);
+    else send();
   };
   send();
 });

@@ -17,16 +17,46 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = flags.quick;
 const settings = quick
-  ? { warmup: 50, latencyRequests: 300, throughputSeconds: 2, ttfcSamples: 50, gapStreams: 10, streamLevels: [50, 100], fallbackRequests: 100, sseMegabytes: 5, sseRounds: 1 }
-  : { warmup: 300, latencyRequests: 3000, throughputSeconds: 10, ttfcSamples: 300, gapStreams: 50, streamLevels: [250, 500, 1000, 2000], fallbackRequests: 1000, sseMegabytes: 50, sseRounds: 3 };
+  ? {
+      warmup: 50,
+      latencyRequests: 300,
+      throughputSeconds: 2,
+      ttfcSamples: 50,
+      gapStreams: 10,
+      streamLevels: [50, 100],
+      fallbackRequests: 100,
+      sseMegabytes: 5,
+      sseRounds: 1,
+    }
+  : {
+      warmup: 300,
+      latencyRequests: 3000,
+      throughputSeconds: 10,
+      ttfcSamples: 300,
+      gapStreams: 50,
+      streamLevels: [250, 500, 1000, 2000],
+      fallbackRequests: 1000,
+      sseMegabytes: 50,
+      sseRounds: 3,
+    };
 const deltas = 64;
 const intervalMs = 20;
-const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello" }] });
-const streamBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello" }], stream: true });
+const chatBody = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "Hello" }],
+});
+const streamBody = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "Hello" }],
+  stream: true,
+});
 const children = [];
 
 function startChild(args, env = {}) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buffered = "";
@@ -56,7 +86,16 @@ async function startRegistry(name, providers, extra = {}) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(here, "../apps/registry/dist/cli.js"), "serve", "--host", "127.0.0.1", "--port", String(port), "--config", configPath],
+    [
+      join(here, "../apps/registry/dist/cli.js"),
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--config",
+      configPath,
+    ],
     { env: { ...process.env, AMIGOCHAT_BASE_URL: "" }, stdio: ["ignore", "ignore", "inherit"] },
   );
   children.push(child);
@@ -92,7 +131,12 @@ const sortNumbers = (list) => [...list].sort((left, right) => left - right);
 
 async function timedJson(pool, path, body) {
   const started = process.hrtime.bigint();
-  const response = await pool.request({ method: "POST", path, headers: { "content-type": "application/json" }, body });
+  const response = await pool.request({
+    method: "POST",
+    path,
+    headers: { "content-type": "application/json" },
+    body,
+  });
   const text = await response.body.text();
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   if (response.statusCode !== 200 || !text.includes("Hello from the bench upstream")) {
@@ -106,7 +150,8 @@ async function latencyRound(targets, count) {
   const pools = targets.map((target) => new Pool(target.origin, { connections: 1 }));
   const samples = targets.map(() => []);
   for (let index = 0; index < settings.warmup; index++) {
-    for (let target = 0; target < targets.length; target++) await timedJson(pools[target], "/v1/chat/completions", chatBody);
+    for (let target = 0; target < targets.length; target++)
+      await timedJson(pools[target], "/v1/chat/completions", chatBody);
   }
   for (let index = 0; index < count; index++) {
     for (let target = 0; target < targets.length; target++) {
@@ -129,7 +174,12 @@ async function throughput(origin) {
     connections: 50,
     duration: settings.throughputSeconds,
   });
-  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }
 
 /**
@@ -196,16 +246,22 @@ async function timeToFirstChunk(targets) {
 
 function gapsOf(arrivals) {
   const gaps = [];
-  for (let index = 1; index < arrivals.length; index++) gaps.push(arrivals[index] - arrivals[index - 1]);
+  for (let index = 1; index < arrivals.length; index++)
+    gaps.push(arrivals[index] - arrivals[index - 1]);
   return gaps;
 }
 
 async function interChunkGaps(target) {
   const agent = new Agent({ connections: settings.gapStreams });
-  const streams = await Promise.all(Array.from({ length: settings.gapStreams }, () => readStream(agent, target.origin)));
+  const streams = await Promise.all(
+    Array.from({ length: settings.gapStreams }, () => readStream(agent, target.origin)),
+  );
   await agent.close();
   const gaps = sortNumbers(streams.flatMap((stream) => gapsOf(stream.arrivals)));
-  return { mean: gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length, p99: percentile(gaps, 0.99) };
+  return {
+    mean: gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length,
+    p99: percentile(gaps, 0.99),
+  };
 }
 
 function rssOf(pid) {
@@ -227,7 +283,12 @@ async function holdStreams(target, count, pid) {
   }, 100);
   const streams = await Promise.all(
     Array.from({ length: count }, () =>
-      readStream(agent, target.origin).catch((error) => ({ arrivals: [], done: false, errorEvent: true, error })),
+      readStream(agent, target.origin).catch((error) => ({
+        arrivals: [],
+        done: false,
+        errorEvent: true,
+        error,
+      })),
     ),
   );
   clearInterval(sampler);
@@ -238,31 +299,60 @@ async function holdStreams(target, count, pid) {
   for (const stream of streams) {
     if (stream.done && !stream.errorEvent && stream.arrivals.length === deltas) whole++;
     const first = stream.arrivals[0] ?? 0;
-    stream.arrivals.forEach((arrival, index) => lateness.push(arrival - first - index * intervalMs));
+    for (const [index, arrival] of stream.arrivals.entries())
+      lateness.push(arrival - first - index * intervalMs);
   }
   const sortedLateness = sortNumbers(lateness);
   const p99LatenessMs = percentile(sortedLateness, 0.99);
-  return { streams: count, whole, p99LatenessMs, peakRssBytes: peakRss, held: whole === count && p99LatenessMs <= 100 };
+  return {
+    streams: count,
+    whole,
+    p99LatenessMs,
+    peakRssBytes: peakRss,
+    held: whole === count && p99LatenessMs <= 100,
+  };
 }
 
 const format = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 async function main() {
   const results = {
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version, quick },
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryBytes: totalmem(),
+      node: process.version,
+      quick,
+    },
     settings,
   };
   // The registry asks providers to stream even for a JSON client (see its README), so
   // the upstream of the JSON sections streams its answer as one delta: the same text
   // as its JSON answer. The streaming section has an upstream of its own, paced.
-  const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
-  const pacedUpstream = await startChild([join(here, "upstream.mjs"), "--deltas", String(deltas), "--interval", String(intervalMs)]);
+  const upstream = await startChild([
+    join(here, "upstream.mjs"),
+    "--deltas",
+    "1",
+    "--interval",
+    "0",
+  ]);
+  const pacedUpstream = await startChild([
+    join(here, "upstream.mjs"),
+    "--deltas",
+    String(deltas),
+    "--interval",
+    String(intervalMs),
+  ]);
   const upstreamOrigin = `http://127.0.0.1:${upstream.info.healthy}`;
   const pacedOrigin = `http://127.0.0.1:${pacedUpstream.info.healthy}`;
   const passthrough = await startChild([join(here, "passthrough.mjs"), upstreamOrigin]);
   const pacedPassthrough = await startChild([join(here, "passthrough.mjs"), pacedOrigin]);
-  const registry = await startRegistry("healthy", [amigo("amigochat", upstream.info.healthy, { retry: { maxAttempts: 1 } })]);
-  const pacedRegistry = await startRegistry("paced", [amigo("amigochat", pacedUpstream.info.healthy, { retry: { maxAttempts: 1 } })]);
+  const registry = await startRegistry("healthy", [
+    amigo("amigochat", upstream.info.healthy, { retry: { maxAttempts: 1 } }),
+  ]);
+  const pacedRegistry = await startRegistry("paced", [
+    amigo("amigochat", pacedUpstream.info.healthy, { retry: { maxAttempts: 1 } }),
+  ]);
   const targets = [
     { name: "direct", origin: upstreamOrigin },
     { name: "bare passthrough", origin: `http://127.0.0.1:${passthrough.info.port}` },
@@ -274,9 +364,13 @@ async function main() {
     { name: "registry", origin: pacedRegistry.origin },
   ];
 
-  console.log(`g4f-ts bench${quick ? " (quick)" : ""}: ${results.machine.cores} cores, Node ${process.version}`);
+  console.log(
+    `g4f-ts bench${quick ? " (quick)" : ""}: ${results.machine.cores} cores, Node ${process.version}`,
+  );
   const latency = await latencyRound(targets, settings.latencyRequests);
-  results.latency = Object.fromEntries(targets.map((target, index) => [target.name, latency[index]]));
+  results.latency = Object.fromEntries(
+    targets.map((target, index) => [target.name, latency[index]]),
+  );
   const added = (index, key) => latency[index][key] - latency[0][key];
   results.addedLatency = {
     bare: { p50: added(1, "p50"), p99: added(1, "p99") },
@@ -287,7 +381,9 @@ async function main() {
   for (const target of targets) results.throughput[target.name] = await throughput(target.origin);
 
   const ttfc = await timeToFirstChunk(pacedTargets);
-  results.timeToFirstChunk = Object.fromEntries(pacedTargets.map((target, index) => [target.name, ttfc[index]]));
+  results.timeToFirstChunk = Object.fromEntries(
+    pacedTargets.map((target, index) => [target.name, ttfc[index]]),
+  );
   results.interChunk = {};
   for (const target of pacedTargets) results.interChunk[target.name] = await interChunkGaps(target);
 
@@ -300,38 +396,92 @@ async function main() {
 
   // Fallback: the first candidate answers 503 at once (and is never put in cooldown);
   // cooldown skip: the first candidate is cooling down for the whole run.
-  const fallback = await startRegistry(
-    "fallback",
-    fallbackProviders(upstream.info),
-    { cooldown: { durationMs: 0 } },
-  );
-  const cooldown = await startRegistry(
-    "cooldown",
-    fallbackProviders(upstream.info),
-    { cooldown: { failureThreshold: 1, durationMs: 600_000, maxDurationMs: 600_000 } },
-  );
+  const fallback = await startRegistry("fallback", fallbackProviders(upstream.info), {
+    cooldown: { durationMs: 0 },
+  });
+  const cooldown = await startRegistry("cooldown", fallbackProviders(upstream.info), {
+    cooldown: { failureThreshold: 1, durationMs: 600_000, maxDurationMs: 600_000 },
+  });
   const fallbackLatency = await latencyRound(
-    [targets[2], { name: "fallback", origin: fallback.origin }, { name: "cooldown", origin: cooldown.origin }],
+    [
+      targets[2],
+      { name: "fallback", origin: fallback.origin },
+      { name: "cooldown", origin: cooldown.origin },
+    ],
     settings.fallbackRequests,
   );
   results.fallback = {
     healthy: fallbackLatency[0],
     after503: fallbackLatency[1],
     cooldownSkip: fallbackLatency[2],
-    addedBy503: { p50: fallbackLatency[1].p50 - fallbackLatency[0].p50, p99: fallbackLatency[1].p99 - fallbackLatency[0].p99 },
-    addedByCooldownSkip: { p50: fallbackLatency[2].p50 - fallbackLatency[0].p50, p99: fallbackLatency[2].p99 - fallbackLatency[0].p99 },
+    addedBy503: {
+      p50: fallbackLatency[1].p50 - fallbackLatency[0].p50,
+      p99: fallbackLatency[1].p99 - fallbackLatency[0].p99,
+    },
+    addedByCooldownSkip: {
+      p50: fallbackLatency[2].p50 - fallbackLatency[0].p50,
+      p99: fallbackLatency[2].p99 - fallbackLatency[0].p99,
+    },
   };
 
-  results.sseDecode = await measureSseDecode({ megabytes: settings.sseMegabytes, rounds: settings.sseRounds });
+  results.sseDecode = await measureSseDecode({
+    megabytes: settings.sseMegabytes,
+    rounds: settings.sseRounds,
+  });
 
   const rows = [
-    ["1. added latency c=1, JSON (ms)", "p50", format(results.addedLatency.bare.p50, 3), format(results.addedLatency.registry.p50, 3), ratio(results.addedLatency.registry.p50, results.addedLatency.bare.p50), "<= 1.5x bare"],
-    ["", "p99", format(results.addedLatency.bare.p99, 3), format(results.addedLatency.registry.p99, 3), ratio(results.addedLatency.registry.p99, results.addedLatency.bare.p99), "<= 2x bare"],
-    ["2. throughput c=50 (req/s)", `direct ${format(results.throughput.direct.requestsPerSecond, 0)}`, format(results.throughput["bare passthrough"].requestsPerSecond, 0), format(results.throughput.registry.requestsPerSecond, 0), ratio(results.throughput.registry.requestsPerSecond, results.throughput["bare passthrough"].requestsPerSecond), ">= 0.7x bare"],
-    ["   p99 at c=50 (ms)", `direct ${format(results.throughput.direct.p99Ms, 1)}`, format(results.throughput["bare passthrough"].p99Ms, 1), format(results.throughput.registry.p99Ms, 1), "", ""],
-    ["3. added time to first chunk (ms)", "p50", format(ttfc[1].p50 - ttfc[0].p50, 3), format(ttfc[2].p50 - ttfc[0].p50, 3), "", "registry <= 1 ms"],
+    [
+      "1. added latency c=1, JSON (ms)",
+      "p50",
+      format(results.addedLatency.bare.p50, 3),
+      format(results.addedLatency.registry.p50, 3),
+      ratio(results.addedLatency.registry.p50, results.addedLatency.bare.p50),
+      "<= 1.5x bare",
+    ],
+    [
+      "",
+      "p99",
+      format(results.addedLatency.bare.p99, 3),
+      format(results.addedLatency.registry.p99, 3),
+      ratio(results.addedLatency.registry.p99, results.addedLatency.bare.p99),
+      "<= 2x bare",
+    ],
+    [
+      "2. throughput c=50 (req/s)",
+      `direct ${format(results.throughput.direct.requestsPerSecond, 0)}`,
+      format(results.throughput["bare passthrough"].requestsPerSecond, 0),
+      format(results.throughput.registry.requestsPerSecond, 0),
+      ratio(
+        results.throughput.registry.requestsPerSecond,
+        results.throughput["bare passthrough"].requestsPerSecond,
+      ),
+      ">= 0.7x bare",
+    ],
+    [
+      "   p99 at c=50 (ms)",
+      `direct ${format(results.throughput.direct.p99Ms, 1)}`,
+      format(results.throughput["bare passthrough"].p99Ms, 1),
+      format(results.throughput.registry.p99Ms, 1),
+      "",
+      "",
+    ],
+    [
+      "3. added time to first chunk (ms)",
+      "p50",
+      format(ttfc[1].p50 - ttfc[0].p50, 3),
+      format(ttfc[2].p50 - ttfc[0].p50, 3),
+      "",
+      "registry <= 1 ms",
+    ],
     ["", "p99", format(ttfc[1].p99 - ttfc[0].p99, 3), format(ttfc[2].p99 - ttfc[0].p99, 3), "", ""],
-    ["   added inter-chunk gap, mean (ms)", "", format(results.interChunk["bare passthrough"].mean - results.interChunk.direct.mean, 3), format(results.interChunk.registry.mean - results.interChunk.direct.mean, 3), "", ""],
+    [
+      "   added inter-chunk gap, mean (ms)",
+      "",
+      format(results.interChunk["bare passthrough"].mean - results.interChunk.direct.mean, 3),
+      format(results.interChunk.registry.mean - results.interChunk.direct.mean, 3),
+      "",
+      "",
+    ],
     ...results.streamCapacity.map((level) => [
       `   ${level.streams} concurrent streams`,
       `${level.whole}/${level.streams} whole`,
@@ -340,9 +490,30 @@ async function main() {
       level.held ? "held" : "NOT held",
       "1000 held, RSS < 300 MB",
     ]),
-    ["4. fallback after immediate 503 (ms)", "p50 added", "", format(results.fallback.addedBy503.p50, 3), "", "<= 2 ms"],
-    ["   cooldown skip (ms)", "p50 added", "", format(results.fallback.addedByCooldownSkip.p50, 3), "", "~0"],
-    ["5. SSE decode (MB/s)", `parser ${format(results.sseDecode.bare.megabytesPerSecond, 1)}`, "", format(results.sseDecode.core.megabytesPerSecond, 1), `${format(results.sseDecode.ratio, 2)}x`, ">= 0.5x parser"],
+    [
+      "4. fallback after immediate 503 (ms)",
+      "p50 added",
+      "",
+      format(results.fallback.addedBy503.p50, 3),
+      "",
+      "<= 2 ms",
+    ],
+    [
+      "   cooldown skip (ms)",
+      "p50 added",
+      "",
+      format(results.fallback.addedByCooldownSkip.p50, 3),
+      "",
+      "~0",
+    ],
+    [
+      "5. SSE decode (MB/s)",
+      `parser ${format(results.sseDecode.bare.megabytesPerSecond, 1)}`,
+      "",
+      format(results.sseDecode.core.megabytesPerSecond, 1),
+      `${format(results.sseDecode.ratio, 2)}x`,
+      ">= 0.5x parser",
+    ],
   ];
   printTable(["measure", "", "bare passthrough", "registry", "ratio", "target"], rows);
   writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -354,8 +525,11 @@ function ratio(value, base) {
 }
 
 function printTable(header, rows) {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column]).length)));
-  const line = (cells) => cells.map((cell, column) => String(cell).padEnd(widths[column])).join("  ");
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => String(row[column]).length)),
+  );
+  const line = (cells) =>
+    cells.map((cell, column) => String(cell).padEnd(widths[column])).join("  ");
   console.log(line(header));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));

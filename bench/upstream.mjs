@@ -6,7 +6,10 @@ import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { deltas: { type: "string", default: "64" }, interval: { type: "string", default: "20" } },
+  options: {
+    deltas: { type: "string", default: "64" },
+    interval: { type: "string", default: "20" },
+  },
 });
 const deltas = Number(values.deltas);
 const intervalMs = Number(values.interval);
@@ -16,7 +19,13 @@ const completion = JSON.stringify({
   object: "chat.completion",
   created: 1_700_000_000,
   model: "gpt-4o-mini",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello from the bench upstream!" }, finish_reason: "stop" }],
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: "Hello from the bench upstream!" },
+      finish_reason: "stop",
+    },
+  ],
   usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
 });
 const frame = (content, finishReason = null) =>
@@ -24,7 +33,9 @@ const frame = (content, finishReason = null) =>
 // One delta carries the same text as the JSON answer, so a streamed and a JSON call
 // of the latency sections move the same content.
 const frames =
-  deltas === 1 ? [frame("Hello from the bench upstream!")] : Array.from({ length: deltas }, (_, index) => frame(`token${index} `));
+  deltas === 1
+    ? [frame("Hello from the bench upstream!")]
+    : Array.from({ length: deltas }, (_, index) => frame(`token${index} `));
 const finalFrames = `${frame(undefined, "stop")}data: [DONE]\n\n`;
 
 function readBody(request) {
@@ -42,7 +53,10 @@ const healthy = createServer(async (request, response) => {
     stream = JSON.parse(text).stream === true;
   } catch {}
   if (!stream) {
-    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completion) });
+    response.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(completion),
+    });
     response.end(completion);
     return;
   }
@@ -63,13 +77,22 @@ const healthy = createServer(async (request, response) => {
 const failing = createServer(async (request, response) => {
   await readBody(request);
   const body = '{"error":{"message":"Service Unavailable","type":"server_error"}}';
-  response.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  response.writeHead(503, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
   response.end(body);
 });
 for (const server of [healthy, failing]) {
   server.keepAliveTimeout = 60_000;
   server.maxRequestsPerSocket = 0;
 }
-await Promise.all([healthy, failing].map((server) => new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))));
-process.stdout.write(`${JSON.stringify({ healthy: healthy.address().port, failing: failing.address().port })}\n`);
+await Promise.all(
+  [healthy, failing].map(
+    (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", resolve)),
+  ),
+);
+process.stdout.write(
+  `${JSON.stringify({ healthy: healthy.address().port, failing: failing.address().port })}\n`,
+);
 process.on("SIGTERM", () => process.exit(0));

@@ -93,6 +93,9 @@ export function failureReason(error: unknown): string {
   if (ModelNotSupportedError.isInstance(error)) return "model";
   if (AbortError.isInstance(error)) return "aborted";
   if (ResponseStatusError.isInstance(error)) return "status";
+  // Not retryable and without an HTTP status: the provider refused the request itself
+  // (an invalid option or message) before it called its upstream.
+  if (!error.retryable && error.status === undefined) return "refused";
   return "error";
 }
 
@@ -103,7 +106,8 @@ function countsAgainstProvider(error: unknown): boolean {
   if (
     AbortError.isInstance(error) ||
     ContextLengthExceededError.isInstance(error) ||
-    ModelNotSupportedError.isInstance(error)
+    ModelNotSupportedError.isInstance(error) ||
+    failureReason(error) === "refused"
   )
     return false;
   return !(
@@ -226,9 +230,9 @@ export class FallbackRun {
   /**
    * One OpenAI-shaped error for a request whose every candidate failed, listing each
    * attempt: 503 when all were cooling down, 429 when all were rate limited, 400
-   * when the conversation was too long for all, 502 otherwise. It carries
-   * `x-should-retry: false` (client SDKs would otherwise multiply the attempts the
-   * registry already made) and `retry-after` when known.
+   * when the conversation was too long for all or all refused the request itself, 502
+   * otherwise. It carries `x-should-retry: false` (client SDKs would otherwise
+   * multiply the attempts the registry already made) and `retry-after` when known.
    */
   allFailedError(): HttpError {
     const attempted = this.failures.filter((failure) => failure.reason !== "cooldown");
@@ -265,6 +269,8 @@ export class FallbackRun {
         headers,
         attempts,
       });
+    if (all("refused"))
+      return new HttpError(400, summary, { code: "invalid_request", headers, attempts });
     return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
   }
 

@@ -61,7 +61,9 @@ export type ChatRequest = z.output<typeof chatRequestSchema>;
 
 export const imageRequestSchema = z.object({
   model: z.string().max(256).optional(),
-  prompt: z.string().min(1).max(32_000),
+  // A blank prompt is refused here: every image provider would refuse it, and counting
+  // that against them would let one client cool them down for everyone.
+  prompt: z.string().min(1).max(32_000).regex(/\S/, "must not be blank"),
   n: z.int().min(1).max(10).nullable().optional(),
   response_format: z.literal("url", 'only "url" is supported').nullable().optional(),
   size: z.string().nullable().optional(),

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { bodyTooLarge, HttpError, invalidJson } from "./http-errors.js";
 
@@ -25,10 +26,11 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       code: "incomplete_body",
     });
   }
-  const text =
-    parts.length === 1
-      ? (parts[0] as Buffer).toString("utf8")
-      : Buffer.concat(parts).toString("utf8");
+  const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  // JSON travels as UTF-8 (RFC 8259); decoding bad bytes to U+FFFD would hand the
+  // providers a text the client never sent.
+  if (!isUtf8(bytes)) throw invalidJson("the body is not valid UTF-8");
+  const text = bytes.toString("utf8");
   if (text.trim() === "") throw invalidJson("the body is empty");
   try {
     return JSON.parse(text);

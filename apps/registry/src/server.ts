@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { AbortError, ProviderError } from "@g4f-ts/provider-core";
 import { ApiKeyChecker, presentedKey } from "./api-keys.js";
 import { handleChatCompletion } from "./chat-completions.js";
@@ -358,6 +365,41 @@ export class RegistryHttpHandler {
   }
 }
 
+/** Status, message and code of the answer to a request node could not parse, by error code. */
+const clientErrorAnswers: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "The request headers are too large", "headers_too_large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "The request did not arrive in time", "request_timeout"],
+  HPE_INVALID_EOF_STATE: [
+    400,
+    "The connection ended before the request was complete",
+    "incomplete_body",
+  ],
+};
+
+/**
+ * Node answers a request it cannot parse (broken framing, a body cut short of its
+ * `content-length`, control characters in the path, headers over the limit) with a
+ * bare status line; this answer carries OpenAI's error shape like every other. As
+ * Node does, nothing is written once an answer on that connection has begun.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // `_httpMessage` is the answer in progress on the socket, the field Node itself checks.
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || answering?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const [status, message, code] = clientErrorAnswers[error.code ?? ""] ?? [
+    400,
+    `The request is not valid HTTP (${error.code ?? "parse error"})`,
+    "malformed_request",
+  ];
+  const body = new HttpError(status, message, { code }).toBody();
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export interface StartServerOptions extends CreateRegistryOptions {
   /** A registry built already; otherwise one is created from the other options. */
   registry?: Registry;
@@ -402,6 +444,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   httpServer.requestTimeout = 120_000;
   httpServer.headersTimeout = 30_000;
   httpServer.keepAliveTimeout = 5_000;
+  httpServer.on("clientError", answerClientError);
   const host = options.host ?? registry.config.server.host;
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

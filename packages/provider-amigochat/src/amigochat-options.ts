@@ -1,9 +1,13 @@
 import {
+  callOptionsShape,
+  checkMessages,
   formatSchemaIssues,
   type HttpTimeouts,
-  ProviderError,
-  type ProviderErrorOptions,
+  httpTimeoutsSchema,
+  httpUrlSchema,
+  InvalidOptionsError,
   type RetryPolicy,
+  retryPolicySchema,
 } from "@g4f-ts/provider-core";
 import { type ZodError, type ZodType, z } from "zod";
 
@@ -40,25 +44,14 @@ const invalidOptionsMarker = Symbol.for("g4f-ts.error.AmigoChatOptionsError");
  * path such as `retry.maxAttempts`, or `AMIGOCHAT_BASE_URL`). Not retryable.
  * Values are never echoed: a proxy URL may carry credentials.
  */
-export class AmigoChatOptionsError extends ProviderError {
+export class AmigoChatOptionsError extends InvalidOptionsError {
   readonly [invalidOptionsMarker] = true;
   override readonly name = "AmigoChatOptionsError";
-  readonly field: string;
-
-  constructor(options: ProviderErrorOptions & { field: string }) {
-    super({ ...options, retryable: false });
-    this.field = options.field;
-  }
 
   static override isInstance(value: unknown): value is AmigoChatOptionsError {
     return typeof value === "object" && value !== null && invalidOptionsMarker in value;
   }
 }
-
-const httpUrlSchema = z.url({
-  protocol: /^https?$/,
-  error: "must be an http:// or https:// URL",
-});
 
 const baseUrlSchema = httpUrlSchema.refine(
   (value) => {
@@ -70,45 +63,19 @@ const baseUrlSchema = httpUrlSchema.refine(
   { error: "must be an origin (and optional path) without a query or fragment" },
 );
 
-const positiveMilliseconds = z.number().positive().finite();
-
 const instanceOptionsSchema = z.object({
   id: z.string().trim().min(1).optional(),
   label: z.string().trim().min(1).optional(),
   baseUrl: baseUrlSchema.optional(),
   proxy: httpUrlSchema.optional(),
-  retry: z
-    .strictObject({
-      maxAttempts: z.int().min(1).max(100),
-      baseDelayMs: z.number().min(0).finite(),
-      maxDelayMs: z.number().min(0).finite(),
-      maxRetryAfterMs: z.number().min(0).finite(),
-    })
-    .partial()
-    .optional(),
-  timeouts: z
-    .strictObject({
-      connectMs: positiveMilliseconds,
-      firstByteMs: positiveMilliseconds,
-      idleMs: positiveMilliseconds,
-      totalMs: positiveMilliseconds,
-    })
-    .partial()
-    .optional(),
+  retry: retryPolicySchema.optional(),
+  timeouts: httpTimeoutsSchema.optional(),
   working: z.boolean().optional(),
 });
 
 /** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
 const callOptionsSchema = z.object({
-  stream: z.boolean().nullish(),
-  timeout: z.number().positive().finite().nullish(),
-  proxy: httpUrlSchema.nullish(),
-  signal: z.instanceof(AbortSignal, { error: "must be an AbortSignal" }).nullish(),
-  temperature: z.number().finite().nullish(),
-  topP: z.number().finite().nullish(),
-  maxTokens: z.int().positive().nullish(),
-  frequencyPenalty: z.number().finite().nullish(),
-  presencePenalty: z.number().finite().nullish(),
+  ...callOptionsShape,
   chatId: z.string().trim().min(1).nullish(),
 });
 
@@ -200,21 +167,7 @@ export function parseAmigoChatCallOptions(
   return parseWith(callOptionsSchema, options, provider, "call option");
 }
 
-const messagesSchema = z.array(
-  z.object({
-    role: z.string().min(1),
-    content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
-  }),
-);
-
 /** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
 export function checkAmigoChatMessages(messages: unknown, provider: string): void {
-  const parsed = messagesSchema.safeParse(messages);
-  if (parsed.success) return;
-  const field = `messages.${fieldOf(parsed.error)}`.replace(/\.\(options\)$/, "");
-  throw new AmigoChatOptionsError({
-    provider,
-    field,
-    message: `${provider}: invalid messages: ${formatSchemaIssues(parsed.error)}`,
-  });
+  checkMessages(messages, provider, (options) => new AmigoChatOptionsError(options));
 }

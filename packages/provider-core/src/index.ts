@@ -61,6 +61,14 @@ export {
   type TimeoutPhase,
 } from "./provider-errors.js";
 export {
+  callOptionsShape,
+  checkMessages,
+  httpTimeoutsSchema,
+  httpUrlSchema,
+  InvalidOptionsError,
+  retryPolicySchema,
+} from "./provider-options.js";
+export {
   type AsyncResult,
   type Chunk,
   FinishReason,

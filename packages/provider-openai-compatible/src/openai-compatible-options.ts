@@ -1,10 +1,14 @@
 import {
+  callOptionsShape,
+  checkMessages,
   closeNames,
   formatSchemaIssues,
   type HttpTimeouts,
-  ProviderError,
-  type ProviderErrorOptions,
+  httpTimeoutsSchema,
+  httpUrlSchema,
+  InvalidOptionsError,
   type RetryPolicy,
+  retryPolicySchema,
 } from "@g4f-ts/provider-core";
 import { type ZodError, type ZodType, z } from "zod";
 
@@ -75,25 +79,14 @@ const invalidOptionsMarker = Symbol.for("g4f-ts.error.OpenAICompatibleOptionsErr
  * path such as `retry.maxAttempts`, or `apiKeyEnv`). Not retryable. Values are never
  * echoed: an API key, a header or a proxy URL may be a secret.
  */
-export class OpenAICompatibleOptionsError extends ProviderError {
+export class OpenAICompatibleOptionsError extends InvalidOptionsError {
   readonly [invalidOptionsMarker] = true;
   override readonly name = "OpenAICompatibleOptionsError";
-  readonly field: string;
-
-  constructor(options: ProviderErrorOptions & { field: string }) {
-    super({ ...options, retryable: false });
-    this.field = options.field;
-  }
 
   static override isInstance(value: unknown): value is OpenAICompatibleOptionsError {
     return typeof value === "object" && value !== null && invalidOptionsMarker in value;
   }
 }
-
-const httpUrlSchema = z.url({
-  protocol: /^https?$/,
-  error: "must be an http:// or https:// URL",
-});
 
 const baseUrlSchema = httpUrlSchema.refine(
   (value) => {
@@ -109,7 +102,6 @@ const baseUrlSchema = httpUrlSchema.refine(
 );
 
 const modelNameSchema = z.string().trim().min(1, "must not be empty");
-const positiveMilliseconds = z.number().positive().finite();
 // Printable ASCII without spaces: a key read from a file with its newline would
 // otherwise make an invalid header, and undici's message for that names the value.
 const apiKeySchema = z
@@ -139,25 +131,9 @@ const instanceOptionsSchema = z.strictObject({
   modelAliases: z.record(modelNameSchema, modelNameSchema).optional(),
   defaultModel: modelNameSchema.optional(),
   imageModels: z.array(modelNameSchema).optional(),
-  timeouts: z
-    .strictObject({
-      connectMs: positiveMilliseconds,
-      firstByteMs: positiveMilliseconds,
-      idleMs: positiveMilliseconds,
-      totalMs: positiveMilliseconds,
-    })
-    .partial()
-    .optional(),
+  timeouts: httpTimeoutsSchema.optional(),
   proxy: httpUrlSchema.optional(),
-  retry: z
-    .strictObject({
-      maxAttempts: z.int().min(1).max(100),
-      baseDelayMs: z.number().min(0).finite(),
-      maxDelayMs: z.number().min(0).finite(),
-      maxRetryAfterMs: z.number().min(0).finite(),
-    })
-    .partial()
-    .optional(),
+  retry: retryPolicySchema.optional(),
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
   streamUsage: z.boolean().optional(),
@@ -168,15 +144,7 @@ const optionNames = Object.keys(instanceOptionsSchema.shape);
 
 /** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
 const callOptionsSchema = z.object({
-  stream: z.boolean().nullish(),
-  timeout: z.number().positive().finite().nullish(),
-  proxy: httpUrlSchema.nullish(),
-  signal: z.instanceof(AbortSignal, { error: "must be an AbortSignal" }).nullish(),
-  temperature: z.number().finite().nullish(),
-  topP: z.number().finite().nullish(),
-  maxTokens: z.int().positive().nullish(),
-  frequencyPenalty: z.number().finite().nullish(),
-  presencePenalty: z.number().finite().nullish(),
+  ...callOptionsShape,
   n: z.int().min(1).max(10).nullish(),
   size: z.string().trim().min(1).nullish(),
   extraBody: z.record(z.string(), z.unknown()).nullish(),
@@ -379,21 +347,7 @@ export function parseOpenAICompatibleCallOptions(
   return parseWith(callOptionsSchema, options, provider, "call option");
 }
 
-const messagesSchema = z.array(
-  z.object({
-    role: z.string().min(1),
-    content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
-  }),
-);
-
 /** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
 export function checkOpenAICompatibleMessages(messages: unknown, provider: string): void {
-  const parsed = messagesSchema.safeParse(messages);
-  if (parsed.success) return;
-  const field = `messages.${fieldOf(parsed.error)}`.replace(/\.\(options\)$/, "");
-  throw new OpenAICompatibleOptionsError({
-    provider,
-    field,
-    message: `${provider}: invalid messages: ${formatSchemaIssues(parsed.error)}`,
-  });
+  checkMessages(messages, provider, (options) => new OpenAICompatibleOptionsError(options));
 }

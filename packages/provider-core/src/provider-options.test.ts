@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { checkMessages, InvalidOptionsError, retryPolicySchema } from "./provider-options.js";
+
+class ExampleOptionsError extends InvalidOptionsError {
+  override readonly name = "ExampleOptionsError";
+}
+
+describe("checkMessages", () => {
+  const create = (options: ConstructorParameters<typeof InvalidOptionsError>[0]) =>
+    new ExampleOptionsError(options);
+
+  it("accepts text and multi-part messages", () => {
+    expect(() =>
+      checkMessages(
+        [
+          { role: "user", content: "hi" },
+          { role: "user", content: [{ type: "text", text: "a" }] },
+        ],
+        "Example",
+        create,
+      ),
+    ).not.toThrow();
+  });
+
+  it("throws the provider's own error naming the bad message's field, not retryable", () => {
+    let caught: unknown;
+    try {
+      checkMessages([{ role: "user", content: 42 }], "Example", create);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ExampleOptionsError);
+    expect(InvalidOptionsError.isInstance(caught)).toBe(true);
+    expect(caught).toMatchObject({
+      field: "messages.0.content",
+      retryable: false,
+      provider: "Example",
+    });
+    expect(() => checkMessages("not a list", "Example", create)).toThrow(/invalid messages/);
+  });
+});
+
+describe("retryPolicySchema", () => {
+  it("refuses unknown keys and out-of-range attempts", () => {
+    expect(retryPolicySchema.safeParse({ maxAttempts: 2 }).success).toBe(true);
+    expect(retryPolicySchema.safeParse({ maxAttempts: 0 }).success).toBe(false);
+    expect(retryPolicySchema.safeParse({ tries: 2 }).success).toBe(false);
+  });
+});

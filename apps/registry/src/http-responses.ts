@@ -21,7 +21,7 @@ export function sendError(response: ServerResponse, error: HttpError): void {
 }
 
 /** Resolves on the response's next `drain`, or when it closes (a client gone never drains). */
-function drained(response: ServerResponse): Promise<void> {
+export function drained(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       response.off("drain", done);

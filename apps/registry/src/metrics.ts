@@ -158,30 +158,26 @@ export class RegistryMetrics {
     this.firstContent.render(lines);
     this.fallbacks.render(lines);
     this.failures.render(lines);
-    lines.push(
-      "# HELP g4f_provider_enabled 1 when the provider is routed to.",
-      "# TYPE g4f_provider_enabled gauge",
+    const gauge = (
+      name: string,
+      help: string,
+      value: (provider: ProviderGauge) => number,
+    ): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+      for (const provider of providers)
+        lines.push(`${name}{provider="${escapeLabel(provider.id)}"} ${value(provider)}`);
+    };
+    gauge("g4f_provider_enabled", "1 when the provider is routed to.", (provider) =>
+      provider.enabled ? 1 : 0,
     );
-    for (const provider of providers)
-      lines.push(
-        `g4f_provider_enabled{provider="${escapeLabel(provider.id)}"} ${provider.enabled ? 1 : 0}`,
-      );
-    lines.push(
-      "# HELP g4f_provider_cooldown 1 while the provider is in cooldown.",
-      "# TYPE g4f_provider_cooldown gauge",
+    gauge("g4f_provider_cooldown", "1 while the provider is in cooldown.", (provider) =>
+      provider.coolingDown ? 1 : 0,
     );
-    for (const provider of providers)
-      lines.push(
-        `g4f_provider_cooldown{provider="${escapeLabel(provider.id)}"} ${provider.coolingDown ? 1 : 0}`,
-      );
-    lines.push(
-      "# HELP g4f_provider_consecutive_failures Failures since the provider's last success.",
-      "# TYPE g4f_provider_consecutive_failures gauge",
+    gauge(
+      "g4f_provider_consecutive_failures",
+      "Failures since the provider's last success.",
+      (provider) => provider.consecutiveFailures,
     );
-    for (const provider of providers)
-      lines.push(
-        `g4f_provider_consecutive_failures{provider="${escapeLabel(provider.id)}"} ${provider.consecutiveFailures}`,
-      );
     lines.push(
       "# HELP g4f_open_requests Requests being answered right now.",
       "# TYPE g4f_open_requests gauge",

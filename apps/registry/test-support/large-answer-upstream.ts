@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { startTestServer, type TestServer } from "@g4f-ts/testkit";
+import { drained } from "../src/http-responses.js";
 
 export interface LargeAnswerUpstream {
   readonly server: TestServer;
@@ -37,7 +38,7 @@ export async function startLargeAnswerUpstream(
       written += frameBytes;
       if (!response.write(frame)) {
         drainWaits = true;
-        await drainedOrClosed(response);
+        await drained(response);
         drainWaits = false;
       }
     }
@@ -51,16 +52,4 @@ export async function startLargeAnswerUpstream(
     bytesWritten: () => written,
     waitingForDrain: () => drainWaits,
   };
-}
-
-function drainedOrClosed(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      response.off("drain", done);
-      response.off("close", done);
-      resolve();
-    };
-    response.on("drain", done);
-    response.on("close", done);
-  });
 }

@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { startTestServer, type TestServer } from "@g4f-ts/testkit";
 import { drained } from "../src/http-responses.js";
 

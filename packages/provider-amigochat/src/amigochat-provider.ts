@@ -245,14 +245,13 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     });
   }
 
-  async *#chatAttempt(body: unknown, transport: Transport): AsyncGenerator<Chunk> {
+  // No generator of its own: the reader awaits the response and closes it.
+  #chatAttempt(body: unknown, transport: Transport): AsyncGenerator<Chunk> {
     const deviceUuid = randomUUID();
-    const response = await this.#post(this.chatApiEndpoint, body, deviceUuid, transport);
-    try {
-      yield* readOpenAIChatResponse(response, { provider: this.label, secrets: [deviceUuid] });
-    } finally {
-      response.close();
-    }
+    return readOpenAIChatResponse(this.#post(this.chatApiEndpoint, body, deviceUuid, transport), {
+      provider: this.label,
+      secrets: [deviceUuid],
+    });
   }
 
   async *#imageAttempt(

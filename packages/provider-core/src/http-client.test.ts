@@ -287,6 +287,35 @@ describe("cancellation", () => {
     await waitUntil(() => server.sockets.size === 0, 1000);
   });
 
+  it("ends a call still waiting for its connection at once when the signal aborts", async () => {
+    // A TCP server that never answers the TLS handshake keeps undici connecting.
+    const silent: TcpServer = createTcpServer(() => {});
+    const sockets: Socket[] = [];
+    silent.on("connection", (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    servers.push({
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      },
+    });
+    const { port } = silent.address() as { port: number };
+    const controller = new AbortController();
+    const request = caught(
+      sendRequest({
+        provider: "Example",
+        url: `https://127.0.0.1:${port}/`,
+        signal: controller.signal,
+        timeouts: { connectMs: 20_000 },
+      }),
+    );
+    await waitUntil(() => sockets.length === 1);
+    const started = Date.now();
+    controller.abort();
+    expect(await request).toBeInstanceOf(AbortError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it("fails at once without a request when the signal is already aborted", async () => {
     const server = await serve((_request, response) => response.end());
     const error = await caught(
@@ -294,6 +323,45 @@ describe("cancellation", () => {
     );
     expect(error).toBeInstanceOf(AbortError);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("backpressure", () => {
+  it("stops reading from the upstream while the consumer does not read, and goes on when it does", async () => {
+    const piece = Buffer.alloc(256 * 1024, "x");
+    let written = 0;
+    let sawBackpressure = false;
+    const total = 64 * 1024 * 1024;
+    const server = await serve((_request, response) => {
+      const pump = (): void => {
+        while (written < total) {
+          written += piece.length;
+          if (!response.write(piece)) {
+            sawBackpressure = true;
+            response.once("drain", pump);
+            return;
+          }
+        }
+        response.end();
+      };
+      pump();
+    });
+    const response = await sendRequest({ provider: "Example", url: server.url });
+    const iterator = response.body[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    let received = first.done ? 0 : first.value.byteLength;
+    // The consumer rests: the upstream must feel it instead of the client buffering it all.
+    await waitUntil(() => sawBackpressure, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const writtenWhileResting = written;
+    expect(writtenWhileResting).toBeLessThan(total / 2);
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      received += next.value.byteLength;
+    }
+    expect(written).toBe(total);
+    expect(received).toBe(total);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, ProxyAgent, request } from "undici";
+import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import type { ZodType } from "zod";
 import {
   AbortError,
@@ -109,133 +109,345 @@ function secretValues(headers: Record<string, string> | undefined): string[] {
   return secrets;
 }
 
+/** Origin and path of a request URL, parsed once per distinct URL. */
+interface RequestTarget {
+  origin: string;
+  path: string;
+}
+
+const targets = new Map<string, RequestTarget>();
+const maxCachedTargets = 1024;
+
+function targetOf(url: string): RequestTarget {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    // Providers call a handful of endpoints; a caller building URLs per request
+    // must not grow this without bound.
+    if (targets.size >= maxCachedTargets) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
+}
+
+/** Body bytes queued for a consumer that is not reading before the socket is paused. */
+const bodyHighWaterMark = 64 * 1024;
+
+const doneResult: IteratorResult<Uint8Array> = { done: true, value: undefined };
+
+interface TransportContext {
+  provider: string;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * One request in flight, as undici's dispatch handler: it owns the call's timers,
+ * its cancellation and the queue of body pieces a consumer reads. Built on
+ * `dispatch` rather than `undici.request` so that a call costs no `AbortController`,
+ * no `Readable` and no stream async iterator; the work per call is what the
+ * socket needs, and the timers and abort stay exact.
+ */
+class HttpCall implements Dispatcher.DispatchHandler {
+  status = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  #controller: Dispatcher.DispatchController | undefined;
+  #failure: ProviderError | undefined;
+  #started = false;
+  #ended = false;
+  #finished = false;
+  #paused = false;
+  readonly #chunks: Buffer[] = [];
+  #queuedBytes = 0;
+  #startResolve: (() => void) | undefined;
+  #startReject: ((error: ProviderError) => void) | undefined;
+  #readResolve: ((result: IteratorResult<Uint8Array>) => void) | undefined;
+  #readReject: ((error: ProviderError) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #totalMs: number;
+  readonly #totalDeadline: number;
+  /** When the headers are due, then (once they came) when the next piece of body is. */
+  #phaseDeadline: number;
+  /** When the armed timer fires. */
+  #armedFor = 0;
+  readonly #context: TransportContext;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(context: TransportContext, totalMs: number, signal: AbortSignal | undefined) {
+    this.#context = context;
+    this.#signal = signal;
+    this.#totalMs = totalMs;
+    const now = performance.now();
+    this.#totalDeadline = now + totalMs;
+    this.#phaseDeadline = now + context.firstByteTimeoutMs;
+    this.#arm(now);
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Resolves when the response headers arrived; rejects with the call's `ProviderError`. */
+  started(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#started) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#startResolve = resolve;
+      this.#startReject = reject;
+    });
+  }
+
+  /** The next piece of the body: queued pieces first, then the end or the failure. */
+  read(): Promise<IteratorResult<Uint8Array>> {
+    const chunk = this.#chunks.shift();
+    if (chunk !== undefined) {
+      this.#queuedBytes -= chunk.byteLength;
+      if (this.#paused && this.#queuedBytes < bodyHighWaterMark) {
+        this.#paused = false;
+        this.#controller?.resume();
+      }
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#ended) return Promise.resolve(doneResult);
+    return new Promise((resolve, reject) => {
+      this.#readResolve = resolve;
+      this.#readReject = reject;
+    });
+  }
+
+  /**
+   * Stop the call. A body that has not ended closes its socket; one that has ended
+   * is left alone, so that the connection goes back to the pool.
+   */
+  close(): void {
+    if (this.#ended || this.#failure !== undefined) {
+      this.#finish();
+      return;
+    }
+    this.fail(
+      new AbortError({ provider: this.#context.provider, message: "The response was closed" }),
+    );
+  }
+
+  /** End the call with `error`: abort the request, release its socket, wake a waiting reader. */
+  fail(error: ProviderError): void {
+    if (this.#failure !== undefined || this.#ended) return;
+    this.#failure = error;
+    this.#chunks.length = 0;
+    this.#queuedBytes = 0;
+    this.#finish();
+    // Before the request reached a socket there is no controller yet; onRequestStart aborts it then.
+    this.#controller?.abort(error);
+    const startReject = this.#startReject;
+    const readReject = this.#readReject;
+    this.#startResolve = this.#startReject = undefined;
+    this.#readResolve = this.#readReject = undefined;
+    startReject?.(error);
+    readReject?.(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#failure !== undefined) controller.abort(this.#failure);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // 1xx answers are informational; the real answer follows.
+    if (statusCode < 200 || this.#failure !== undefined) return;
+    this.status = statusCode;
+    this.headers = headers;
+    this.#started = true;
+    this.#setPhaseDeadline(performance.now(), this.#context.idleTimeoutMs);
+    const resolve = this.#startResolve;
+    this.#startResolve = this.#startReject = undefined;
+    resolve?.();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#failure !== undefined) return;
+    this.#setPhaseDeadline(performance.now(), this.#context.idleTimeoutMs);
+    const resolve = this.#readResolve;
+    if (resolve !== undefined) {
+      this.#readResolve = this.#readReject = undefined;
+      resolve({ done: false, value: chunk });
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#queuedBytes += chunk.byteLength;
+    if (!this.#paused && this.#queuedBytes >= bodyHighWaterMark) {
+      this.#paused = true;
+      controller.pause();
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#failure !== undefined) return;
+    this.#ended = true;
+    this.#finish();
+    const resolve = this.#readResolve;
+    this.#readResolve = this.#readReject = undefined;
+    resolve?.(doneResult);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.fail(toProviderError(error, this.#context));
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+  }
+
+  readonly #onAbort = (): void => {
+    this.fail(new AbortError({ provider: this.#context.provider, cause: this.#signal?.reason }));
+  };
+
+  #expire(phase: "first-byte" | "idle" | "total", timeoutMs: number): void {
+    this.fail(new TimeoutError({ provider: this.#context.provider, phase, timeoutMs }));
+  }
+
+  // The three deadlines share one timer: a piece of body only moves a deadline (a
+  // field write), and the timer, when it fires early, arms itself again.
+  #arm(now: number): void {
+    const due = Math.min(this.#phaseDeadline, this.#totalDeadline);
+    this.#armedFor = due;
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(due - now)));
+  }
+
+  /** Move the phase deadline; only one that comes sooner than the armed timer re-arms it. */
+  #setPhaseDeadline(now: number, timeoutMs: number): void {
+    this.#phaseDeadline = now + timeoutMs;
+    if (this.#phaseDeadline < this.#armedFor && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#arm(now);
+    }
+  }
+
+  readonly #onTimer = (): void => {
+    if (this.#finished) return;
+    const now = performance.now();
+    if (now >= this.#totalDeadline) {
+      this.#expire("total", this.#totalMs);
+      return;
+    }
+    if (now >= this.#phaseDeadline) {
+      if (!this.#started) {
+        this.#expire("first-byte", this.#context.firstByteTimeoutMs);
+        return;
+      }
+      // Pieces waiting for a consumer that is not reading are not the upstream's stall.
+      if (this.#chunks.length === 0 && !this.#paused) {
+        this.#expire("idle", this.#context.idleTimeoutMs);
+        return;
+      }
+      this.#phaseDeadline = now + this.#context.idleTimeoutMs;
+    }
+    this.#arm(now);
+  };
+}
+
 /**
  * Send one HTTP request through undici, with separate connect, first-byte, idle and
  * total timeouts and cancellation through `signal` (which closes the socket at
- * once, also mid-body). A non-2xx status becomes the matching `ProviderError`
- * (see `errorFromStatus`) unless `throwOnStatus` is false. No request header value
- * ever reaches an error: secret values are scrubbed from upstream bodies too.
+ * once, also mid-body, and ends a call still waiting for a connection at once). A
+ * non-2xx status becomes the matching `ProviderError` (see `errorFromStatus`)
+ * unless `throwOnStatus` is false. No request header value ever reaches an error:
+ * secret values are scrubbed from upstream bodies too.
  */
 export async function sendRequest(options: HttpRequestOptions): Promise<HttpResponse> {
-  const timeouts = { ...defaultHttpTimeouts, ...options.timeouts };
+  const timeouts =
+    options.timeouts === undefined
+      ? defaultHttpTimeouts
+      : { ...defaultHttpTimeouts, ...options.timeouts };
   const { provider } = options;
-  const transportContext = {
+  const callerSignal = options.signal;
+  if (callerSignal?.aborted) throw new AbortError({ provider, cause: callerSignal.reason });
+  const context: TransportContext = {
     provider,
     connectTimeoutMs: timeouts.connectMs,
     firstByteTimeoutMs: timeouts.firstByteMs,
     idleTimeoutMs: timeouts.idleMs,
   };
-  const callerSignal = options.signal;
-  if (callerSignal?.aborted) throw new AbortError({ provider, cause: callerSignal.reason });
 
-  const controller = new AbortController();
-  let reason: ProviderError | undefined;
-  const onCallerAbort = () => {
-    reason = new AbortError({ provider, cause: callerSignal?.reason });
-    controller.abort(reason);
-  };
-  callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-  // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
-  // short timeouts up to its one-second timer tick, and a router needs them exact.
-  const expire = (phase: "first-byte" | "idle" | "total", timeoutMs: number) => () => {
-    reason = new TimeoutError({ provider, phase, timeoutMs });
-    controller.abort(reason);
-  };
-  const totalTimer = setTimeout(expire("total", timeouts.totalMs), timeouts.totalMs);
-  const firstByteTimer = setTimeout(
-    expire("first-byte", timeouts.firstByteMs),
-    timeouts.firstByteMs,
-  );
-  let idleTimer: NodeJS.Timeout | undefined;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(totalTimer);
-    clearTimeout(firstByteTimer);
-    clearTimeout(idleTimer);
-    callerSignal?.removeEventListener("abort", onCallerAbort);
-  };
-  const fail = (error: unknown): ProviderError =>
-    reason ?? toProviderError(error, transportContext);
-
-  const headers: Record<string, string> = { ...options.headers };
+  let headers = options.headers ?? {};
   let body = options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) {
-      headers["content-type"] = "application/json";
+      headers = { ...headers, "content-type": "application/json" };
     }
   }
 
-  let response: Dispatcher.ResponseData;
+  let target: RequestTarget;
   try {
-    response = await request(options.url, {
-      method: options.method ?? (body === undefined ? "GET" : "POST"),
-      headers,
-      body,
-      signal: controller.signal,
-      dispatcher: getDispatcher(options.proxy, timeouts.connectMs),
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    target = targetOf(options.url);
   } catch (error) {
-    finish();
-    throw fail(error);
+    throw toProviderError(error, context);
   }
-  clearTimeout(firstByteTimer);
+  // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
+  // short timeouts up to its one-second timer tick, and a router needs them exact.
+  const call = new HttpCall(context, timeouts.totalMs, callerSignal);
+  try {
+    getDispatcher(options.proxy, timeouts.connectMs).dispatch(
+      {
+        origin: target.origin,
+        path: target.path,
+        method: options.method ?? (body === undefined ? "GET" : "POST"),
+        headers,
+        body,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      call,
+    );
+  } catch (error) {
+    // undici refuses some requests synchronously (a header value it will not send).
+    call.fail(toProviderError(error, context));
+  }
+  await call.started();
 
-  const responseBody = response.body;
-  // Destroying a body that has not ended closes its socket; one that has ended is
-  // left alone so that the connection goes back to the pool.
-  const close = () => {
-    finish();
-    if (!responseBody.destroyed && !responseBody.readableEnded) responseBody.destroy();
+  const iterator: AsyncIterator<Uint8Array> = {
+    next: () => call.read(),
+    return: () => {
+      call.close();
+      return Promise.resolve(doneResult);
+    },
   };
-
-  async function* iterate(): AsyncGenerator<Uint8Array> {
-    if (!finished) idleTimer = setTimeout(expire("idle", timeouts.idleMs), timeouts.idleMs);
-    try {
-      for await (const chunk of responseBody) {
-        idleTimer?.refresh();
-        yield chunk as Uint8Array;
-      }
-    } catch (error) {
-      throw fail(error);
-    } finally {
-      close();
-    }
-  }
 
   async function text(maxBytes = defaultMaxBodyBytes): Promise<string> {
     const parts: Buffer[] = [];
     let size = 0;
-    for await (const chunk of iterate()) {
-      size += chunk.byteLength;
+    for (;;) {
+      const next = await call.read();
+      if (next.done) break;
+      size += next.value.byteLength;
       if (size > maxBytes) {
-        close();
+        call.close();
         throw new InvalidResponseError({
           provider,
           message: `${provider} sent a body over ${maxBytes} bytes`,
         });
       }
-      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      parts.push(next.value as Buffer);
     }
-    return Buffer.concat(parts).toString("utf8");
+    return (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString("utf8");
   }
 
   const result: HttpResponse = {
-    status: response.statusCode,
-    headers: response.headers,
-    body: { [Symbol.asyncIterator]: iterate },
+    status: call.status,
+    headers: call.headers,
+    body: { [Symbol.asyncIterator]: () => iterator },
     text,
-    close,
+    close: () => call.close(),
   };
 
-  if (
-    options.throwOnStatus !== false &&
-    (response.statusCode < 200 || response.statusCode >= 300)
-  ) {
+  if (options.throwOnStatus !== false && (call.status < 200 || call.status >= 300)) {
     let errorBody = "";
     try {
       errorBody = await readPrefix(result, maxErrorBodyBytes);
@@ -244,8 +456,8 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
     }
     throw errorFromStatus({
       provider,
-      status: response.statusCode,
-      headers: response.headers,
+      status: call.status,
+      headers: call.headers,
       body: errorBody,
       secrets: [...secretValues(options.headers), ...(options.secrets ?? [])],
     });

@@ -86,7 +86,12 @@ export {
   withRetries,
 } from "./retry.js";
 export { formatSchemaIssues } from "./schema-errors.js";
-export { decodeSseStream, type SseDecodeOptions, type SseStream } from "./sse-events.js";
+export {
+  decodeSseStream,
+  type SseDecodeOptions,
+  SseEventDecoder,
+  type SseStream,
+} from "./sse-events.js";
 export {
   describeBody,
   errorFromPayload,

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
+import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
 import {
@@ -145,5 +145,36 @@ describe("readOpenAIChatResponse", () => {
     const { error } = await answer("text/html", "<html>oops</html>");
     expect(error).toBeInstanceOf(InvalidResponseError);
     expect((error as Error).message).toContain("neither JSON nor SSE");
+  });
+
+  it("reads from the promise of a response, and closes the response when the reader stops early", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(frame({ choices: [{ delta: { content: "first" } }] }));
+      // The rest never comes: only closing the response frees the socket.
+    });
+    const reader = readOpenAIChatResponse(
+      sendRequest({ provider: "Example", url: server.url, json: {} }),
+      { provider: "Example" },
+    );
+    const first = await reader.next();
+    expect(first.value).toBe("first");
+    await reader.return(undefined);
+    await waitUntil(() => server?.sockets.size === 0, 2_000);
+  });
+
+  it("leaves no unhandled rejection when a reader of a failed request is never started", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      readOpenAIChatResponse(sendRequest({ provider: "Example", url: "http://127.0.0.1:1/" }), {
+        provider: "Example",
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

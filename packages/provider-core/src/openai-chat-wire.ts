@@ -8,7 +8,7 @@ import {
 } from "./provider-errors.js";
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { decodeSseStream } from "./sse-events.js";
+import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
 import { errorFromPayload, redactSecrets } from "./status-errors.js";
 
 const usageSchema = z.object({
@@ -85,71 +85,113 @@ function isEventStream(response: HttpResponse): boolean {
  * they arrive, `Reasoning`, `FinishReason`, `Usage`. An SSE stream that stops after
  * text arrived without `[DONE]` or a finish reason (a clean end or a broken socket)
  * is a `StreamInterruptedError` carrying the text so far: never a silent cut.
+ *
+ * It takes the response or the promise of one, so that a provider's attempt can be
+ * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
+ * to caller, and the response is closed however the reading ends.
+ *
+ * @example
+ * yield* withRetries(() => readOpenAIChatResponse(postJson({ provider, url, json }), { provider }), { provider });
  */
-export async function* readOpenAIChatResponse(
-  response: HttpResponse,
+export function readOpenAIChatResponse(
+  response: HttpResponse | Promise<HttpResponse>,
   options: OpenAIChatReadOptions,
 ): AsyncGenerator<Chunk> {
-  if (isEventStream(response)) {
-    yield* readStream(response.body, options);
-    return;
+  // The reading reports a failed request; a reader never started must not leave
+  // that failure unhandled.
+  if (response instanceof Promise) response.catch(ignore);
+  return readChatAnswer(response, options);
+}
+
+function ignore(): void {}
+
+async function* readChatAnswer(
+  response: HttpResponse | Promise<HttpResponse>,
+  options: OpenAIChatReadOptions,
+): AsyncGenerator<Chunk> {
+  const answer = await response;
+  try {
+    let body = answer.body;
+    if (!isEventStream(answer)) {
+      const text = await answer.text();
+      const start = text.trimStart();
+      if (!(start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":"))) {
+        yield* readJsonCompletion(text, answer.status, options);
+        return;
+      }
+      body = bytesOnce(Buffer.from(text));
+    }
+    // One loop from socket to caller: the SSE decoder is synchronous, so each piece
+    // of the body costs one await however many events it completes.
+    const { provider } = options;
+    const decoder = new SseEventDecoder({ ...options, schema: openAIChatChunkSchema });
+    const iterator = body[Symbol.asyncIterator]();
+    const chunks: Chunk[] = [];
+    let partialText = "";
+    let finished = false;
+    let ended = false;
+    try {
+      while (!decoder.done) {
+        let events: OpenAIChatChunk[];
+        try {
+          const next = await iterator.next();
+          ended = next.done === true;
+          events = ended ? decoder.end() : decoder.push(next.value as Uint8Array);
+        } catch (error) {
+          // A broken socket or a stall after text leaves an incomplete answer: say so,
+          // and keep the text that did arrive (the timeout stays readable as the cause).
+          if (
+            (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
+            partialText !== ""
+          ) {
+            throw new StreamInterruptedError({
+              provider,
+              partialText,
+              cause: error,
+              message: `The stream from ${provider} broke off after ${partialText.length} characters: ${error.message}`,
+            });
+          }
+          throw error;
+        }
+        for (const event of events) chunksOfEvent(event, chunks);
+        for (const chunk of chunks) {
+          if (typeof chunk === "string") partialText += chunk;
+          else if (chunk instanceof FinishReason) finished = true;
+          yield chunk;
+        }
+        chunks.length = 0;
+        decoder.check();
+        if (ended) break;
+      }
+      if (decoder.done) await drainAfterDone(iterator);
+    } finally {
+      // Stop reading (and release the socket) when the consumer leaves early.
+      await iterator.return?.();
+    }
+    if (!decoder.done && !finished && partialText !== "") {
+      throw new StreamInterruptedError({ provider, partialText });
+    }
+  } finally {
+    answer.close();
   }
-  const text = await response.text();
-  const start = text.trimStart();
-  if (start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":")) {
-    yield* readStream(bytesOnce(Buffer.from(text)), options);
-    return;
-  }
-  yield* readJsonCompletion(text, response.status, options);
 }
 
 async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-async function* readStream(
-  body: AsyncIterable<Uint8Array>,
-  options: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk> {
-  const { provider } = options;
-  const events = decodeSseStream(body, { ...options, schema: openAIChatChunkSchema });
-  let partialText = "";
-  let finished = false;
-  try {
-    for await (const event of events) {
-      if (event.usage != null) yield toUsage(event.usage);
-      for (const choice of event.choices ?? []) {
-        const reasoning = choice.delta?.reasoning_content ?? choice.delta?.reasoning;
-        if (reasoning) yield new Reasoning(reasoning);
-        const content = choice.delta?.content ?? choice.text;
-        if (content) {
-          partialText += content;
-          yield content;
-        }
-        if (choice.finish_reason) {
-          finished = true;
-          yield new FinishReason(choice.finish_reason);
-        }
-      }
-    }
-  } catch (error) {
-    // A broken socket or a stall after text leaves an incomplete answer: say so, and
-    // keep the text that did arrive (the timeout stays readable as the cause).
-    if (
-      (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
-      partialText !== ""
-    ) {
-      throw new StreamInterruptedError({
-        provider,
-        partialText,
-        cause: error,
-        message: `The stream from ${provider} broke off after ${partialText.length} characters: ${error.message}`,
-      });
-    }
-    throw error;
-  }
-  if (!events.done && !finished && partialText !== "") {
-    throw new StreamInterruptedError({ provider, partialText });
+/** The chunks one decoded event carries, in the order a client shows them. */
+function chunksOfEvent(event: OpenAIChatChunk, chunks: Chunk[]): void {
+  if (event.usage != null) chunks.push(toUsage(event.usage));
+  const choices = event.choices;
+  if (choices == null) return;
+  for (const choice of choices) {
+    const delta = choice.delta;
+    const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+    if (reasoning) chunks.push(new Reasoning(reasoning));
+    const content = delta?.content ?? choice.text;
+    if (content) chunks.push(content);
+    if (choice.finish_reason) chunks.push(new FinishReason(choice.finish_reason));
   }
 }
 

@@ -6,7 +6,7 @@ import {
   RateLimitError,
   ResponseStatusError,
 } from "./provider-errors.js";
-import { decodeSseStream } from "./sse-events.js";
+import { decodeSseStream, SseEventDecoder } from "./sse-events.js";
 
 const schema = z.object({ text: z.string() });
 
@@ -129,5 +129,50 @@ describe("decodeSseStream", () => {
         }
       })(),
     ).rejects.toBeInstanceOf(InvalidResponseError);
+  });
+});
+
+describe("SseEventDecoder", () => {
+  it("hands back the events each piece completes, synchronously", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema });
+    const encode = (text: string) => new TextEncoder().encode(text);
+    expect(decoder.push(encode('data: {"text":"a"}\n'))).toEqual([]);
+    expect(decoder.push(encode('\ndata: {"text":"b"}\n\ndata: {"te'))).toEqual([
+      { text: "a" },
+      { text: "b" },
+    ]);
+    expect(decoder.push(encode('xt":"c"}'))).toEqual([]);
+    expect(decoder.end()).toEqual([{ text: "c" }]);
+    expect(decoder.done).toBe(false);
+  });
+
+  it("keeps events in order around an error: the events before it first, then the error", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema });
+    const events = decoder.push(
+      new TextEncoder().encode(
+        'data: {"text":"a"}\n\ndata: {"error":{"message":"quota","code":"rate_limit_exceeded"}}\n\ndata: {"text":"never"}\n\n',
+      ),
+    );
+    expect(events).toEqual([{ text: "a" }]);
+    expect(() => decoder.check()).toThrow(RateLimitError);
+    expect(decoder.done).toBe(true);
+    expect(() => decoder.check()).not.toThrow();
+  });
+
+  it("throws at once when the first event of a piece fails", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema });
+    expect(() => decoder.push(new TextEncoder().encode('data: {"text":1}\n\n'))).toThrow(
+      InvalidResponseError,
+    );
+  });
+
+  it("drops what follows [DONE]", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema });
+    const events = decoder.push(
+      new TextEncoder().encode('data: {"text":"a"}\n\ndata: [DONE]\n\ndata: {"text":"b"}\n\n'),
+    );
+    expect(events).toEqual([{ text: "a" }]);
+    expect(decoder.done).toBe(true);
+    expect(decoder.push(new TextEncoder().encode('data: {"text":"c"}\n\n'))).toEqual([]);
   });
 });

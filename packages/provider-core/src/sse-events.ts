@@ -1,4 +1,4 @@
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { ZodType } from "zod";
 import { InvalidResponseError } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
@@ -26,25 +26,104 @@ const doneSentinel = "[DONE]";
 const trailingBytesAfterDone = 64 * 1024;
 
 /**
- * Decode a Server-Sent Events body into validated JSON events, with
- * `eventsource-parser` doing the framing. Bytes may be split anywhere: mid-line,
- * mid multi-byte character (a streaming `TextDecoder` keeps the pieces), CRLF or LF.
- * Comment lines are ignored; multi-line `data:` fields are joined as the spec says.
- * `data: [DONE]` ends the stream. An error object (`data: {"error": …}`, or any
- * `event: error`) is thrown as the matching typed error, never skipped.
+ * The synchronous core of SSE decoding: bytes in, validated JSON events out, with
+ * `eventsource-parser` doing the framing. A reader that already loops over a body
+ * calls `push` per piece and handles the events in the same turn, so decoding adds
+ * no async step of its own per event. Bytes may be split anywhere: mid-line, mid
+ * multi-byte character (a streaming `TextDecoder` keeps the pieces), CRLF or LF.
+ *
+ * @example
+ * const decoder = new SseEventDecoder({ provider: "Example", schema });
+ * for await (const bytes of body) {
+ *   for (const event of decoder.push(bytes)) handle(event);
+ *   if (decoder.done) break;
+ * }
+ * for (const event of decoder.end()) handle(event);
  */
-export function decodeSseStream<T>(
-  body: AsyncIterable<Uint8Array>,
-  options: SseDecodeOptions<T>,
-): SseStream<T> {
-  const state = { done: false };
-  const { provider, schema } = options;
-  const failOnInvalidJson = options.invalidJson === "fail";
+export class SseEventDecoder<T> {
+  /** True once `data: [DONE]` arrived; events after it are dropped. */
+  done = false;
+  readonly #options: SseDecodeOptions<T>;
+  readonly #failOnInvalidJson: boolean;
+  readonly #decoder = new TextDecoder("utf-8");
+  readonly #parser: EventSourceParser;
+  readonly #messages: EventSourceMessage[] = [];
+  #overflow = false;
+  #failure: unknown;
 
-  function toValue(message: EventSourceMessage): T | undefined {
+  constructor(options: SseDecodeOptions<T>) {
+    this.#options = options;
+    this.#failOnInvalidJson = options.invalidJson === "fail";
+    this.#parser = createParser({
+      onEvent: (message) => this.#messages.push(message),
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") this.#overflow = true;
+      },
+      maxBufferSize: options.maxEventBytes ?? 8 * 1024 * 1024,
+    });
+  }
+
+  /**
+   * Decode one piece of the body; returns the events it completed (often none or
+   * one). When an event fails (an error object, a bad shape) after others of the
+   * same piece, those others come back first and the failure is thrown by the next
+   * call of `check`, `push` or `end`: events keep their order around an error.
+   */
+  push(bytes: Uint8Array): T[] {
+    this.check();
+    if (this.done) return [];
+    this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
+    return this.#drain();
+  }
+
+  /** The body ended: a last event without its blank line still counts (upstreams often end that way). */
+  end(): T[] {
+    this.check();
+    if (this.done) return [];
+    this.#parser.feed(`${this.#decoder.decode()}\n\n`);
+    return this.#drain();
+  }
+
+  /** Throw the failure held back behind the events of the last piece, if any. */
+  check(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    this.done = true;
+    throw failure;
+  }
+
+  #drain(): T[] {
+    if (this.#overflow) {
+      const { provider } = this.#options;
+      throw new InvalidResponseError({
+        provider,
+        message: `${provider} sent an SSE event larger than the decoder allows`,
+      });
+    }
+    const messages = this.#messages;
+    if (messages.length === 0) return [];
+    const values: T[] = [];
+    try {
+      for (const message of messages) {
+        const value = this.#toValue(message);
+        if (this.done) break;
+        if (value !== undefined) values.push(value);
+      }
+    } catch (error) {
+      if (values.length === 0) throw error;
+      this.#failure = error;
+    } finally {
+      messages.length = 0;
+    }
+    return values;
+  }
+
+  #toValue(message: EventSourceMessage): T | undefined {
+    const { provider, schema } = this.#options;
     const data = message.data;
     if (data === doneSentinel) {
-      state.done = true;
+      this.done = true;
       return undefined;
     }
     if (data === "") return undefined;
@@ -53,8 +132,8 @@ export function decodeSseStream<T>(
       json = JSON.parse(data);
     } catch {
       if (message.event === "error")
-        throw errorFromPayload(provider, { error: { message: data } }, options.secrets);
-      if (failOnInvalidJson) {
+        throw errorFromPayload(provider, { error: { message: data } }, this.#options.secrets);
+      if (this.#failOnInvalidJson) {
         throw new InvalidResponseError({
           provider,
           message: `${provider} sent an SSE event that is not JSON: ${JSON.stringify(data.slice(0, 120))}`,
@@ -66,7 +145,7 @@ export function decodeSseStream<T>(
       message.event === "error" ||
       (typeof json === "object" && json !== null && "error" in json && json.error != null)
     ) {
-      throw errorFromPayload(provider, json, options.secrets);
+      throw errorFromPayload(provider, json, this.#options.secrets);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -77,53 +156,46 @@ export function decodeSseStream<T>(
     }
     return parsed.data;
   }
+}
+
+/**
+ * After [DONE] the body normally ends at once; reading that end (a little of it at
+ * most) lets the connection go back to the pool instead of being destroyed.
+ */
+export async function drainAfterDone(iterator: AsyncIterator<Uint8Array>): Promise<void> {
+  let trailing = 0;
+  while (trailing < trailingBytesAfterDone) {
+    const next = await iterator.next();
+    if (next.done) break;
+    trailing += next.value.byteLength;
+  }
+}
+
+/**
+ * Decode a Server-Sent Events body into validated JSON events (see
+ * {@link SseEventDecoder}). Comment lines are ignored; multi-line `data:` fields
+ * are joined as the spec says. `data: [DONE]` ends the stream. An error object
+ * (`data: {"error": …}`, or any `event: error`) is thrown as the matching typed
+ * error, never skipped.
+ */
+export function decodeSseStream<T>(
+  body: AsyncIterable<Uint8Array>,
+  options: SseDecodeOptions<T>,
+): SseStream<T> {
+  const decoder = new SseEventDecoder(options);
 
   async function* events(): AsyncGenerator<T> {
-    const pending: EventSourceMessage[] = [];
-    let overflow = false;
-    const parser = createParser({
-      onEvent: (message) => pending.push(message),
-      onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded") overflow = true;
-      },
-      maxBufferSize: options.maxEventBytes ?? 8 * 1024 * 1024,
-    });
-    const decoder = new TextDecoder("utf-8");
     const iterator = body[Symbol.asyncIterator]();
     try {
-      let ended = false;
-      while (!state.done && !ended) {
+      for (;;) {
         const next = await iterator.next();
-        if (next.done) {
-          ended = true;
-          // A last event without its blank line still counts: upstreams often end that way.
-          parser.feed(`${decoder.decode()}\n\n`);
-        } else {
-          parser.feed(decoder.decode(next.value, { stream: true }));
-        }
-        if (overflow) {
-          throw new InvalidResponseError({
-            provider,
-            message: `${provider} sent an SSE event larger than the decoder allows`,
-          });
-        }
-        // Indexing instead of shift() keeps this loop linear in the events of a read.
-        for (let index = 0; index < pending.length; index++) {
-          const value = toValue(pending[index] as EventSourceMessage);
-          if (state.done) break;
-          if (value !== undefined) yield value;
-        }
-        pending.length = 0;
+        const values = next.done ? decoder.end() : decoder.push(next.value);
+        for (const value of values) yield value;
+        decoder.check();
+        if (next.done) return;
+        if (decoder.done) break;
       }
-      if (ended) return;
-      // After [DONE] the body normally ends at once; reading that end (a little of it at
-      // most) lets the connection go back to the pool instead of being destroyed.
-      let trailing = 0;
-      while (trailing < trailingBytesAfterDone) {
-        const next = await iterator.next();
-        if (next.done) break;
-        trailing += next.value.byteLength;
-      }
+      await drainAfterDone(iterator);
     } finally {
       // Stop reading (and release the socket) when the consumer leaves early.
       await iterator.return?.();
@@ -132,7 +204,7 @@ export function decodeSseStream<T>(
 
   return {
     get done() {
-      return state.done;
+      return decoder.done;
     },
     [Symbol.asyncIterator]: events,
   };

@@ -287,26 +287,19 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     yield* withRetries(() => refiningErrors(this.#chatAttempt(body, transport), context), retry);
   }
 
-  async *#chatAttempt(
-    body: OpenAICompatibleChatBody,
-    transport: () => Transport,
-  ): AsyncGenerator<Chunk> {
-    const response = await postJson({
-      provider: this.label,
-      url: this.chatApiEndpoint,
-      headers: this.#settings.headers,
-      secrets: this.#settings.secrets,
-      json: body,
-      ...transport(),
-    });
-    try {
-      yield* readOpenAIChatResponse(response, {
+  // No generator of its own: the reader awaits the response and closes it.
+  #chatAttempt(body: OpenAICompatibleChatBody, transport: () => Transport): AsyncGenerator<Chunk> {
+    return readOpenAIChatResponse(
+      postJson({
         provider: this.label,
+        url: this.chatApiEndpoint,
+        headers: this.#settings.headers,
         secrets: this.#settings.secrets,
-      });
-    } finally {
-      response.close();
-    }
+        json: body,
+        ...transport(),
+      }),
+      { provider: this.label, secrets: this.#settings.secrets },
+    );
   }
 
   async *#imageAttempt(

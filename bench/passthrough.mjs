@@ -32,3 +32,4 @@ server.listen(0, "127.0.0.1", () =>
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`),
 );
 process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));

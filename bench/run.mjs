@@ -3,7 +3,6 @@
 // proxy on this machine). Prints one table and writes bench/results.json.
 // `--quick` runs every section briefly (CI checks that it runs and writes JSON).
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Agent, Pool } from "undici";
 import { measureSseDecode } from "../packages/provider-core/bench/sse-decode.bench.mjs";
+import { adoptChild, freePort, startChild, stopChildren, waitForHealth } from "./processes.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -21,6 +21,7 @@ const settings = quick
       warmup: 50,
       latencyRequests: 300,
       throughputSeconds: 2,
+      throughputRounds: 1,
       ttfcSamples: 50,
       gapStreams: 10,
       streamLevels: [50, 100],
@@ -31,7 +32,8 @@ const settings = quick
   : {
       warmup: 300,
       latencyRequests: 3000,
-      throughputSeconds: 10,
+      throughputSeconds: 5,
+      throughputRounds: 2,
       ttfcSamples: 300,
       gapStreams: 50,
       streamLevels: [250, 500, 1000, 2000],
@@ -50,35 +52,6 @@ const streamBody = JSON.stringify({
   messages: [{ role: "user", content: "Hello" }],
   stream: true,
 });
-const children = [];
-
-function startChild(args, env = {}) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    child.stdout.on("data", (data) => {
-      buffered += data;
-      const newline = buffered.indexOf("\n");
-      if (newline >= 0) resolve({ child, info: JSON.parse(buffered.slice(0, newline)) });
-    });
-    child.on("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
-  });
-}
-
-async function freePort() {
-  const { createServer } = await import("node:net");
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
 async function startRegistry(name, providers, extra = {}) {
   const directory = mkdtempSync(join(tmpdir(), `g4f-bench-${name}-`));
   const configPath = join(directory, "config.json");
@@ -98,16 +71,10 @@ async function startRegistry(name, providers, extra = {}) {
     ],
     { env: { ...process.env, AMIGOCHAT_BASE_URL: "" }, stdio: ["ignore", "ignore", "inherit"] },
   );
-  children.push(child);
+  adoptChild(child);
   const origin = `http://127.0.0.1:${port}`;
-  for (let tries = 0; tries < 200; tries++) {
-    try {
-      const response = await fetch(`${origin}/healthz`);
-      if (response.ok) return { child, origin };
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`registry ${name} did not start`);
+  await waitForHealth(origin);
+  return { child, origin };
 }
 
 const amigo = (id, port, options = {}) => ({
@@ -165,29 +132,74 @@ async function latencyRound(targets, count) {
   });
 }
 
-async function throughput(origin) {
-  const result = await autocannon({
-    url: `${origin}/v1/chat/completions`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: chatBody,
-    connections: 50,
-    duration: settings.throughputSeconds,
-  });
-  return {
-    requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc. */
+function cpuMicrosOf(pid) {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Requests per second at c=50, in rounds that alternate between the targets so that
+ * drift in the machine's speed hits all alike; and the CPU each target's own
+ * process spent per request, the figure least moved by that noise.
+ */
+async function throughputRounds(targets) {
+  const totals = targets.map(() => ({
+    requests: 0,
+    seconds: 0,
+    p99Ms: 0,
+    non2xx: 0,
+    errors: 0,
+    cpu: 0,
+  }));
+  for (let round = 0; round < settings.throughputRounds; round++) {
+    for (const [index, target] of targets.entries()) {
+      const cpuBefore = cpuMicrosOf(target.pid);
+      const result = await autocannon({
+        url: `${target.origin}/v1/chat/completions`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chatBody,
+        connections: 50,
+        duration: settings.throughputSeconds,
+      });
+      const total = totals[index];
+      total.cpu += cpuMicrosOf(target.pid) - cpuBefore;
+      total.requests += result.requests.total;
+      total.seconds += result.duration;
+      total.p99Ms = Math.max(total.p99Ms, result.latency.p99);
+      total.non2xx += result.non2xx;
+      total.errors += result.errors;
+    }
+  }
+  return Object.fromEntries(
+    targets.map((target, index) => {
+      const total = totals[index];
+      return [
+        target.name,
+        {
+          requestsPerSecond: total.requests / total.seconds,
+          p99Ms: total.p99Ms,
+          cpuMicrosPerRequest: total.cpu / total.requests,
+          non2xx: total.non2xx,
+          errors: total.errors,
+        },
+      ];
+    }),
+  );
 }
 
 /**
  * One SSE stream: arrival times of its content frames and whether it ended with
- * [DONE] and no error event. `stopAfterFirst` aborts after the first content frame.
+ * [DONE] and no error event.
  */
-async function readStream(dispatcher, origin, stopAfterFirst = false) {
-  const controller = new AbortController();
+async function readStream(dispatcher, origin) {
   const started = performance.now();
   const arrivals = [];
   let done = false;
@@ -198,50 +210,49 @@ async function readStream(dispatcher, origin, stopAfterFirst = false) {
     path: "/v1/chat/completions",
     headers: { "content-type": "application/json" },
     body: streamBody,
-    signal: controller.signal,
   });
-  try {
-    let carry = "";
-    for await (const chunk of response.body) {
-      const now = performance.now();
-      const text = carry + chunk.toString("utf8");
-      const cut = text.lastIndexOf("\n\n");
-      const complete = cut >= 0 ? text.slice(0, cut) : "";
-      carry = cut >= 0 ? text.slice(cut + 2) : text;
-      let from = 0;
-      for (;;) {
-        const found = complete.indexOf('"content":"token', from);
-        if (found < 0) break;
-        arrivals.push(now - started);
-        from = found + 1;
-      }
-      if (complete.includes('"error"')) errorEvent = true;
-      if (complete.includes("data: [DONE]")) done = true;
-      if (stopAfterFirst && arrivals.length > 0) {
-        controller.abort();
-        break;
-      }
+  let carry = "";
+  for await (const chunk of response.body) {
+    const now = performance.now();
+    const text = carry + chunk.toString("utf8");
+    const cut = text.lastIndexOf("\n\n");
+    const complete = cut >= 0 ? text.slice(0, cut) : "";
+    carry = cut >= 0 ? text.slice(cut + 2) : text;
+    let from = 0;
+    for (;;) {
+      const found = complete.indexOf('"content":"token', from);
+      if (found < 0) break;
+      arrivals.push(now - started);
+      from = found + 1;
     }
-  } catch (error) {
-    if (!stopAfterFirst) throw error;
+    if (complete.includes('"error"')) errorEvent = true;
+    if (complete.includes("data: [DONE]")) done = true;
   }
   return { arrivals, done, errorEvent };
 }
 
-// Whole streams, read in concurrent batches: stopping after the first chunk would
-// tear down the connections and measure connection set-up, not the first chunk.
+// Open loop: a new stream every 50 ms, rotating over the targets (about 8 in flight
+// on each), each read whole so that its connection is reused. Stopping after the
+// first chunk would tear connections down and measure connection set-up; starting
+// streams in batches, or many at once, would measure the burst on two cores rather
+// than the first chunk.
 async function timeToFirstChunk(targets) {
-  const batch = 25;
-  const agent = new Agent({ connections: batch * targets.length, keepAliveTimeout: 60_000 });
+  const spacingMs = 50;
+  const agent = new Agent({ connections: 512, keepAliveTimeout: 60_000 });
   const samples = targets.map(() => []);
-  for (let done = 0; done < settings.ttfcSamples; done += batch) {
-    for (let target = 0; target < targets.length; target++) {
-      const streams = await Promise.all(
-        Array.from({ length: batch }, () => readStream(agent, targets[target].origin)),
-      );
-      for (const stream of streams) samples[target].push(stream.arrivals[0]);
-    }
+  const warmUp = targets.map((target) => readStream(agent, target.origin));
+  await Promise.all(warmUp);
+  const streams = [];
+  for (let index = 0; index < settings.ttfcSamples * targets.length; index++) {
+    const target = index % targets.length;
+    streams.push(
+      readStream(agent, targets[target].origin).then((stream) => {
+        samples[target].push(stream.arrivals[0]);
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, spacingMs));
   }
+  await Promise.all(streams);
   await agent.close();
   return samples.map((list) => {
     const sorted = sortNumbers(list);
@@ -353,9 +364,13 @@ async function main() {
     amigo("amigochat", pacedUpstream.info.healthy, { retry: { maxAttempts: 1 } }),
   ]);
   const targets = [
-    { name: "direct", origin: upstreamOrigin },
-    { name: "bare passthrough", origin: `http://127.0.0.1:${passthrough.info.port}` },
-    { name: "registry", origin: registry.origin },
+    { name: "direct", origin: upstreamOrigin, pid: upstream.child.pid },
+    {
+      name: "bare passthrough",
+      origin: `http://127.0.0.1:${passthrough.info.port}`,
+      pid: passthrough.child.pid,
+    },
+    { name: "registry", origin: registry.origin, pid: registry.child.pid },
   ];
   const pacedTargets = [
     { name: "direct", origin: pacedOrigin },
@@ -376,8 +391,7 @@ async function main() {
     registry: { p50: added(2, "p50"), p99: added(2, "p99") },
   };
 
-  results.throughput = {};
-  for (const target of targets) results.throughput[target.name] = await throughput(target.origin);
+  results.throughput = await throughputRounds(targets);
 
   const ttfc = await timeToFirstChunk(pacedTargets);
   results.timeToFirstChunk = Object.fromEntries(
@@ -462,6 +476,17 @@ async function main() {
       ">= 0.7x bare",
     ],
     [
+      "   CPU per request at c=50 (µs)",
+      "",
+      format(results.throughput["bare passthrough"].cpuMicrosPerRequest, 1),
+      format(results.throughput.registry.cpuMicrosPerRequest, 1),
+      ratio(
+        results.throughput.registry.cpuMicrosPerRequest,
+        results.throughput["bare passthrough"].cpuMicrosPerRequest,
+      ),
+      "",
+    ],
+    [
       "   p99 at c=50 (ms)",
       `direct ${format(results.throughput.direct.p99Ms, 1)}`,
       format(results.throughput["bare passthrough"].p99Ms, 1),
@@ -516,7 +541,7 @@ async function main() {
       "",
       format(results.sseDecode.core.megabytesPerSecond, 1),
       `${format(results.sseDecode.ratio, 2)}x`,
-      ">= 0.5x parser",
+      "(none set)",
     ],
   ];
   printTable(["measure", "", "bare passthrough", "registry", "ratio", "target"], rows);
@@ -542,5 +567,5 @@ function printTable(header, rows) {
 try {
   await main();
 } finally {
-  for (const child of children) child.kill("SIGTERM");
+  stopChildren();
 }

@@ -7,6 +7,7 @@ import {
   TimeoutError,
 } from "@g4f-ts/provider-core";
 import type { AttemptTimeouts } from "./config.js";
+import type { AbortSource } from "./request-abort.js";
 
 /**
  * One call of a provider, with the registry's three timers around it: until the
@@ -18,7 +19,9 @@ import type { AttemptTimeouts } from "./config.js";
  *
  * It is a plain iterator with bound callbacks rather than an async generator with
  * `Promise.race`: one stream can carry thousands of chunks, and racing against a
- * long-lived promise would pile up reactions on it until the stream ends.
+ * long-lived promise would pile up reactions on it until the stream ends. The three
+ * deadlines share one timer: a chunk only moves a deadline (a field write), and
+ * the timer, when it fires early, arms itself again for what is left.
  */
 export class TimedAttempt {
   readonly controller = new AbortController();
@@ -31,9 +34,13 @@ export class TimedAttempt {
   #receivedChunk = false;
   #resolve: ((result: IteratorResult<Chunk>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
-  #phaseTimer: NodeJS.Timeout | undefined;
-  #totalTimer: NodeJS.Timeout | undefined;
-  readonly #parentSignal: AbortSignal | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** When the first chunk is due, then (once one came) when the next one is. */
+  #phaseDeadline: number;
+  /** When the armed timer fires. */
+  #armedFor = 0;
+  readonly #totalDeadline: number;
+  readonly #parentSignal: AbortSource | undefined;
   readonly #label: string;
   readonly #timeouts: AttemptTimeouts;
 
@@ -42,19 +49,20 @@ export class TimedAttempt {
     model: string,
     messages: Messages,
     options: ProviderOptions,
-    parentSignal: AbortSignal | undefined,
+    parentSignal: AbortSource | undefined,
     timeouts: AttemptTimeouts,
   ) {
     this.#label = provider.label;
     this.#timeouts = timeouts;
     this.#parentSignal = parentSignal;
+    this.#phaseDeadline = this.startedAt + timeouts.firstChunkMs;
+    this.#totalDeadline = this.startedAt + timeouts.totalMs;
     if (parentSignal?.aborted) {
       this.#fail(new AbortError({ provider: this.#label, cause: parentSignal.reason }));
       return;
     }
     parentSignal?.addEventListener("abort", this.#onParentAbort, { once: true });
-    this.#phaseTimer = setTimeout(this.#onFirstChunkTimeout, timeouts.firstChunkMs);
-    this.#totalTimer = setTimeout(this.#onTotalTimeout, timeouts.totalMs);
+    this.#arm(this.startedAt);
     try {
       const result = provider.createAsyncGenerator(model, messages, {
         ...options,
@@ -72,7 +80,7 @@ export class TimedAttempt {
     if (this.#done || this.#iterator === undefined)
       return Promise.resolve({ done: true, value: undefined });
     this.#pending = true;
-    if (this.#receivedChunk) this.#phaseTimer?.refresh();
+    if (this.#receivedChunk) this.#setPhaseDeadline(performance.now(), this.#timeouts.idleMs);
     const promise = new Promise<IteratorResult<Chunk>>(this.#capture);
     this.#iterator.next().then(this.#onResult, this.#onError);
     return promise;
@@ -106,8 +114,7 @@ export class TimedAttempt {
       this.#cleanUp();
     } else if (!this.#receivedChunk) {
       this.#receivedChunk = true;
-      clearTimeout(this.#phaseTimer);
-      this.#phaseTimer = setTimeout(this.#onIdleTimeout, this.#timeouts.idleMs);
+      this.#setPhaseDeadline(performance.now(), this.#timeouts.idleMs);
     }
     this.#resolve?.(result);
   };
@@ -126,21 +133,42 @@ export class TimedAttempt {
     this.#fail(new AbortError({ provider: this.#label, cause: this.#parentSignal?.reason }));
   };
 
-  readonly #onFirstChunkTimeout = (): void => {
-    this.#timeout("first-byte", this.#timeouts.firstChunkMs);
-  };
+  #arm(now: number): void {
+    const due = Math.min(this.#phaseDeadline, this.#totalDeadline);
+    this.#armedFor = due;
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(due - now)));
+  }
 
-  readonly #onIdleTimeout = (): void => {
-    // A gap while the registry itself is busy (writing to a slow client) is not the provider's.
-    if (!this.#pending) {
-      this.#phaseTimer?.refresh();
+  /** Move the phase deadline; only one that comes sooner than the armed timer re-arms it. */
+  #setPhaseDeadline(now: number, timeoutMs: number): void {
+    this.#phaseDeadline = now + timeoutMs;
+    if (this.#phaseDeadline < this.#armedFor && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#arm(now);
+    }
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#done) return;
+    const now = performance.now();
+    if (now >= this.#totalDeadline) {
+      this.#timeout("total", this.#timeouts.totalMs);
       return;
     }
-    this.#timeout("idle", this.#timeouts.idleMs);
-  };
-
-  readonly #onTotalTimeout = (): void => {
-    this.#timeout("total", this.#timeouts.totalMs);
+    if (now >= this.#phaseDeadline) {
+      if (!this.#receivedChunk) {
+        this.#timeout("first-byte", this.#timeouts.firstChunkMs);
+        return;
+      }
+      // A gap while the registry itself is busy (writing to a slow client) is not the provider's.
+      if (this.#pending) {
+        this.#timeout("idle", this.#timeouts.idleMs);
+        return;
+      }
+      this.#phaseDeadline = now + this.#timeouts.idleMs;
+    }
+    this.#arm(now);
   };
 
   #timeout(phase: "first-byte" | "idle" | "total", timeoutMs: number): void {
@@ -173,8 +201,8 @@ export class TimedAttempt {
   }
 
   #cleanUp(): void {
-    clearTimeout(this.#phaseTimer);
-    clearTimeout(this.#totalTimer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#parentSignal?.removeEventListener("abort", this.#onParentAbort);
   }
 }

@@ -127,14 +127,17 @@ describe("FallbackRun", () => {
   });
 
   it("gives up on a stream that goes quiet between chunks (idle timeout)", async () => {
-    // The first provider sends metadata, then stalls: the idle timer ends it.
+    // The first provider sends metadata, then stalls: the idle timer ends it, long
+    // before the (longer) first-chunk timer would have.
     const { start } = await setUp(
-      { a: [[new Usage({}), { wait: 5_000 }, "late"]], b: [["ok"]] },
-      { timeouts: { firstChunkMs: 1_000, idleMs: 50 } },
+      { a: [[new Usage({}), { wait: 20_000 }, "late"]], b: [["ok"]] },
+      { timeouts: { firstChunkMs: 10_000, idleMs: 50 } },
     );
+    const started = performance.now();
     const run = start();
     expect(await text(run)).toBe("b: ok");
     expect(run.failures[0]?.message).toContain("idle timeout of 50 ms");
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("ends an attempt at its total timeout, also after the commit point", async () => {

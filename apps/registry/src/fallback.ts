@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   AbortError,
   type Chunk,
@@ -23,6 +22,7 @@ import type { CooldownTracker } from "./cooldown.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
 import type { RegistryMetrics } from "./metrics.js";
 import type { Candidate } from "./model-router.js";
+import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
 
 /** How the fallback engine retries and whom it tells. */
 export interface FallbackSettings {
@@ -45,8 +45,8 @@ export interface AttemptRequest {
   readonly messages: Messages;
   /** Sampling parameters and `stream`; the signal is added per attempt. */
   readonly options: ProviderOptions;
-  /** The client's signal: aborted when it disconnects. */
-  readonly signal: AbortSignal | undefined;
+  /** The client's signal (an `AbortSignal`, or the server's cheaper `RequestAbort`): aborted when it disconnects. */
+  readonly signal: AbortSource | undefined;
   /** Where failed attempts are logged (at warn), when logging is on. */
   readonly logger: Logger | undefined;
   /** Named in every log line of the request. */
@@ -352,11 +352,11 @@ export class FallbackRun {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);
       if (delayMs > 0) {
-        try {
-          await sleep(delayMs, undefined, { signal: this.request.signal });
-        } catch {
-          throw new AbortError({ message: "The client closed the request" });
-        }
+        await waitUnlessAborted(
+          delayMs,
+          this.request.signal,
+          () => new AbortError({ message: "The client closed the request" }),
+        );
       }
       return;
     }

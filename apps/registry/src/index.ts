@@ -50,6 +50,7 @@ export {
   type ProviderDescription,
   Registry,
 } from "./registry.js";
+export type { AbortSource } from "./request-abort.js";
 export {
   RegistryHttpHandler,
   type RunningServer,

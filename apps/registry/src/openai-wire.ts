@@ -141,9 +141,9 @@ export function toProviderOptions(request: ChatRequest): ProviderOptions {
   return options;
 }
 
-/** A new `chatcmpl-…` id. */
+/** A new `chatcmpl-…` id (a random uuid: unique without coordination, as LiteLLM's are). */
 export function completionId(): string {
-  return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
+  return `chatcmpl-${randomUUID()}`;
 }
 
 /** The text a chat client shows for a chunk: its text, or images as markdown (as g4f renders them). */
@@ -277,7 +277,11 @@ export function gatherAnswer(chunks: readonly Chunk[]): GatheredAnswer {
   return answer;
 }
 
-/** The body of a non-streamed `chat.completion`. */
+/**
+ * The body of a non-streamed `chat.completion`, written as a string around its
+ * variable parts (as the chunk encoder does) rather than built as an object and
+ * stringified whole: it is on every JSON answer's path.
+ */
 export function chatCompletionBody(
   id: string,
   created: number,
@@ -286,21 +290,14 @@ export function chatCompletionBody(
   answer: GatheredAnswer,
   promptCharacters: number,
 ): string {
-  const message: Record<string, string> = { role: "assistant", content: answer.text };
-  if (answer.reasoning !== "") message.reasoning_content = answer.reasoning;
-  return JSON.stringify({
-    id,
-    object: "chat.completion",
-    created,
-    model,
-    provider,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finishReason ?? "stop" }],
-    usage: usageCounts(
-      answer.usage,
-      promptCharacters,
-      answer.text.length + answer.reasoning.length,
-    ),
-  });
+  const reasoning =
+    answer.reasoning === "" ? "" : `,"reasoning_content":${JSON.stringify(answer.reasoning)}`;
+  const usage = usageCounts(
+    answer.usage,
+    promptCharacters,
+    answer.text.length + answer.reasoning.length,
+  );
+  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.text)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
 }
 
 /** The body of an `images/generations` answer. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "./registry.js";
+import type { AbortSource } from "./request-abort.js";
 
 /** One request being answered: what every route handler gets. */
 export interface RequestContext {
@@ -9,7 +10,7 @@ export interface RequestContext {
   readonly response: ServerResponse;
   readonly requestId: string;
   /** Aborted when the client disconnects, or when a shutdown ends the request. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSource;
   /** The registry's logger when warnings are logged at all (no child per request: lines name `requestId`). */
   readonly logger: Logger | undefined;
   /** True once a shutdown's grace period ended with this request still open. */

@@ -15,6 +15,7 @@ import { HttpError, methodNotAllowed, notFoundRoute, unauthorized } from "./http
 import { sendError, sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
+import { RequestAbort } from "./request-abort.js";
 import { readJsonBody } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 
@@ -99,7 +100,7 @@ function requestIdOf(request: IncomingMessage): string {
 
 /** A request in flight, as graceful shutdown sees it. */
 interface OpenRequest {
-  readonly controller: AbortController;
+  readonly controller: RequestAbort;
   readonly context: RequestContext;
 }
 
@@ -172,13 +173,13 @@ export class RegistryHttpHandler {
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = request.method ?? "GET";
     const route = matchRoute(path);
-    const controller = new AbortController();
+    const controller = new RequestAbort();
     const context: RequestContext = {
       registry,
       request,
       response,
       requestId,
-      signal: controller.signal,
+      signal: controller,
       logger: logger.isLevelEnabled("warn") ? logger : undefined,
       endedByShutdown: false,
       provider: undefined,
@@ -208,8 +209,7 @@ export class RegistryHttpHandler {
       if (this.#open.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
       const routeName = route?.name ?? "unknown";
       // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
-      const status =
-        controller.signal.aborted && !context.endedByShutdown ? 499 : response.statusCode;
+      const status = controller.aborted && !context.endedByShutdown ? 499 : response.statusCode;
       const seconds = (performance.now() - startedAt) / 1000;
       registry.metrics.requests.inc([routeName, String(status)]);
       registry.metrics.requestDuration.observe([routeName], seconds);

@@ -135,6 +135,7 @@ function targetOf(url: string): RequestTarget {
 const bodyHighWaterMark = 64 * 1024;
 
 const doneResult: IteratorResult<Uint8Array> = { done: true, value: undefined };
+const onceOption = { once: true } as const;
 
 interface TransportContext {
   provider: string;
@@ -150,7 +151,13 @@ interface TransportContext {
  * no `Readable` and no stream async iterator; the work per call is what the
  * socket needs, and the timers and abort stay exact.
  */
-class HttpCall implements Dispatcher.DispatchHandler {
+class HttpCall
+  implements
+    Dispatcher.DispatchHandler,
+    HttpResponse,
+    AsyncIterable<Uint8Array>,
+    AsyncIterator<Uint8Array>
+{
   status = 0;
   headers: Record<string, string | string[] | undefined> = {};
   #controller: Dispatcher.DispatchController | undefined;
@@ -183,7 +190,7 @@ class HttpCall implements Dispatcher.DispatchHandler {
     this.#totalDeadline = now + totalMs;
     this.#phaseDeadline = now + context.firstByteTimeoutMs;
     this.#arm(now);
-    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    signal?.addEventListener("abort", this.#onAbort, onceOption);
   }
 
   /** Resolves when the response headers arrived; rejects with the call's `ProviderError`. */
@@ -194,6 +201,45 @@ class HttpCall implements Dispatcher.DispatchHandler {
       this.#startResolve = resolve;
       this.#startReject = reject;
     });
+  }
+
+  // The call is its own response, body and body iterator: a call allocates no
+  // closures for them.
+  get body(): AsyncIterable<Uint8Array> {
+    return this;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.read();
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.close();
+    return Promise.resolve(doneResult);
+  }
+
+  async text(maxBytes = defaultMaxBodyBytes): Promise<string> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const next = await this.read();
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > maxBytes) {
+        this.close();
+        const { provider } = this.#context;
+        throw new InvalidResponseError({
+          provider,
+          message: `${provider} sent a body over ${maxBytes} bytes`,
+        });
+      }
+      parts.push(next.value as Buffer);
+    }
+    return (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString("utf8");
   }
 
   /** The next piece of the body: queued pieces first, then the end or the failure. */
@@ -379,7 +425,10 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   let body = options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) {
+    if (
+      !("content-type" in headers) &&
+      !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")
+    ) {
       headers = { ...headers, "content-type": "application/json" };
     }
   }
@@ -412,41 +461,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   }
   await call.started();
 
-  const iterator: AsyncIterator<Uint8Array> = {
-    next: () => call.read(),
-    return: () => {
-      call.close();
-      return Promise.resolve(doneResult);
-    },
-  };
-
-  async function text(maxBytes = defaultMaxBodyBytes): Promise<string> {
-    const parts: Buffer[] = [];
-    let size = 0;
-    for (;;) {
-      const next = await call.read();
-      if (next.done) break;
-      size += next.value.byteLength;
-      if (size > maxBytes) {
-        call.close();
-        throw new InvalidResponseError({
-          provider,
-          message: `${provider} sent a body over ${maxBytes} bytes`,
-        });
-      }
-      parts.push(next.value as Buffer);
-    }
-    return (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString("utf8");
-  }
-
-  const result: HttpResponse = {
-    status: call.status,
-    headers: call.headers,
-    body: { [Symbol.asyncIterator]: () => iterator },
-    text,
-    close: () => call.close(),
-  };
-
+  const result: HttpResponse = call;
   if (options.throwOnStatus !== false && (call.status < 200 || call.status >= 300)) {
     let errorBody = "";
     try {

@@ -543,6 +543,14 @@ async function main() {
       `${format(results.sseDecode.ratio, 2)}x`,
       "(none set)",
     ],
+    [
+      "",
+      `parser + JSON ${format(results.sseDecode.withJson.megabytesPerSecond, 1)}`,
+      "",
+      "",
+      `${format(results.sseDecode.ratioToJson, 2)}x`,
+      "",
+    ],
   ];
   printTable(["measure", "", "bare passthrough", "registry", "ratio", "target"], rows);
   writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import {
   AbortError,
   type Chunk,
+  DeadlineTimer,
   type Messages,
   type Provider,
   type ProviderOptions,
@@ -20,8 +21,7 @@ import type { AbortSource } from "./request-abort.js";
  * It is a plain iterator with bound callbacks rather than an async generator with
  * `Promise.race`: one stream can carry thousands of chunks, and racing against a
  * long-lived promise would pile up reactions on it until the stream ends. The three
- * deadlines share one timer: a chunk only moves a deadline (a field write), and
- * the timer, when it fires early, arms itself again for what is left.
+ * deadlines share one `DeadlineTimer`: a chunk only moves a deadline.
  */
 export class TimedAttempt {
   readonly controller = new AbortController();
@@ -34,12 +34,8 @@ export class TimedAttempt {
   #receivedChunk = false;
   #resolve: ((result: IteratorResult<Chunk>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  /** When the first chunk is due, then (once one came) when the next one is. */
-  #phaseDeadline: number;
-  /** When the armed timer fires. */
-  #armedFor = 0;
-  readonly #totalDeadline: number;
+  /** The first chunk (then the gap to the next) and the whole attempt, on one timer. */
+  #deadlines: DeadlineTimer | undefined;
   readonly #parentSignal: AbortSource | undefined;
   readonly #label: string;
   readonly #timeouts: AttemptTimeouts;
@@ -55,14 +51,15 @@ export class TimedAttempt {
     this.#label = provider.label;
     this.#timeouts = timeouts;
     this.#parentSignal = parentSignal;
-    this.#phaseDeadline = this.startedAt + timeouts.firstChunkMs;
-    this.#totalDeadline = this.startedAt + timeouts.totalMs;
     if (parentSignal?.aborted) {
       this.#fail(new AbortError({ provider: this.#label, cause: parentSignal.reason }));
       return;
     }
     parentSignal?.addEventListener("abort", this.#onParentAbort, { once: true });
-    this.#arm(this.startedAt);
+    this.#deadlines = new DeadlineTimer(timeouts.firstChunkMs, timeouts.totalMs, {
+      onPhase: this.#onPhaseDeadline,
+      onTotal: () => this.#timeout("total", timeouts.totalMs),
+    });
     try {
       const result = provider.createAsyncGenerator(model, messages, {
         ...options,
@@ -80,7 +77,7 @@ export class TimedAttempt {
     if (this.#done || this.#iterator === undefined)
       return Promise.resolve({ done: true, value: undefined });
     this.#pending = true;
-    if (this.#receivedChunk) this.#setPhaseDeadline(performance.now(), this.#timeouts.idleMs);
+    if (this.#receivedChunk) this.#deadlines?.movePhase(this.#timeouts.idleMs);
     const promise = new Promise<IteratorResult<Chunk>>(this.#capture);
     this.#iterator.next().then(this.#onResult, this.#onError);
     return promise;
@@ -114,7 +111,7 @@ export class TimedAttempt {
       this.#cleanUp();
     } else if (!this.#receivedChunk) {
       this.#receivedChunk = true;
-      this.#setPhaseDeadline(performance.now(), this.#timeouts.idleMs);
+      this.#deadlines?.movePhase(this.#timeouts.idleMs);
     }
     this.#resolve?.(result);
   };
@@ -133,42 +130,15 @@ export class TimedAttempt {
     this.#fail(new AbortError({ provider: this.#label, cause: this.#parentSignal?.reason }));
   };
 
-  #arm(now: number): void {
-    const due = Math.min(this.#phaseDeadline, this.#totalDeadline);
-    this.#armedFor = due;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(due - now)));
-  }
-
-  /** Move the phase deadline; only one that comes sooner than the armed timer re-arms it. */
-  #setPhaseDeadline(now: number, timeoutMs: number): void {
-    this.#phaseDeadline = now + timeoutMs;
-    if (this.#phaseDeadline < this.#armedFor && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#arm(now);
+  readonly #onPhaseDeadline = (): number | undefined => {
+    if (!this.#receivedChunk) {
+      this.#timeout("first-byte", this.#timeouts.firstChunkMs);
+      return undefined;
     }
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    if (this.#done) return;
-    const now = performance.now();
-    if (now >= this.#totalDeadline) {
-      this.#timeout("total", this.#timeouts.totalMs);
-      return;
-    }
-    if (now >= this.#phaseDeadline) {
-      if (!this.#receivedChunk) {
-        this.#timeout("first-byte", this.#timeouts.firstChunkMs);
-        return;
-      }
-      // A gap while the registry itself is busy (writing to a slow client) is not the provider's.
-      if (this.#pending) {
-        this.#timeout("idle", this.#timeouts.idleMs);
-        return;
-      }
-      this.#phaseDeadline = now + this.#timeouts.idleMs;
-    }
-    this.#arm(now);
+    // A gap while the registry itself is busy (writing to a slow client) is not the provider's.
+    if (!this.#pending) return this.#timeouts.idleMs;
+    this.#timeout("idle", this.#timeouts.idleMs);
+    return undefined;
   };
 
   #timeout(phase: "first-byte" | "idle" | "total", timeoutMs: number): void {
@@ -201,8 +171,7 @@ export class TimedAttempt {
   }
 
   #cleanUp(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadlines?.stop();
     this.#parentSignal?.removeEventListener("abort", this.#onParentAbort);
   }
 }

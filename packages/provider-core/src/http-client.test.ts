@@ -40,6 +40,24 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
+/**
+ * On loopback TCP connects at once; a TCP server that never answers the TLS
+ * handshake keeps undici in its connect phase.
+ */
+async function silentTlsServer(): Promise<{ port: number; sockets: Socket[] }> {
+  const silent: TcpServer = createTcpServer(() => {});
+  const sockets: Socket[] = [];
+  silent.on("connection", (socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  servers.push({
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  });
+  return { port: (silent.address() as { port: number }).port, sockets };
+}
+
 describe("sendRequest", () => {
   it("posts JSON and reads JSON back, validated by a schema", async () => {
     const server = await serve((_request, response) => {
@@ -187,19 +205,7 @@ describe("sendRequest", () => {
 
 describe("timeouts", () => {
   it("fires the connect timeout when the TLS handshake never completes", async () => {
-    // On loopback TCP connects at once; a TCP server that never answers the TLS
-    // handshake keeps undici in its connect phase.
-    const silent: TcpServer = createTcpServer(() => {});
-    const sockets: Socket[] = [];
-    silent.on("connection", (socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    servers.push({
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise((resolve) => silent.close(resolve));
-      },
-    });
-    const { port } = silent.address() as { port: number };
+    const { port } = await silentTlsServer();
     const error = await caught(
       sendRequest({
         provider: "Example",
@@ -288,18 +294,7 @@ describe("cancellation", () => {
   });
 
   it("ends a call still waiting for its connection at once when the signal aborts", async () => {
-    // A TCP server that never answers the TLS handshake keeps undici connecting.
-    const silent: TcpServer = createTcpServer(() => {});
-    const sockets: Socket[] = [];
-    silent.on("connection", (socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    servers.push({
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise((resolve) => silent.close(resolve));
-      },
-    });
-    const { port } = silent.address() as { port: number };
+    const { port, sockets } = await silentTlsServer();
     const controller = new AbortController();
     const request = caught(
       sendRequest({

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import type { ZodType } from "zod";
+import { DeadlineTimer } from "./deadline-timer.js";
 import {
   AbortError,
   InvalidResponseError,
@@ -172,13 +173,9 @@ class HttpCall
   #startReject: ((error: ProviderError) => void) | undefined;
   #readResolve: ((result: IteratorResult<Uint8Array>) => void) | undefined;
   #readReject: ((error: ProviderError) => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  /** First byte (then the idle gap) and the total, on one timer. */
+  readonly #deadlines: DeadlineTimer;
   readonly #totalMs: number;
-  readonly #totalDeadline: number;
-  /** When the headers are due, then (once they came) when the next piece of body is. */
-  #phaseDeadline: number;
-  /** When the armed timer fires. */
-  #armedFor = 0;
   readonly #context: TransportContext;
   readonly #signal: AbortSignal | undefined;
 
@@ -186,10 +183,10 @@ class HttpCall
     this.#context = context;
     this.#signal = signal;
     this.#totalMs = totalMs;
-    const now = performance.now();
-    this.#totalDeadline = now + totalMs;
-    this.#phaseDeadline = now + context.firstByteTimeoutMs;
-    this.#arm(now);
+    this.#deadlines = new DeadlineTimer(context.firstByteTimeoutMs, totalMs, {
+      onPhase: this.#onPhaseDeadline,
+      onTotal: () => this.#expire("total", this.#totalMs),
+    });
     signal?.addEventListener("abort", this.#onAbort, onceOption);
   }
 
@@ -307,7 +304,7 @@ class HttpCall
     this.status = statusCode;
     this.headers = headers;
     this.#started = true;
-    this.#setPhaseDeadline(performance.now(), this.#context.idleTimeoutMs);
+    this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#startResolve;
     this.#startResolve = this.#startReject = undefined;
     resolve?.();
@@ -315,7 +312,7 @@ class HttpCall
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#failure !== undefined) return;
-    this.#setPhaseDeadline(performance.now(), this.#context.idleTimeoutMs);
+    this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#readResolve;
     if (resolve !== undefined) {
       this.#readResolve = this.#readReject = undefined;
@@ -346,7 +343,7 @@ class HttpCall
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#timer);
+    this.#deadlines.stop();
     this.#signal?.removeEventListener("abort", this.#onAbort);
   }
 
@@ -358,43 +355,15 @@ class HttpCall
     this.fail(new TimeoutError({ provider: this.#context.provider, phase, timeoutMs }));
   }
 
-  // The three deadlines share one timer: a piece of body only moves a deadline (a
-  // field write), and the timer, when it fires early, arms itself again.
-  #arm(now: number): void {
-    const due = Math.min(this.#phaseDeadline, this.#totalDeadline);
-    this.#armedFor = due;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(due - now)));
-  }
-
-  /** Move the phase deadline; only one that comes sooner than the armed timer re-arms it. */
-  #setPhaseDeadline(now: number, timeoutMs: number): void {
-    this.#phaseDeadline = now + timeoutMs;
-    if (this.#phaseDeadline < this.#armedFor && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#arm(now);
+  readonly #onPhaseDeadline = (): number | undefined => {
+    if (!this.#started) {
+      this.#expire("first-byte", this.#context.firstByteTimeoutMs);
+      return undefined;
     }
-  }
-
-  readonly #onTimer = (): void => {
-    if (this.#finished) return;
-    const now = performance.now();
-    if (now >= this.#totalDeadline) {
-      this.#expire("total", this.#totalMs);
-      return;
-    }
-    if (now >= this.#phaseDeadline) {
-      if (!this.#started) {
-        this.#expire("first-byte", this.#context.firstByteTimeoutMs);
-        return;
-      }
-      // Pieces waiting for a consumer that is not reading are not the upstream's stall.
-      if (this.#chunks.length === 0 && !this.#paused) {
-        this.#expire("idle", this.#context.idleTimeoutMs);
-        return;
-      }
-      this.#phaseDeadline = now + this.#context.idleTimeoutMs;
-    }
-    this.#arm(now);
+    // Pieces waiting for a consumer that is not reading are not the upstream's stall.
+    if (this.#chunks.length > 0 || this.#paused) return this.#context.idleTimeoutMs;
+    this.#expire("idle", this.#context.idleTimeoutMs);
+    return undefined;
   };
 }
 

@@ -1,5 +1,6 @@
 export { CallDeadline } from "./call-deadline.js";
 export { type Completion, createCompletion } from "./create-completion.js";
+export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export {
   closeDispatchers,
   defaultHttpTimeouts,

@@ -5,6 +5,7 @@
 // Usage: node bench/sse-decode.bench.mjs [--mb 50] [--rounds 3] [--json out.json]
 // The root benchmark imports `measureSseDecode` from here.
 import { writeFileSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createParser } from "eventsource-parser";
@@ -43,8 +44,8 @@ async function* replay(pieces) {
 async function bareParser(pieces) {
   let events = 0;
   const parser = createParser({ onEvent: () => events++ });
-  const decoder = new TextDecoder();
-  for await (const piece of replay(pieces)) parser.feed(decoder.decode(piece, { stream: true }));
+  const decoder = new StringDecoder("utf8");
+  for await (const piece of replay(pieces)) parser.feed(decoder.write(piece));
   return events - 1;
 }
 
@@ -58,8 +59,8 @@ async function parserAndJson(pieces) {
       }
     },
   });
-  const decoder = new TextDecoder();
-  for await (const piece of replay(pieces)) parser.feed(decoder.decode(piece, { stream: true }));
+  const decoder = new StringDecoder("utf8");
+  for await (const piece of replay(pieces)) parser.feed(decoder.write(piece));
   return events;
 }
 
@@ -73,28 +74,39 @@ async function coreDecoder(pieces) {
   return events;
 }
 
-async function measure(name, run, stream, rounds) {
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < rounds; round++) {
-    globalThis.gc?.();
-    const started = process.hrtime.bigint();
-    const events = await run(stream.pieces);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (events !== stream.events)
-      throw new Error(`${name} decoded ${events} events, expected ${stream.events}`);
-    best = Math.min(best, seconds);
-  }
-  return { name, seconds: best, megabytesPerSecond: stream.bytes.length / 1024 / 1024 / best };
+async function timeOnce(name, run, stream) {
+  globalThis.gc?.();
+  const started = process.hrtime.bigint();
+  const events = await run(stream.pieces);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (events !== stream.events)
+    throw new Error(`${name} decoded ${events} events, expected ${stream.events}`);
+  return seconds;
 }
 
-/** Decode the same `megabytes` of OpenAI-style SSE with both decoders; the best of `rounds` each. */
+/**
+ * Decode the same `megabytes` of OpenAI-style SSE with each decoder; the best of
+ * `rounds` each, the rounds interleaved so that drift in the machine's speed hits
+ * every decoder alike.
+ */
 export async function measureSseDecode({ megabytes = 50, rounds = 3 } = {}) {
   const stream = buildStream(megabytes * 1024 * 1024);
-  await coreDecoder(stream.pieces.slice(0, 64)).catch(() => {});
-  await parserAndJson(stream.pieces.slice(0, 64)).catch(() => {});
-  const bare = await measure("eventsource-parser alone", bareParser, stream, rounds);
-  const withJson = await measure("eventsource-parser + JSON.parse", parserAndJson, stream, rounds);
-  const core = await measure("core decoder (parse + JSON + zod)", coreDecoder, stream, rounds);
+  const decoders = [
+    ["eventsource-parser alone", bareParser],
+    ["eventsource-parser + JSON.parse", parserAndJson],
+    ["core decoder (parse + JSON + zod)", coreDecoder],
+  ];
+  for (const [, run] of decoders) await run(stream.pieces.slice(0, 64)).catch(() => {});
+  const best = decoders.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, [name, run]] of decoders.entries())
+      best[index] = Math.min(best[index], await timeOnce(name, run, stream));
+  }
+  const [bare, withJson, core] = decoders.map(([name], index) => ({
+    name,
+    seconds: best[index],
+    megabytesPerSecond: stream.bytes.length / 1024 / 1024 / best[index],
+  }));
   return {
     bytes: stream.bytes.length,
     events: stream.events,

@@ -166,6 +166,17 @@ describe("SseEventDecoder", () => {
     );
   });
 
+  it("skips a byte order mark before the first field, also when it arrives split", () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+    const decoder = new SseEventDecoder({ provider: "Example", schema });
+    expect(decoder.push(bom.subarray(0, 2))).toEqual([]);
+    expect(
+      decoder.push(
+        new Uint8Array([...bom.subarray(2), ...new TextEncoder().encode('data: {"text":"a"}\n\n')]),
+      ),
+    ).toEqual([{ text: "a" }]);
+  });
+
   it("drops what follows [DONE]", () => {
     const decoder = new SseEventDecoder({ provider: "Example", schema });
     const events = decoder.push(

@@ -311,6 +311,37 @@ describe("cancellation", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("fails reads of a body that arrived whole but was not read yet when the signal aborts, as fetch does", async () => {
+    const server = await serve((_request, response) => {
+      response.end("all of it");
+    });
+    const controller = new AbortController();
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      signal: controller.signal,
+    });
+    // Let the whole body arrive before anything reads it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(await caught(response.text())).toBeInstanceOf(AbortError);
+  });
+
+  it("is not touched by an abort after the body was read to its end", async () => {
+    const server = await serve((_request, response) => {
+      response.end("all of it");
+    });
+    const controller = new AbortController();
+    const response = await sendRequest({
+      provider: "Example",
+      url: server.url,
+      signal: controller.signal,
+    });
+    expect(await response.text()).toBe("all of it");
+    controller.abort();
+    response.close();
+  });
+
   it("fails at once without a request when the signal is already aborted", async () => {
     const server = await serve((_request, response) => response.end());
     const error = await caught(

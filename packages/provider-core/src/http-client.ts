@@ -251,7 +251,10 @@ class HttpCall
       return Promise.resolve({ done: false, value: chunk });
     }
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#ended) return Promise.resolve(doneResult);
+    if (this.#ended) {
+      this.#finish();
+      return Promise.resolve(doneResult);
+    }
     return new Promise((resolve, reject) => {
       this.#readResolve = resolve;
       this.#readReject = reject;
@@ -274,7 +277,9 @@ class HttpCall
 
   /** End the call with `error`: abort the request, release its socket, wake a waiting reader. */
   fail(error: ProviderError): void {
-    if (this.#failure !== undefined || this.#ended) return;
+    // A body that ended and was read to its last piece has nothing left to stop; one
+    // that ended with pieces still queued is stopped like one in flight (as fetch does).
+    if (this.#failure !== undefined || (this.#ended && this.#chunks.length === 0)) return;
     this.#failure = error;
     this.#chunks.length = 0;
     this.#queuedBytes = 0;
@@ -330,7 +335,9 @@ class HttpCall
   onResponseEnd(): void {
     if (this.#failure !== undefined) return;
     this.#ended = true;
-    this.#finish();
+    this.#deadlines.stop();
+    // The abort listener stays until the consumer has read what is queued.
+    if (this.#chunks.length === 0) this.#finish();
     const resolve = this.#readResolve;
     this.#readResolve = this.#readReject = undefined;
     resolve?.(doneResult);

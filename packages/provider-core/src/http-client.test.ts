@@ -261,15 +261,21 @@ describe("timeouts", () => {
 });
 
 describe("cancellation", () => {
-  it("closes the upstream socket at once when the signal aborts mid-body", async () => {
-    const server = await serve((_request, response) => {
-      response.write("data: start\n\n");
-    });
+  /** A request to a local server answering with `handler`, under a signal the test aborts. */
+  async function abortableRequest(handler: Parameters<typeof startLocalServer>[0]) {
+    const server = await serve(handler);
     const controller = new AbortController();
     const response = await sendRequest({
       provider: "Example",
       url: server.url,
       signal: controller.signal,
+    });
+    return { server, controller, response };
+  }
+
+  it("closes the upstream socket at once when the signal aborts mid-body", async () => {
+    const { server, controller, response } = await abortableRequest((_request, response) => {
+      response.write("data: start\n\n");
     });
     const iterator = response.body[Symbol.asyncIterator]();
     await iterator.next();
@@ -312,14 +318,8 @@ describe("cancellation", () => {
   });
 
   it("fails reads of a body that arrived whole but was not read yet when the signal aborts, as fetch does", async () => {
-    const server = await serve((_request, response) => {
+    const { controller, response } = await abortableRequest((_request, response) => {
       response.end("all of it");
-    });
-    const controller = new AbortController();
-    const response = await sendRequest({
-      provider: "Example",
-      url: server.url,
-      signal: controller.signal,
     });
     // Let the whole body arrive before anything reads it.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -328,18 +328,15 @@ describe("cancellation", () => {
   });
 
   it("is not touched by an abort after the body was read to its end", async () => {
-    const server = await serve((_request, response) => {
+    const { server, controller, response } = await abortableRequest((_request, response) => {
       response.end("all of it");
-    });
-    const controller = new AbortController();
-    const response = await sendRequest({
-      provider: "Example",
-      url: server.url,
-      signal: controller.signal,
     });
     expect(await response.text()).toBe("all of it");
     controller.abort();
     response.close();
+    // The connection went back to the pool and stays open.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.sockets.size).toBe(1);
   });
 
   it("fails at once without a request when the signal is already aborted", async () => {

@@ -175,17 +175,15 @@ class HttpCall
   #readReject: ((error: ProviderError) => void) | undefined;
   /** First byte (then the idle gap) and the total, on one timer. */
   readonly #deadlines: DeadlineTimer;
-  readonly #totalMs: number;
   readonly #context: TransportContext;
   readonly #signal: AbortSignal | undefined;
 
   constructor(context: TransportContext, totalMs: number, signal: AbortSignal | undefined) {
     this.#context = context;
     this.#signal = signal;
-    this.#totalMs = totalMs;
     this.#deadlines = new DeadlineTimer(context.firstByteTimeoutMs, totalMs, {
       onPhase: this.#onPhaseDeadline,
-      onTotal: () => this.#expire("total", this.#totalMs),
+      onTotal: () => this.#expire("total", totalMs),
     });
     signal?.addEventListener("abort", this.#onAbort, onceOption);
   }
@@ -437,11 +435,10 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   }
   await call.started();
 
-  const result: HttpResponse = call;
   if (options.throwOnStatus !== false && (call.status < 200 || call.status >= 300)) {
     let errorBody = "";
     try {
-      errorBody = await readPrefix(result, maxErrorBodyBytes);
+      errorBody = await readPrefix(call, maxErrorBodyBytes);
     } catch (error) {
       if (AbortError.isInstance(error)) throw error;
     }
@@ -453,7 +450,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
       secrets: [...secretValues(options.headers), ...(options.secrets ?? [])],
     });
   }
-  return result;
+  return call;
 }
 
 // An error body is read only as far as an error message can use.

@@ -2,7 +2,13 @@
 // own, so that its work does not land on the process doing the measuring.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const cliPath = fileURLToPath(new URL("../apps/registry/dist/cli.js", import.meta.url));
 
 const children = [];
 
@@ -22,12 +28,6 @@ export function startChild(args, env = {}) {
     });
     child.on("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
   });
-}
-
-/** Remember a child started elsewhere, so that `stopChildren` ends it too. */
-export function adoptChild(child) {
-  children.push(child);
-  return child;
 }
 
 /** A loopback port nobody listens on right now. */
@@ -50,6 +50,38 @@ export async function waitForHealth(origin) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${origin} did not become healthy`);
+}
+
+/**
+ * `g4f-ts serve` in a child of its own, on a free loopback port, with a config of
+ * `providers` (and `extra` top-level fields), silent; `nodeFlags` go before the
+ * script (`--cpu-prof`). Resolves with the child and its origin once `/healthz`
+ * answers.
+ */
+export async function startRegistry(name, providers, { extra = {}, nodeFlags = [] } = {}) {
+  const directory = mkdtempSync(join(tmpdir(), `g4f-bench-${name}-`));
+  const configPath = join(directory, "config.json");
+  writeFileSync(configPath, JSON.stringify({ providers, logLevel: "silent", ...extra }, null, 2));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      cliPath,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--config",
+      configPath,
+    ],
+    { env: { ...process.env, AMIGOCHAT_BASE_URL: "" }, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  children.push(child);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHealth(origin);
+  return { child, origin };
 }
 
 /** SIGTERM every child still running. */

@@ -2,14 +2,13 @@
 // load one registry (AmigoChat against the bench upstream) with autocannon while
 // it runs under `--cpu-prof`, then print where its CPU went: self time by
 // function and by package. This is how the hot path of `pnpm bench` is found.
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { freePort, startChild, stopChildren, waitForHealth } from "./processes.mjs";
+import { startChild, startRegistry, stopChildren } from "./processes.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({
@@ -28,42 +27,21 @@ if (flags.file !== undefined) {
 }
 
 const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
-const directory = mkdtempSync(join(tmpdir(), "g4f-profile-"));
-const configPath = join(directory, "config.json");
-writeFileSync(
-  configPath,
-  JSON.stringify({
-    logLevel: "silent",
-    providers: [
-      {
-        id: "amigochat",
-        use: "@g4f-ts/provider-amigochat",
-        options: {
-          baseUrl: `http://127.0.0.1:${upstream.info.healthy}`,
-          retry: { maxAttempts: 1 },
-        },
-      },
-    ],
-  }),
-);
-const port = await freePort();
-const registry = spawn(
-  process.execPath,
+const profileDirectory = mkdtempSync(join(tmpdir(), "g4f-profile-"));
+const { child: registry, origin } = await startRegistry(
+  "profiled",
   [
-    "--cpu-prof",
-    "--cpu-prof-dir",
-    directory,
-    join(here, "../apps/registry/dist/cli.js"),
-    "serve",
-    "--port",
-    String(port),
-    "--config",
-    configPath,
+    {
+      id: "amigochat",
+      use: "@g4f-ts/provider-amigochat",
+      options: {
+        baseUrl: `http://127.0.0.1:${upstream.info.healthy}`,
+        retry: { maxAttempts: 1 },
+      },
+    },
   ],
-  { env: { ...process.env, AMIGOCHAT_BASE_URL: "" }, stdio: ["ignore", "ignore", "inherit"] },
+  { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory] },
 );
-const origin = `http://127.0.0.1:${port}`;
-await waitForHealth(origin);
 const body = JSON.stringify({
   model: "gpt-4o-mini",
   messages: [{ role: "user", content: "Hello" }],
@@ -85,9 +63,9 @@ registry.kill("SIGINT");
 await exited;
 stopChildren();
 
-const file = readdirSync(directory).find((name) => name.endsWith(".cpuprofile"));
+const file = readdirSync(profileDirectory).find((name) => name.endsWith(".cpuprofile"));
 if (file === undefined) throw new Error("the registry wrote no profile");
-summarize(join(directory, file));
+summarize(join(profileDirectory, file));
 
 /** Print self time by package and by function of one `.cpuprofile`. */
 function summarize(path) {

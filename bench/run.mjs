@@ -2,16 +2,15 @@
 // the upstream and against a bare passthrough proxy (the physical limit of a Node
 // proxy on this machine). Prints one table and writes bench/results.json.
 // `--quick` runs every section briefly (CI checks that it runs and writes JSON).
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Agent, Pool } from "undici";
 import { measureSseDecode } from "../packages/provider-core/bench/sse-decode.bench.mjs";
-import { adoptChild, freePort, startChild, stopChildren, waitForHealth } from "./processes.mjs";
+import { startChild, startRegistry, stopChildren } from "./processes.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -52,31 +51,6 @@ const streamBody = JSON.stringify({
   messages: [{ role: "user", content: "Hello" }],
   stream: true,
 });
-async function startRegistry(name, providers, extra = {}) {
-  const directory = mkdtempSync(join(tmpdir(), `g4f-bench-${name}-`));
-  const configPath = join(directory, "config.json");
-  writeFileSync(configPath, JSON.stringify({ providers, logLevel: "silent", ...extra }, null, 2));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(here, "../apps/registry/dist/cli.js"),
-      "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--config",
-      configPath,
-    ],
-    { env: { ...process.env, AMIGOCHAT_BASE_URL: "" }, stdio: ["ignore", "ignore", "inherit"] },
-  );
-  adoptChild(child);
-  const origin = `http://127.0.0.1:${port}`;
-  await waitForHealth(origin);
-  return { child, origin };
-}
-
 const amigo = (id, port, options = {}) => ({
   id,
   use: "@g4f-ts/provider-amigochat",
@@ -415,10 +389,10 @@ async function main() {
   // Fallback: the first candidate answers 503 at once (and is never put in cooldown);
   // cooldown skip: the first candidate is cooling down for the whole run.
   const fallback = await startRegistry("fallback", fallbackProviders(upstream.info), {
-    cooldown: { durationMs: 0 },
+    extra: { cooldown: { durationMs: 0 } },
   });
   const cooldown = await startRegistry("cooldown", fallbackProviders(upstream.info), {
-    cooldown: { failureThreshold: 1, durationMs: 600_000, maxDurationMs: 600_000 },
+    extra: { cooldown: { failureThreshold: 1, durationMs: 600_000, maxDurationMs: 600_000 } },
   });
   const fallbackLatency = await latencyRound(
     [

@@ -8,8 +8,8 @@ import {
   TimeoutError,
 } from "@g4f-ts/provider-core";
 import { describe, expect, it } from "vitest";
-import { failureReason } from "./fallback.js";
 import { blameFailure } from "./failure-attribution.js";
+import { failureReason } from "./fallback.js";
 
 function blame(error: unknown, promptMuchLarger = false, beforeContent = true) {
   return blameFailure(error, {
@@ -21,7 +21,7 @@ function blame(error: unknown, promptMuchLarger = false, beforeContent = true) {
 
 const status = (code: number) =>
   new ResponseStatusError({ provider: "p", status: code, message: `status ${code}` });
-const timeout = () => new TimeoutError({ provider: "p", phase: "first-chunk", timeoutMs: 60_000 });
+const timeout = () => new TimeoutError({ provider: "p", phase: "first-byte", timeoutMs: 60_000 });
 
 describe("blameFailure", () => {
   it("blames the request for statuses that say the request is wrong", () => {
@@ -52,5 +52,9 @@ describe("blameFailure", () => {
     expect(blame(timeout(), false)).toBe("provider");
     // After content has come, the prompt was read: a timeout then is the provider's.
     expect(blame(timeout(), true, false)).toBe("provider");
+    // A connect timeout came before the prompt was sent.
+    expect(
+      blame(new TimeoutError({ provider: "p", phase: "connect", timeoutMs: 1_000 }), true),
+    ).toBe("provider");
   });
 });

@@ -34,9 +34,10 @@ const requestFaultStatuses = new Set([400, 413, 414, 422]);
  * - the client left (an abort), or the provider refused the request before calling
  *   its upstream (an invalid option, an unknown model);
  * - the upstream answered 400, 413, 414 or 422, or said the context is too long;
- * - a timeout before the first content chunk on a prompt much larger than the
- *   provider's recent successful prompts: time to the first token grows with the
- *   prompt, so a huge prompt can time out on a provider that answers everyone else.
+ * - a timeout (once the prompt was sent, before the first content chunk) on a
+ *   prompt much larger than the provider's recent successful prompts: time to the
+ *   first token grows with the prompt, so a huge prompt can time out on a provider
+ *   that answers everyone else.
  *   The comparison is with the provider's own recent successes, so a dead upstream
  *   (no successes) is still found out, and a prompt of the usual size still counts.
  *
@@ -58,7 +59,13 @@ export function blameFailure(error: unknown, facts: FailedAttemptFacts): Failure
     requestFaultStatuses.has(error.status)
   )
     return "request";
-  if (TimeoutError.isInstance(error) && facts.beforeContent && facts.promptMuchLargerThanRecent())
+  // A connect timeout came before the prompt was sent: the prompt can not have caused it.
+  if (
+    TimeoutError.isInstance(error) &&
+    error.phase !== "connect" &&
+    facts.beforeContent &&
+    facts.promptMuchLargerThanRecent()
+  )
     return "request";
   return "provider";
 }

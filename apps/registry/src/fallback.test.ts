@@ -261,7 +261,7 @@ describe("FallbackRun", () => {
 
 describe("FallbackRun's cooldowns between clients", () => {
   const firstChunkTimeout = (provider: string) =>
-    new TimeoutError({ provider, phase: "first-chunk", timeoutMs: 60_000 });
+    new TimeoutError({ provider, phase: "first-byte", timeoutMs: 60_000 });
   /** One provider, so that a cooldown shows as the 503 every other client would get. */
   const lone = (steps: ScriptStep[][]) => ({ a: steps });
   const hugePrompt = "x".repeat(400_000);

@@ -96,7 +96,7 @@ const configSchema = z
         minDistinctClients: z.int().min(1).max(1000).default(2),
         /** Clients whose own failure counts are kept per provider. */
         maxTrackedClients: z.int().min(1).max(1_000_000).default(10_000),
-        /** A first-chunk timeout of a prompt this many times the provider's recent ones is the prompt's fault (0: off). */
+        /** A timeout before the first content of a prompt this many times the provider's recent ones is the prompt's fault (0: off). */
         largePromptFactor: z.number().min(0).max(1000).default(4),
         /** …for prompts of at least this many characters. */
         largePromptMinCharacters: z.int().min(0).max(1_000_000_000).default(32_768),

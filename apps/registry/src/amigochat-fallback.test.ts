@@ -121,21 +121,31 @@ describe("fallback across two AmigoChat upstreams", () => {
   });
 
   it("skips a provider in cooldown and tries it again once the cooldown ends", async () => {
+    // Two clients (by API key): a cooldown for everyone needs failures from two.
     const current = await start({
-      config: { cooldown: { failureThreshold: 2, durationMs: 1_000 } },
+      config: {
+        server: { apiKeys: [{ env: "ALICE_KEY" }, { env: "BOB_KEY" }] },
+        cooldown: { failureThreshold: 2, durationMs: 1_000 },
+      },
+      env: { ALICE_KEY: "alice-key", BOB_KEY: "bob-key" },
     });
+    const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    const chatAs = async (key: string) =>
+      readJson<ChatOrErrorBody>(
+        await postJson(current.server, "/v1/chat/completions", question, as(key)),
+      );
     current.a.setFaults([
       { kind: "status", status: 500 },
       { kind: "status", status: 502 },
     ]);
-    expect((await chat(current)).body.provider).toBe("amigo-b");
-    expect((await chat(current)).body.provider).toBe("amigo-b");
+    expect((await chatAs("alice-key")).provider).toBe("amigo-b");
+    expect((await chatAs("bob-key")).provider).toBe("amigo-b");
     expect(current.a.requests).toHaveLength(2);
 
-    expect((await chat(current)).body.provider).toBe("amigo-b");
+    expect((await chatAs("alice-key")).provider).toBe("amigo-b");
     expect(current.a.requests).toHaveLength(2);
     const providers = await readJson<ProvidersBody>(
-      await fetch(`${current.server.url}/v1/providers`),
+      await fetch(`${current.server.url}/v1/providers`, as("alice-key")),
     );
     expect(providers.data[0]?.health).toMatchObject({
       status: "cooling_down",
@@ -148,9 +158,11 @@ describe("fallback across two AmigoChat upstreams", () => {
     );
 
     await sleep(1_050);
-    expect((await chat(current)).body.provider).toBe("amigo-a");
+    expect((await chatAs("bob-key")).provider).toBe("amigo-a");
     expect(current.a.requests).toHaveLength(3);
-    const after = await readJson<ProvidersBody>(await fetch(`${current.server.url}/v1/providers`));
+    const after = await readJson<ProvidersBody>(
+      await fetch(`${current.server.url}/v1/providers`, as("bob-key")),
+    );
     expect(after.data[0]?.health).toMatchObject({ status: "ok", consecutive_failures: 0 });
   });
 

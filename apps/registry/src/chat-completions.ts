@@ -1,5 +1,6 @@
 import { AbortError, type Chunk } from "@g4f-ts/provider-core";
 import { asFinishReason, asReasoning, asUsage } from "./chunk-kinds.js";
+import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJson, writeChunk } from "./http-responses.js";
@@ -48,6 +49,7 @@ export async function handleChatCompletion(
     signal: context.signal,
     logger: context.logger,
     requestId: context.requestId,
+    client: clientIdentity(context.request, context.registry.config.server.apiKeys.length > 0),
   });
   if (request.stream === true) await streamAnswer(context, run, request, messagesLength(messages));
   else await sendAnswer(context, run, messagesLength(messages));

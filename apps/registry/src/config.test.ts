@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultAttemptTimeouts, loadConfig, parseConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
+import { defaultCooldownSettings } from "./cooldown.js";
 
 function issuesOf(run: () => unknown): { path: string; message: string }[] {
   try {
@@ -36,7 +37,12 @@ describe("parseConfig", () => {
       durationMs: 5_000,
       maxDurationMs: 60_000,
       honorRetryAfter: true,
+      minDistinctClients: 2,
+      maxTrackedClients: 10_000,
+      largePromptFactor: 4,
+      largePromptMinCharacters: 32_768,
     });
+    expect(config.cooldown).toEqual(defaultCooldownSettings);
     expect(config.discovery.installed).toBe(true);
     expect(config.providers).toEqual([]);
   });

@@ -92,6 +92,14 @@ const configSchema = z
         maxDurationMs: z.int().min(0).max(86_400_000).default(60_000),
         /** A failure that carries `retry-after` starts a cooldown at once. */
         honorRetryAfter: z.boolean().default(true),
+        /** Distinct clients whose failures it takes to cool a provider down for everyone. */
+        minDistinctClients: z.int().min(1).max(1000).default(2),
+        /** Clients whose own failure counts are kept per provider. */
+        maxTrackedClients: z.int().min(1).max(1_000_000).default(10_000),
+        /** A timeout before the first content of a prompt this many times the provider's recent ones is the prompt's fault (0: off). */
+        largePromptFactor: z.number().min(0).max(1000).default(4),
+        /** …for prompts of at least this many characters. */
+        largePromptMinCharacters: z.int().min(0).max(1_000_000_000).default(32_768),
       })
       .prefault({}),
     logLevel: logLevelSchema.default("info"),

@@ -7,6 +7,23 @@ export interface CooldownSettings {
   maxDurationMs: number;
   /** A failure that carries `retry-after` starts a cooldown at once: the upstream asked for it. */
   honorRetryAfter: boolean;
+  /**
+   * Distinct clients whose failures (since the provider's last success) are needed
+   * before the provider cools down for everyone. Below it, a client's failures cool
+   * the provider down for that client only. 1 restores the rule of old: any
+   * `failureThreshold` failures, from anyone, cool it down for all.
+   */
+  minDistinctClients: number;
+  /** Clients whose own failure counts are kept per provider; the least recent is forgotten first. */
+  maxTrackedClients: number;
+  /**
+   * A timeout before the first content of a prompt more than this many times the
+   * largest of the provider's recent successful prompts is blamed on the prompt,
+   * not the provider (0 turns the rule off).
+   */
+  largePromptFactor: number;
+  /** …and only when the prompt has at least this many characters. */
+  largePromptMinCharacters: number;
 }
 
 export const defaultCooldownSettings: CooldownSettings = {
@@ -14,12 +31,20 @@ export const defaultCooldownSettings: CooldownSettings = {
   durationMs: 5_000,
   maxDurationMs: 60_000,
   honorRetryAfter: true,
+  minDistinctClients: 2,
+  maxTrackedClients: 10_000,
+  largePromptFactor: 4,
+  largePromptMinCharacters: 32_768,
 };
+
+/** How many of a provider's last successful prompts the large-prompt rule compares against. */
+const recentPromptCount = 32;
 
 /** The health of one provider, as `/v1/providers` and `/metrics` show it. */
 export interface ProviderHealth {
+  /** Failures counted against the provider since its last success, from any client. */
   consecutiveFailures: number;
-  /** `Date.now()` at which the current cooldown ends, or 0 when none is running. */
+  /** `Date.now()` at which the current cooldown for everyone ends, or 0 when none is running. */
   coolingDownUntil: number;
   successes: number;
   failures: number;
@@ -27,22 +52,81 @@ export interface ProviderHealth {
   lastError: string | undefined;
 }
 
+/** Who a failure or a success came from. */
+export interface AttemptSource {
+  /**
+   * A hashed identity of the client (see `clientIdentity`); undefined for a call
+   * from the process itself (the CLI, an application embedding the registry), which
+   * is trusted as the operator and counts as every client at once.
+   */
+  client?: string | undefined;
+}
+
+export interface FailureDetails extends AttemptSource {
+  /** The upstream's `retry-after`, in seconds. */
+  retryAfterSeconds?: number | undefined;
+}
+
+export interface SuccessDetails extends AttemptSource {
+  /** The length of the prompt that was answered, for the large-prompt rule. */
+  promptCharacters?: number | undefined;
+}
+
+interface ClientState {
+  consecutiveFailures: number;
+  coolingDownUntil: number;
+}
+
+interface ProviderState extends ProviderHealth {
+  /** Distinct clients among the failures since the last success (at most `minDistinctClients` kept). */
+  readonly failingClients: Set<string>;
+  /** A trusted (in-process) failure since the last success. */
+  trustedFailure: boolean;
+  /** Each client's own count and cooldown, least recently failed first. */
+  readonly clients: Map<string, ClientState>;
+  /** The lengths of the last successful prompts, a ring of `recentPromptCount`. */
+  readonly recentPrompts: number[];
+  recentPromptNext: number;
+}
+
 /**
- * Per-provider consecutive failure counters and cooldowns. After `failureThreshold`
- * consecutive failures a provider is skipped for `durationMs` (or the upstream's
- * `retry-after` when longer, capped at `maxDurationMs`). When the cooldown ends the
- * provider is tried again; one more failure starts a new cooldown at once (the
- * counter is only reset by a success).
+ * Per-provider failure counters and cooldowns, fair between clients.
+ *
+ * The rule, and why: a cooldown for everyone is a judgement that the provider is
+ * broken, so it needs evidence from more than one client. Counting failures alone
+ * let one client with a request that always fails (a 400 KB prompt that times out
+ * before the first chunk) cool a provider down for every other client with three
+ * requests. A failure rate over a minimum volume, as circuit breakers judge, does
+ * not stop that either: one client can make the whole volume. So:
+ *
+ * - A client's own `failureThreshold` consecutive failures cool the provider down
+ *   for that client only: it stops paying for a provider that fails it, and nobody
+ *   else is affected. A deployment with one client (a developer's machine) behaves
+ *   as before.
+ * - The provider cools down for everyone after `failureThreshold` failures since its
+ *   last success that came from at least `minDistinctClients` distinct clients: a
+ *   dead upstream fails everyone, so it is set aside after a few requests from two
+ *   clients, while one client alone never gets there.
+ * - An upstream's `retry-after` (429, 503) speaks for every client: it starts the
+ *   cooldown for everyone at once.
+ * - A call without a client (the CLI, an embedding application) is the operator's
+ *   and trusted: its failures count as every client's, as before.
+ *
+ * A cooldown lasts `durationMs` (or the upstream's `retry-after` when longer, capped
+ * at `maxDurationMs`). When it ends the provider is tried again; one more failure
+ * starts a new one at once (the counts are only reset by a success). A success, from
+ * anyone, resets the shared count and cooldown; a client's own count is reset by its
+ * own success only.
  */
 export class CooldownTracker {
-  readonly #health = new Map<string, ProviderHealth>();
+  readonly #health = new Map<string, ProviderState>();
 
   constructor(
     readonly settings: CooldownSettings = defaultCooldownSettings,
     private readonly now: () => number = Date.now,
   ) {}
 
-  #state(providerId: string): ProviderHealth {
+  #state(providerId: string): ProviderState {
     let state = this.#health.get(providerId);
     if (state === undefined) {
       state = {
@@ -51,59 +135,136 @@ export class CooldownTracker {
         successes: 0,
         failures: 0,
         lastError: undefined,
+        failingClients: new Set(),
+        trustedFailure: false,
+        clients: new Map(),
+        recentPrompts: [],
+        recentPromptNext: 0,
       };
       this.#health.set(providerId, state);
     }
     return state;
   }
 
-  /** Milliseconds until the provider's cooldown ends; 0 when it may be tried. */
-  remainingMs(providerId: string): number {
+  /**
+   * Milliseconds until the provider may be tried again by this client (its own
+   * cooldown or the one for everyone, whichever ends later); 0 when it may be
+   * tried now. Without a client: the cooldown for everyone only.
+   */
+  remainingMs(providerId: string, client?: string): number {
     const state = this.#health.get(providerId);
-    if (state === undefined || state.coolingDownUntil === 0) return 0;
-    return Math.max(state.coolingDownUntil - this.now(), 0);
+    if (state === undefined) return 0;
+    const now = this.now();
+    const shared = state.coolingDownUntil === 0 ? 0 : Math.max(state.coolingDownUntil - now, 0);
+    if (client === undefined) return shared;
+    const own = state.clients.get(client);
+    if (own === undefined || own.coolingDownUntil === 0) return shared;
+    return Math.max(shared, own.coolingDownUntil - now, 0);
   }
 
-  recordSuccess(providerId: string): void {
+  recordSuccess(providerId: string, details: SuccessDetails = {}): void {
     const state = this.#state(providerId);
     state.successes++;
     state.consecutiveFailures = 0;
     state.coolingDownUntil = 0;
     state.lastError = undefined;
+    state.failingClients.clear();
+    state.trustedFailure = false;
+    if (details.client !== undefined) state.clients.delete(details.client);
+    if (details.promptCharacters !== undefined) {
+      state.recentPrompts[state.recentPromptNext] = details.promptCharacters;
+      state.recentPromptNext = (state.recentPromptNext + 1) % recentPromptCount;
+    }
   }
 
   /**
-   * Count a failure; returns the cooldown's length in ms when this failure started
-   * one, else 0. `retryAfterSeconds` is the upstream's `retry-after`.
+   * Count a failure the provider is to blame for; returns the length in ms of the
+   * cooldown this failure started (for everyone, or for its client only), else 0.
    */
-  recordFailure(providerId: string, message: string, retryAfterSeconds?: number): number {
+  recordFailure(providerId: string, message: string, details: FailureDetails = {}): number {
+    const { settings } = this;
+    const { client, retryAfterSeconds } = details;
     const state = this.#state(providerId);
     state.failures++;
     state.consecutiveFailures++;
     state.lastError = message;
-    const askedToWait = this.settings.honorRetryAfter && retryAfterSeconds !== undefined;
-    if (state.consecutiveFailures < this.settings.failureThreshold && !askedToWait) return 0;
+    if (client === undefined) state.trustedFailure = true;
+    else if (state.failingClients.size < settings.minDistinctClients)
+      state.failingClients.add(client);
+    const own = client === undefined ? undefined : this.#clientState(state, client);
+    if (own !== undefined) own.consecutiveFailures++;
+
     const requestedMs = retryAfterSeconds === undefined ? 0 : retryAfterSeconds * 1000;
-    const durationMs = Math.min(
-      this.settings.maxDurationMs,
-      Math.max(this.settings.durationMs, requestedMs),
-    );
+    const durationMs = Math.min(settings.maxDurationMs, Math.max(settings.durationMs, requestedMs));
     if (durationMs <= 0) return 0;
-    state.coolingDownUntil = this.now() + durationMs;
-    return durationMs;
+    const askedToWait = settings.honorRetryAfter && retryAfterSeconds !== undefined;
+    const brokenForAll =
+      state.consecutiveFailures >= settings.failureThreshold &&
+      (state.trustedFailure || state.failingClients.size >= settings.minDistinctClients);
+    if (askedToWait || brokenForAll) {
+      state.coolingDownUntil = this.now() + durationMs;
+      return durationMs;
+    }
+    if (own !== undefined && own.consecutiveFailures >= settings.failureThreshold) {
+      own.coolingDownUntil = this.now() + durationMs;
+      return durationMs;
+    }
+    return 0;
+  }
+
+  /**
+   * True when a prompt of `characters` is much larger than any the provider answered
+   * lately: more than `largePromptFactor` times the largest of its last successful
+   * prompts, and at least `largePromptMinCharacters`. False while the provider has no
+   * success to compare with (a dead upstream must still be found out).
+   */
+  isMuchLargerThanRecentPrompts(providerId: string, characters: number): boolean {
+    const { largePromptFactor, largePromptMinCharacters } = this.settings;
+    if (largePromptFactor <= 0 || characters < largePromptMinCharacters) return false;
+    const recent = this.#health.get(providerId)?.recentPrompts;
+    if (recent === undefined || recent.length === 0) return false;
+    return characters > largePromptFactor * Math.max(...recent);
   }
 
   /** A copy of the provider's health (a fresh one for a provider never used). */
   health(providerId: string): ProviderHealth {
     const state = this.#health.get(providerId);
-    return state === undefined
-      ? {
-          consecutiveFailures: 0,
-          coolingDownUntil: 0,
-          successes: 0,
-          failures: 0,
-          lastError: undefined,
-        }
-      : { ...state };
+    if (state === undefined)
+      return {
+        consecutiveFailures: 0,
+        coolingDownUntil: 0,
+        successes: 0,
+        failures: 0,
+        lastError: undefined,
+      };
+    const { consecutiveFailures, coolingDownUntil, successes, failures, lastError } = state;
+    return { consecutiveFailures, coolingDownUntil, successes, failures, lastError };
+  }
+
+  /** How many clients the provider is cooling down for on their own right now. */
+  clientsCoolingDown(providerId: string): number {
+    const state = this.#health.get(providerId);
+    if (state === undefined) return 0;
+    const now = this.now();
+    let count = 0;
+    for (const client of state.clients.values()) if (client.coolingDownUntil > now) count++;
+    return count;
+  }
+
+  /** The client's own state, moved to the most recent end; the least recent is forgotten past the cap. */
+  #clientState(state: ProviderState, client: string): ClientState {
+    const existing = state.clients.get(client);
+    if (existing !== undefined) {
+      state.clients.delete(client);
+      state.clients.set(client, existing);
+      return existing;
+    }
+    const created: ClientState = { consecutiveFailures: 0, coolingDownUntil: 0 };
+    state.clients.set(client, created);
+    if (state.clients.size > this.settings.maxTrackedClients) {
+      const oldest = state.clients.keys().next().value;
+      if (oldest !== undefined) state.clients.delete(oldest);
+    }
+    return created;
   }
 }

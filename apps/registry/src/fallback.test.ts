@@ -1,12 +1,14 @@
 import {
   ConnectionError,
+  ContextLengthExceededError,
   FinishReason,
   MissingAuthError,
   RateLimitError,
   ResponseStatusError,
+  TimeoutError,
   Usage,
 } from "@g4f-ts/provider-core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type ScriptedProvider,
   type ScriptStep,
@@ -48,13 +50,14 @@ async function setUp(
     },
     providers: Object.values(providers),
   });
-  const start = (signal?: AbortSignal) =>
+  const start = (signal?: AbortSignal, from: { client?: string; prompt?: string } = {}) =>
     registry.run(registry.router.resolve("test-model", undefined, "chat"), {
       requestedModel: "test-model",
-      messages: [{ role: "user", content: "Hi" }],
+      messages: [{ role: "user", content: from.prompt ?? "Hi" }],
       options: { temperature: 0.2 },
       signal,
       logger: undefined,
+      client: from.client,
     });
   return { registry, providers, start };
 }
@@ -253,5 +256,139 @@ describe("FallbackRun", () => {
     expect(metrics.attempts.value(["b", "success"])).toBe(1);
     expect(metrics.fallbacks.value(["a"])).toBe(1);
     expect(metrics.failures.value(["a", "status"])).toBe(1);
+  });
+});
+
+describe("FallbackRun's cooldowns between clients", () => {
+  const firstChunkTimeout = (provider: string) =>
+    new TimeoutError({ provider, phase: "first-byte", timeoutMs: 60_000 });
+  /** One provider, so that a cooldown shows as the 503 every other client would get. */
+  const lone = (steps: ScriptStep[][]) => ({ a: steps });
+  const hugePrompt = "x".repeat(400_000);
+
+  it("does not let one client's failing requests cool a provider down for another client", async () => {
+    // The attack: three requests whose 400 KB prompt times out before the first chunk.
+    const { start, providers, registry } = await setUp(
+      lone([
+        [{ fail: firstChunkTimeout("a") }],
+        [{ fail: firstChunkTimeout("a") }],
+        [{ fail: firstChunkTimeout("a") }],
+        ["answer"],
+      ]),
+    );
+    for (let index = 0; index < 3; index++) {
+      const error = await failure(
+        collectAnswer(start(undefined, { client: "mallory", prompt: hugePrompt })),
+      );
+      expect(error.status).toBe(502);
+    }
+    expect(await text(start(undefined, { client: "alice" }))).toBe("a: answer");
+    expect(providers.a?.calls).toHaveLength(4);
+    expect(registry.cooldown.remainingMs("a")).toBe(0);
+  });
+
+  it("cools the provider down for the failing client itself", async () => {
+    const { start, providers } = await setUp(lone([[{ fail: firstChunkTimeout("a") }]]));
+    for (let index = 0; index < 3; index++)
+      await failure(collectAnswer(start(undefined, { client: "mallory", prompt: hugePrompt })));
+    const fourth = await failure(
+      collectAnswer(start(undefined, { client: "mallory", prompt: hugePrompt })),
+    );
+    expect(fourth.status).toBe(503);
+    expect(fourth.code).toBe("providers_cooling_down");
+    expect(providers.a?.calls).toHaveLength(3);
+  });
+
+  it("cools the provider down for everyone when the same failures come from distinct clients", async () => {
+    const { start, providers } = await setUp(lone([[{ fail: firstChunkTimeout("a") }]]));
+    for (const client of ["alice", "bob", "carol"])
+      await failure(collectAnswer(start(undefined, { client, prompt: hugePrompt })));
+    const next = await failure(collectAnswer(start(undefined, { client: "dave" })));
+    expect(next.status).toBe(503);
+    expect(next.headers["retry-after"]).toBe("5");
+    expect(providers.a?.calls).toHaveLength(3);
+  });
+
+  it("never counts a failure the request caused, from however many clients", async () => {
+    const status = (code: number) =>
+      new ResponseStatusError({
+        provider: "a",
+        status: code,
+        retryable: false,
+        message: `${code}`,
+      });
+    const { start, registry } = await setUp(
+      lone([
+        [{ fail: status(400) }],
+        [{ fail: status(413) }],
+        [{ fail: status(422) }],
+        [
+          {
+            fail: new ContextLengthExceededError({
+              provider: "a",
+              status: 400,
+              message: "maximum context length is 8192 tokens",
+            }),
+          },
+        ],
+        ["fine"],
+      ]),
+      { failureThreshold: 1 },
+    );
+    for (const client of ["alice", "bob", "carol", "dave"])
+      await failure(collectAnswer(start(undefined, { client })));
+    expect(registry.cooldown.health("a").consecutiveFailures).toBe(0);
+    expect(registry.cooldown.remainingMs("a", "erin")).toBe(0);
+    expect(await text(start(undefined, { client: "erin" }))).toBe("a: fine");
+  });
+
+  it("blames a first-chunk timeout of a prompt much larger than the provider's recent ones on the prompt", async () => {
+    const { start, registry } = await setUp(
+      lone([["short answer"], [{ fail: firstChunkTimeout("a") }]]),
+    );
+    expect(await text(start(undefined, { client: "alice", prompt: "x".repeat(5_000) }))).toBe(
+      "a: short answer",
+    );
+    for (const client of ["mallory", "trudy", "oscar"])
+      await failure(collectAnswer(start(undefined, { client, prompt: hugePrompt })));
+    expect(registry.cooldown.health("a").consecutiveFailures).toBe(0);
+    expect(registry.cooldown.remainingMs("a", "alice")).toBe(0);
+    // The same timeout on a prompt of the usual size is the provider's.
+    for (const client of ["bob", "carol", "dave"])
+      await failure(collectAnswer(start(undefined, { client, prompt: "x".repeat(5_000) })));
+    expect(registry.cooldown.remainingMs("a", "alice")).toBe(5_000);
+  });
+
+  it("still cools a dead upstream down for everyone, and tries it again once the cooldown ends", async () => {
+    vi.useFakeTimers();
+    try {
+      const { start, providers } = await setUp(
+        lone([
+          [{ fail: unavailable("a") }],
+          [{ fail: unavailable("a") }],
+          [{ fail: unavailable("a") }],
+          [{ fail: unavailable("a") }],
+          ["back"],
+        ]),
+      );
+      await failure(collectAnswer(start(undefined, { client: "alice" })));
+      await failure(collectAnswer(start(undefined, { client: "bob" })));
+      await failure(collectAnswer(start(undefined, { client: "alice" })));
+      const cooling = await failure(collectAnswer(start(undefined, { client: "carol" })));
+      expect(cooling.status).toBe(503);
+      expect(providers.a?.calls).toHaveLength(3);
+
+      vi.advanceTimersByTime(5_000);
+      // Still dead: the first failure after the cooldown starts the next one at once.
+      await failure(collectAnswer(start(undefined, { client: "carol" })));
+      expect(providers.a?.calls).toHaveLength(4);
+      expect((await failure(collectAnswer(start(undefined, { client: "dave" })))).status).toBe(503);
+
+      vi.advanceTimersByTime(5_000);
+      expect(await text(start(undefined, { client: "dave" }))).toBe("a: back");
+      expect(providers.a?.calls).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -19,9 +19,11 @@ import type { Logger } from "pino";
 import { TimedAttempt } from "./attempt-stream.js";
 import { isAnswerContent } from "./chunk-kinds.js";
 import type { CooldownTracker } from "./cooldown.js";
+import { blameFailure } from "./failure-attribution.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
 import type { RegistryMetrics } from "./metrics.js";
 import type { Candidate } from "./model-router.js";
+import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
 
 /** How the fallback engine retries and whom it tells. */
@@ -51,6 +53,13 @@ export interface AttemptRequest {
   readonly logger: Logger | undefined;
   /** Named in every log line of the request. */
   readonly requestId?: string;
+  /**
+   * A hashed identity of the client (`clientIdentity`): its failures cool a provider
+   * down for it alone until other clients fail too (see `CooldownTracker`). Leave it
+   * out for calls of the process itself (the CLI, an embedding application), which
+   * are trusted; set it when the calls come from several users.
+   */
+  readonly client?: string;
 }
 
 /** An attempt that reached the commit point: its first content chunk has arrived. */
@@ -99,23 +108,6 @@ export function failureReason(error: unknown): string {
   return "error";
 }
 
-// Failures caused by the request itself (too long, malformed) say nothing about the
-// provider's health, so they do not push it towards a cooldown.
-function countsAgainstProvider(error: unknown): boolean {
-  if (!ProviderError.isInstance(error)) return true;
-  if (
-    AbortError.isInstance(error) ||
-    ContextLengthExceededError.isInstance(error) ||
-    ModelNotSupportedError.isInstance(error) ||
-    failureReason(error) === "refused"
-  )
-    return false;
-  return !(
-    ResponseStatusError.isInstance(error) &&
-    (error.status === 400 || error.status === 413 || error.status === 422)
-  );
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -135,6 +127,7 @@ export class FallbackRun {
   #index = 0;
   #retries = 0;
   #soonestRetryMs: number | undefined;
+  #promptLength: number | undefined;
 
   constructor(
     readonly candidates: readonly Candidate[],
@@ -149,7 +142,7 @@ export class FallbackRun {
       this.#throwIfClientGone();
       const candidate = candidates[this.#index] as Candidate;
       const { entry } = candidate;
-      const remainingMs = settings.cooldown.remainingMs(entry.id);
+      const remainingMs = settings.cooldown.remainingMs(entry.id, request.client);
       if (remainingMs > 0) {
         this.#skipCoolingDown(candidate, remainingMs);
         continue;
@@ -176,7 +169,7 @@ export class FallbackRun {
       } catch (error) {
         attempt.close();
         this.#throwIfClientGone();
-        this.#record(candidate, attempt, error);
+        this.#record(candidate, attempt, error, true);
         await this.#advance(candidate, error);
       }
     }
@@ -186,7 +179,10 @@ export class FallbackRun {
   /** The committed attempt's answer ended well. */
   succeed(committed: CommittedAttempt): void {
     const { entry } = committed.candidate;
-    this.settings.cooldown.recordSuccess(entry.id);
+    this.settings.cooldown.recordSuccess(entry.id, {
+      client: this.request.client,
+      promptCharacters: this.#promptCharacters(),
+    });
     this.settings.metrics.attempts.inc([entry.id, "success"]);
     this.settings.metrics.attemptDuration.observe(
       [entry.id, "success"],
@@ -206,7 +202,7 @@ export class FallbackRun {
   ): Promise<AttemptReport> {
     committed.attempt.close();
     this.#throwIfClientGone();
-    const report = this.#record(committed.candidate, committed.attempt, error);
+    const report = this.#record(committed.candidate, committed.attempt, error, false);
     if (advance) await this.#advance(committed.candidate, error);
     return report;
   }
@@ -299,8 +295,19 @@ export class FallbackRun {
     this.#retries = 0;
   }
 
-  #record(candidate: Candidate, attempt: TimedAttempt, error: unknown): AttemptReport {
-    const { settings } = this;
+  /** The prompt's length in characters, measured once per request. */
+  #promptCharacters(): number {
+    this.#promptLength ??= messagesLength(this.request.messages);
+    return this.#promptLength;
+  }
+
+  #record(
+    candidate: Candidate,
+    attempt: TimedAttempt,
+    error: unknown,
+    beforeContent: boolean,
+  ): AttemptReport {
+    const { settings, request } = this;
     const { entry } = candidate;
     const reason = failureReason(error);
     const providerError = ProviderError.isInstance(error) ? error : undefined;
@@ -315,22 +322,32 @@ export class FallbackRun {
     settings.metrics.failures.inc([entry.id, reason]);
     settings.metrics.attempts.inc([entry.id, "failure"]);
     settings.metrics.attemptDuration.observe([entry.id, "failure"], attempt.elapsedMs() / 1000);
-    if (countsAgainstProvider(error))
-      settings.cooldown.recordFailure(entry.id, report.message, providerError?.retryAfter);
+    const blame = blameFailure(error, {
+      reason,
+      beforeContent,
+      promptMuchLargerThanRecent: () =>
+        settings.cooldown.isMuchLargerThanRecentPrompts(entry.id, this.#promptCharacters()),
+    });
+    if (blame === "provider")
+      settings.cooldown.recordFailure(entry.id, report.message, {
+        client: request.client,
+        retryAfterSeconds: providerError?.retryAfter,
+      });
     if (reason === "rate_limit") {
       const waitMs = Math.max(
         (providerError?.retryAfter ?? 0) * 1000,
-        settings.cooldown.remainingMs(entry.id),
+        settings.cooldown.remainingMs(entry.id, request.client),
       );
       if (waitMs > 0) this.#noteRetryAfter(waitMs);
     }
-    this.request.logger?.warn(
+    request.logger?.warn(
       {
-        requestId: this.request.requestId,
+        requestId: request.requestId,
         provider: entry.id,
         model: candidate.model,
         status: report.status,
         reason,
+        blame,
       },
       "attempt failed",
     );
@@ -347,7 +364,7 @@ export class FallbackRun {
       providerError?.retryable === true &&
       providerError.retryAfter === undefined &&
       this.#retries < settings.retriesPerProvider &&
-      settings.cooldown.remainingMs(entry.id) === 0;
+      settings.cooldown.remainingMs(entry.id, this.request.client) === 0;
     if (retryHere) {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);

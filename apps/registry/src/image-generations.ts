@@ -1,4 +1,5 @@
 import { InvalidResponseError } from "@g4f-ts/provider-core";
+import { clientIdentity } from "./client-identity.js";
 import { collectAnswer } from "./fallback.js";
 import { sendJson } from "./http-responses.js";
 import { gatherAnswer, imagesBody, parseImageRequest } from "./openai-wire.js";
@@ -27,6 +28,7 @@ export async function handleImageGeneration(
     signal: context.signal,
     logger: context.logger,
     requestId: context.requestId,
+    client: clientIdentity(context.request, context.registry.config.server.apiKeys.length > 0),
   });
   try {
     const { candidate, chunks } = await collectAnswer(run, (answer, attempted) =>

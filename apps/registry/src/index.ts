@@ -1,3 +1,4 @@
+export { clientIdentity } from "./client-identity.js";
 export {
   type AttemptTimeouts,
   defaultAttemptTimeouts,
@@ -12,10 +13,13 @@ export {
 export { ConfigError, type ConfigIssue } from "./config-error.js";
 export type { EnvironmentVariables } from "./config-secrets.js";
 export {
+  type AttemptSource,
   type CooldownSettings,
   CooldownTracker,
   defaultCooldownSettings,
+  type FailureDetails,
   type ProviderHealth,
+  type SuccessDetails,
 } from "./cooldown.js";
 export {
   type AttemptRequest,

@@ -63,6 +63,8 @@ export interface ProviderDescription {
     consecutive_failures: number;
     cooldown_remaining_ms: number;
     cooldown_until: string | null;
+    /** Clients the provider is cooling down for on their own (their failures alone did not convince). */
+    clients_cooling_down: number;
     successes: number;
     failures: number;
     last_error: string | null;
@@ -153,6 +155,7 @@ export class Registry {
           consecutive_failures: health.consecutiveFailures,
           cooldown_remaining_ms: remaining,
           cooldown_until: remaining > 0 ? new Date(health.coolingDownUntil).toISOString() : null,
+          clients_cooling_down: this.cooldown.clientsCoolingDown(entry.id),
           successes: health.successes,
           failures: health.failures,
           last_error: health.lastError ?? null,

@@ -236,7 +236,10 @@ describe("the HTTP API", () => {
     });
     const alpha = scriptedProvider({ id: "alpha", script: [[{ fail: failing }]] });
     const beta = scriptedProvider({ id: "beta", working: false });
-    const server = await serve([alpha, beta], { cooldown: { failureThreshold: 1 } });
+    // One client here: minDistinctClients 1 lets its failure cool the provider down for all.
+    const server = await serve([alpha, beta], {
+      cooldown: { failureThreshold: 1, minDistinctClients: 1 },
+    });
     await post(server, "/v1/chat/completions", hello);
     const body = await readJson<ProvidersBody>(await fetch(`${server.url}/v1/providers`));
     expect(body.data).toHaveLength(2);

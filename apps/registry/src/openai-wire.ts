@@ -8,7 +8,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
 import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
-import { HttpError, invalidField } from "./http-errors.js";
+import { HttpError, invalidField, tooManyMessages } from "./http-errors.js";
 
 /*
  * The OpenAI wire format: the request schemas (validated with zod, as everything
@@ -111,8 +111,28 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-export function parseChatRequest(body: unknown): ChatRequest {
-  return parseWith(chatRequestSchema, body);
+/**
+ * Validate a chat request. More messages than `maxMessages` are refused before the
+ * schema looks at them, so that validating a huge conversation never holds the
+ * event loop. Only an assistant message may leave its `content` null (OpenAI
+ * refuses the others); a provider would otherwise get an empty turn the client
+ * never wrote.
+ */
+export function parseChatRequest(
+  body: unknown,
+  maxMessages = Number.POSITIVE_INFINITY,
+): ChatRequest {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (Array.isArray(messages) && messages.length > maxMessages) throw tooManyMessages(maxMessages);
+  const request = parseWith(chatRequestSchema, body);
+  request.messages.forEach((message, index) => {
+    if (message.role !== "assistant" && message.content == null)
+      throw invalidField(
+        `messages.${index}.content`,
+        `Invalid request: messages.${index}.content must be a string or an array of content parts; only an assistant message may leave it null`,
+      );
+  });
+  return request;
 }
 
 export function parseImageRequest(body: unknown): ImageRequest {

@@ -24,6 +24,11 @@ describe("parseConfig", () => {
       bodyLimitBytes: 4 * 1024 * 1024,
       shutdownGraceMs: 10_000,
       apiKeys: [],
+      allowedHosts: [],
+      corsOrigins: [],
+      metricsRequireKey: true,
+      headersTimeoutMs: 10_000,
+      maxMessages: 10_000,
     });
     expect(config.routing).toEqual({
       strategy: "priority",

@@ -28,7 +28,8 @@ describe("parseConfig", () => {
       corsOrigins: [],
       metricsRequireKey: true,
       headersTimeoutMs: 10_000,
-      maxMessages: 10_000,
+      maxMessages: 2_048,
+      maxContentParts: 10_000,
     });
     expect(config.routing).toEqual({
       strategy: "priority",

@@ -93,8 +93,10 @@ const configSchema = z
         maxConnections: z.int().min(1).max(1_000_000).optional(),
         /** How long a connection may take to send its request headers. */
         headersTimeoutMs: z.int().min(100).max(600_000).default(10_000),
-        /** Messages of one chat request at most. */
-        maxMessages: z.int().min(1).max(1_000_000).default(10_000),
+        /** Messages of one chat request at most (OpenAI's own limit is 2,048). */
+        maxMessages: z.int().min(1).max(1_000_000).default(2_048),
+        /** Content parts (`[{ "type": "text", … }]`) of one chat request at most, over all messages. */
+        maxContentParts: z.int().min(1).max(1_000_000).default(10_000),
       })
       .prefault({}),
     discovery: z

@@ -405,6 +405,28 @@ describe("bounded logs and request checks", () => {
     expect(ten.status).toBe(200);
   });
 
+  it("refuses more content parts than the config allows, over all messages", async () => {
+    const provider = scriptedProvider({ id: "alpha" });
+    const server = await serve([provider], { server: { maxContentParts: 3 } });
+    const part = { type: "text", text: "Hi" };
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "test-model",
+        messages: [
+          { role: "user", content: [part, part] },
+          { role: "user", content: [part, part] },
+        ],
+      }),
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error).toMatchObject({ param: "messages", code: "too_many_content_parts" });
+    expect(error.message).toContain("server.maxContentParts");
+    expect(provider.calls).toHaveLength(0);
+  });
+
   it("refuses 100,000 messages by default before validating them", async () => {
     const provider = scriptedProvider({ id: "alpha" });
     const server = await serve([provider]);

@@ -164,6 +164,14 @@ export function tooManyMessages(limit: number): HttpError {
   );
 }
 
+export function tooManyContentParts(limit: number): HttpError {
+  return new HttpError(
+    400,
+    `The request's messages have more than ${limit} content parts in all, the limit of server.maxContentParts`,
+    { code: "too_many_content_parts", param: "messages" },
+  );
+}
+
 export function shuttingDown(): HttpError {
   return new HttpError(503, "The server is shutting down", {
     code: "server_shutting_down",

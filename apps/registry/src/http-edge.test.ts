@@ -352,6 +352,37 @@ describe("clients that half-close", () => {
   });
 });
 
+describe("requests node cannot parse", () => {
+  it("never writes an error answer into a stream already under way on that connection", async () => {
+    const provider = scriptedProvider({ id: "alpha", script: [["Hel", { wait: 60_000 }, "lo"]] });
+    const server = await serve([provider]);
+    const socket = connect(server.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    let received = "";
+    await new Promise<void>((resolve) => {
+      socket.once("data", () => resolve());
+      socket.write(
+        requestBytes({
+          method: "POST",
+          path: "/v1/chat/completions",
+          headers: { "content-type": "application/json", connection: "keep-alive" },
+          body: Buffer.from(JSON.stringify({ ...hello, stream: true })),
+        }),
+      );
+    });
+    socket.on("data", (data: Buffer) => {
+      received += data.toString("latin1");
+    });
+    // A second, broken request on the same connection while the first answer streams.
+    socket.write("GET /v1/mo\u0001dels HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(received).not.toContain("HTTP/1.1 400");
+    expect(received).not.toContain("malformed_request");
+    const signal = provider.calls[0]?.signal as AbortSignal;
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));
+  });
+});
+
 describe("bounded logs and request checks", () => {
   it("logs at most a bounded prefix of a long path", async () => {
     const logLines: string[] = [];

@@ -150,8 +150,8 @@ export class RegistryHttpHandler {
   readonly #hosts: HostAllowlist;
   readonly #cors: CorsPolicy;
   readonly #open = new Set<OpenRequest>();
-  /** The answer in progress on each connection, for client errors that arrive on it. */
-  readonly #answering = new WeakMap<Duplex, ServerResponse>();
+  /** The answers in progress on each connection (pipelined ones queue), for client errors that arrive on it. */
+  readonly #answering = new WeakMap<Duplex, Set<ServerResponse>>();
   readonly #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
 
@@ -179,11 +179,7 @@ export class RegistryHttpHandler {
    * Node does, nothing is written once an answer on that connection has begun.
    */
   readonly clientErrorListener = (error: NodeJS.ErrnoException, socket: Duplex): void => {
-    if (
-      error.code === "ECONNRESET" ||
-      !socket.writable ||
-      this.#answering.get(socket)?.headersSent === true
-    ) {
+    if (error.code === "ECONNRESET" || !socket.writable || this.#answerBegun(socket)) {
       socket.destroy();
       return;
     }
@@ -197,6 +193,12 @@ export class RegistryHttpHandler {
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   };
+
+  #answerBegun(socket: Duplex): boolean {
+    for (const response of this.#answering.get(socket) ?? [])
+      if (response.headersSent && !response.writableFinished) return true;
+    return false;
+  }
 
   /**
    * From now on every answer closes its connection, `/healthz` answers 503
@@ -259,10 +261,13 @@ export class RegistryHttpHandler {
     const open: OpenRequest = { controller, context };
     this.#open.add(open);
     const { socket } = request;
-    this.#answering.set(socket, response);
-    response.once("finish", () => {
-      if (this.#answering.get(socket) === response) this.#answering.delete(socket);
-    });
+    let answering = this.#answering.get(socket);
+    if (answering === undefined) {
+      answering = new Set();
+      this.#answering.set(socket, answering);
+    }
+    answering.add(response);
+    response.once("close", () => answering.delete(response));
     // The client leaving (the response closing before it finished) cancels the
     // upstream call at once: the signal reaches the provider's socket.
     response.once("close", () => {

@@ -155,11 +155,12 @@ export class RegistryHttpHandler {
   readonly #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
 
-  constructor(registry: Registry) {
+  /** `listeningHost`: the address the server listens on, a name its clients may use (default: the config's). */
+  constructor(registry: Registry, listeningHost = registry.config.server.host) {
     this.#registry = registry;
     const { server } = registry.config;
     this.#keys = new ApiKeyChecker(server.apiKeys);
-    this.#hosts = new HostAllowlist(server.allowedHosts, server.host);
+    this.#hosts = new HostAllowlist(server.allowedHosts, listeningHost);
     this.#cors = new CorsPolicy(server.corsOrigins);
   }
 
@@ -506,7 +507,8 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const registry = options.registry ?? (await createRegistry(options));
-  const handler = new RegistryHttpHandler(registry);
+  const host = options.host ?? registry.config.server.host;
+  const handler = new RegistryHttpHandler(registry, host);
   const { headersTimeoutMs, maxConnections } = registry.config.server;
   // Node looks for connections past their header or request timeout on this
   // interval (30 s by default), which adds to how long a silent connection lives.
@@ -521,7 +523,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   httpServer.keepAliveTimeout = 5_000;
   httpServer.on("clientError", handler.clientErrorListener);
   capConnections(httpServer, maxConnections ?? defaultMaxConnections());
-  const host = options.host ?? registry.config.server.host;
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(options.port ?? registry.config.server.port, host, () => {

@@ -311,7 +311,11 @@ describe("too many connections", () => {
 
 describe("clients that half-close", () => {
   /** Send a streamed chat request on a raw socket and half-close it (FIN) at once. */
-  async function halfClosedStream(server: RunningServer, provider: ScriptedProvider) {
+  async function halfClosedStream(
+    server: RunningServer,
+    provider: ScriptedProvider,
+    stream = true,
+  ) {
     const socket = connect(server.port, "127.0.0.1");
     socket.on("error", () => undefined);
     socket.resume();
@@ -327,7 +331,7 @@ describe("clients that half-close", () => {
         method: "POST",
         path: "/v1/chat/completions",
         headers: { "content-type": "application/json", connection: "keep-alive" },
-        body: Buffer.from(JSON.stringify({ ...hello, stream: true })),
+        body: Buffer.from(JSON.stringify({ ...hello, stream })),
       }),
     );
     await called;
@@ -344,6 +348,11 @@ describe("clients that half-close", () => {
   it("ends the upstream call of a client that sends FIN after its request, before the first chunk", async () => {
     const provider = scriptedProvider({ id: "alpha", script: [[{ wait: 60_000 }, "Hi"]] });
     await halfClosedStream(await serve([provider]), provider);
+  });
+
+  it("ends the upstream call of a client that sends FIN after a request for a JSON answer", async () => {
+    const provider = scriptedProvider({ id: "alpha", script: [["Hel", { wait: 60_000 }, "lo"]] });
+    await halfClosedStream(await serve([provider]), provider, false);
   });
 
   it("ends the upstream call of a client that sends FIN after its request, once the stream runs", async () => {

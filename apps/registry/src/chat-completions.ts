@@ -31,7 +31,7 @@ export async function handleChatCompletion(
   body: unknown,
   pin: string | undefined,
 ): Promise<void> {
-  const request = parseChatRequest(body);
+  const request = parseChatRequest(body, context.registry.config.server);
   const candidates = context.registry.router.resolve(
     request.model,
     pin ?? request.provider,

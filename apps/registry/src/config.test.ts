@@ -25,6 +25,12 @@ describe("parseConfig", () => {
       bodyLimitBytes: 4 * 1024 * 1024,
       shutdownGraceMs: 10_000,
       apiKeys: [],
+      allowedHosts: [],
+      corsOrigins: [],
+      metricsRequireKey: true,
+      headersTimeoutMs: 10_000,
+      maxMessages: 2_048,
+      maxContentParts: 10_000,
     });
     expect(config.routing).toEqual({
       strategy: "priority",

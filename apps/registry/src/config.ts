@@ -53,6 +53,20 @@ const providerEntrySchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
 });
 
+const hostNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(\*|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$/, 'must be a host name without a port, or "*"');
+
+const originSchema = z
+  .string()
+  .max(300)
+  .regex(
+    /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/,
+    'must be an origin such as "https://app.example:3000" (scheme, host, optional port; no "*", no path)',
+  );
+
 const logLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 const configSchema = z
@@ -69,6 +83,20 @@ const configSchema = z
           .default(4 * 1024 * 1024),
         shutdownGraceMs: z.int().min(0).max(3_600_000).default(10_000),
         apiKeys: z.array(environmentReferenceSchema).default([]),
+        /** Host names accepted besides the loopback names, IP addresses and `host`; `"*"`: any. */
+        allowedHosts: z.array(hostNameSchema).max(1000).default([]),
+        /** Browser origins (`https://app.example:3000`) allowed to call the API; none: CORS off. */
+        corsOrigins: z.array(originSchema).max(1000).default([]),
+        /** `/metrics` needs an API key when keys are configured. */
+        metricsRequireKey: z.boolean().default(true),
+        /** Open connections at most; default: from the descriptor limit (`ulimit -n`). */
+        maxConnections: z.int().min(1).max(1_000_000).optional(),
+        /** How long a connection may take to send its request headers. */
+        headersTimeoutMs: z.int().min(100).max(600_000).default(10_000),
+        /** Messages of one chat request at most (OpenAI's own limit is 2,048). */
+        maxMessages: z.int().min(1).max(1_000_000).default(2_048),
+        /** Content parts (`[{ "type": "text", … }]`) of one chat request at most, over all messages. */
+        maxContentParts: z.int().min(1).max(1_000_000).default(10_000),
       })
       .prefault({}),
     discovery: z

@@ -497,13 +497,14 @@ describe("fuzzing every endpoint", () => {
     );
   });
 
-  it("reads a JSON body whatever its content type says, and answers anything else with 400", async () => {
+  it("answers a body whose content type is not JSON with 415, and a JSON-typed body that is not JSON with 400", async () => {
     await fuzz(
       "wrong content types",
       fc.record({
         path: fc.constantFrom(...chatPaths),
         contentType: fc.option(
           fc.constantFrom(
+            "application/json",
             "text/plain",
             "application/x-www-form-urlencoded",
             "multipart/form-data; boundary=x",
@@ -539,7 +540,7 @@ describe("fuzzing every endpoint", () => {
             body: bytes,
           },
           success: "chat",
-          status: body === "json" ? 200 : 400,
+          status: contentType !== "application/json" ? 415 : body === "json" ? 200 : 400,
         };
       },
     );
@@ -696,7 +697,12 @@ describe("what the fuzzing found, pinned", () => {
     ]);
     const outcome = await rawExchange(
       pair.server.port,
-      requestBytes({ method: "POST", path: "/v1/chat/completions", body }),
+      requestBytes({
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
     );
     expect(outcome.reply?.status).toBe(400);
     expect(JSON.parse(outcome.reply?.body.toString() ?? "")).toMatchObject({
@@ -713,6 +719,7 @@ describe("what the fuzzing found, pinned", () => {
       requestBytes({
         method: "POST",
         path: "/v1/chat/completions",
+        headers: { "content-type": "application/json" },
         body: Buffer.from('{"model"'),
         declaredLength: 100,
       }),

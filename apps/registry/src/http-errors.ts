@@ -26,6 +26,7 @@ const typeByStatus: Record<number, string> = {
   404: "invalid_request_error",
   405: "invalid_request_error",
   413: "invalid_request_error",
+  415: "invalid_request_error",
   429: "rate_limit_error",
   502: "upstream_error",
   503: "service_unavailable",
@@ -76,15 +77,29 @@ export class HttpError extends Error {
   }
 }
 
+/** At most this many characters of a request's path go into a log line or an error message. */
+export const pathShownCharacters = 256;
+
+/** A path as logs and messages show it: a bounded prefix, and how long it was when cut. */
+export function shownPath(path: string): string {
+  return path.length <= pathShownCharacters
+    ? path
+    : `${path.slice(0, pathShownCharacters)}…(${path.length} characters)`;
+}
+
 export function notFoundRoute(method: string, path: string): HttpError {
-  return new HttpError(404, `Unknown route: ${method} ${path}`, { code: "not_found" });
+  return new HttpError(404, `Unknown route: ${method} ${shownPath(path)}`, { code: "not_found" });
 }
 
 export function methodNotAllowed(method: string, path: string, allowed: string): HttpError {
-  return new HttpError(405, `Method ${method} is not allowed on ${path}; use ${allowed}`, {
-    code: "method_not_allowed",
-    headers: { allow: allowed },
-  });
+  return new HttpError(
+    405,
+    `Method ${method} is not allowed on ${shownPath(path)}; use ${allowed}`,
+    {
+      code: "method_not_allowed",
+      headers: { allow: allowed },
+    },
+  );
 }
 
 export function unauthorized(presented: boolean): HttpError {
@@ -112,4 +127,54 @@ export function invalidJson(detail: string): HttpError {
 /** A request field that is wrong: 400 naming it in `param`. */
 export function invalidField(param: string, message: string): HttpError {
   return new HttpError(400, message, { code: "invalid_value", param });
+}
+
+/** A `Host` header the server does not answer to: the mark of a DNS rebinding page. */
+export function hostNotAllowed(host: string): HttpError {
+  return new HttpError(
+    403,
+    `The host "${host.slice(0, 100)}" is not one this server answers to; add it to server.allowedHosts if it should be`,
+    { code: "host_not_allowed" },
+  );
+}
+
+export function unsupportedMediaType(contentType: string | undefined): HttpError {
+  return new HttpError(
+    415,
+    contentType === undefined
+      ? "The request body needs `Content-Type: application/json`"
+      : `The request body must be UTF-8 JSON (\`Content-Type: application/json\`), not "${contentType.slice(0, 100)}"`,
+    { code: "unsupported_media_type" },
+  );
+}
+
+export function originNotAllowed(origin: string): HttpError {
+  return new HttpError(
+    403,
+    `The origin "${origin.slice(0, 100)}" may not call this server from a browser; add it to server.corsOrigins if it should`,
+    { code: "origin_not_allowed" },
+  );
+}
+
+export function tooManyMessages(limit: number): HttpError {
+  return new HttpError(
+    400,
+    `The request has more than ${limit} messages, the limit of server.maxMessages`,
+    { code: "too_many_messages", param: "messages" },
+  );
+}
+
+export function tooManyContentParts(limit: number): HttpError {
+  return new HttpError(
+    400,
+    `The request's messages have more than ${limit} content parts in all, the limit of server.maxContentParts`,
+    { code: "too_many_content_parts", param: "messages" },
+  );
+}
+
+export function shuttingDown(): HttpError {
+  return new HttpError(503, "The server is shutting down", {
+    code: "server_shutting_down",
+    headers: { connection: "close" },
+  });
 }

@@ -8,7 +8,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
 import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
-import { HttpError, invalidField } from "./http-errors.js";
+import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
 /*
  * The OpenAI wire format: the request schemas (validated with zod, as everything
@@ -111,8 +111,46 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-export function parseChatRequest(body: unknown): ChatRequest {
-  return parseWith(chatRequestSchema, body);
+/** How much one chat request may hold; validating costs a few microseconds an item. */
+export interface ChatRequestLimits {
+  maxMessages?: number;
+  /** Content parts over all messages. */
+  maxContentParts?: number;
+}
+
+/** Count messages and content parts before the schema walks them (a loop over arrays, no more). */
+function checkSizes(body: unknown, limits: ChatRequestLimits): void {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return;
+  const maxMessages = limits.maxMessages ?? Number.POSITIVE_INFINITY;
+  if (messages.length > maxMessages) throw tooManyMessages(maxMessages);
+  const maxParts = limits.maxContentParts ?? Number.POSITIVE_INFINITY;
+  let parts = 0;
+  for (const message of messages) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (Array.isArray(content)) parts += content.length;
+    if (parts > maxParts) throw tooManyContentParts(maxParts);
+  }
+}
+
+/**
+ * Validate a chat request. More messages or content parts than the limits allow are
+ * refused before the schema looks at them, so that validating a huge conversation
+ * never holds the event loop for long. Only an assistant message may leave its
+ * `content` null (OpenAI refuses the others); a provider would otherwise get an
+ * empty turn the client never wrote.
+ */
+export function parseChatRequest(body: unknown, limits: ChatRequestLimits = {}): ChatRequest {
+  checkSizes(body, limits);
+  const request = parseWith(chatRequestSchema, body);
+  for (const [index, message] of request.messages.entries()) {
+    if (message.role !== "assistant" && message.content == null)
+      throw invalidField(
+        `messages.${index}.content`,
+        `Invalid request: messages.${index}.content must be a string or an array of content parts; only an assistant message may leave it null`,
+      );
+  }
+  return request;
 }
 
 export function parseImageRequest(body: unknown): ImageRequest {

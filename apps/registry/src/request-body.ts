@@ -66,11 +66,53 @@ function parseJson(bytes: Buffer): unknown {
   // JSON travels as UTF-8 (RFC 8259); decoding bad bytes to U+FFFD would hand the
   // providers a text the client never sent.
   if (!isUtf8(bytes)) throw invalidJson("the body is not valid UTF-8");
-  const text = bytes.toString("utf8");
+  let text = bytes.toString("utf8");
+  // A byte order mark is no JSON, but some clients (PowerShell, Windows editors)
+  // write one; RFC 8259 lets a parser ignore it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === "") throw invalidJson("the body is empty");
   try {
     return JSON.parse(text);
   } catch (error) {
     throw invalidJson((error as Error).message);
   }
+}
+
+/**
+ * Read what is left of a refused request's body and throw it away, up to
+ * `maxBytes` more bytes or `maxMs`, then resolve. Answering (and closing) while the
+ * client still sends makes it meet a reset on its write (`EPIPE` in Node's fetch,
+ * `APIConnectionError` and a retried upload in the openai client) instead of the
+ * answer; reading the rest first lets it see the answer. A body announced larger
+ * than the bound is not read at all: the connection is closed on it.
+ */
+export function discardRequestBody(
+  request: IncomingMessage,
+  maxBytes: number,
+  maxMs: number,
+): Promise<void> {
+  if (request.complete || request.destroyed) return Promise.resolve();
+  if (Number(request.headers["content-length"]) > maxBytes) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      request.off("data", onData);
+      request.off("end", done);
+      request.off("close", done);
+      request.off("error", done);
+      if (!request.complete) request.pause();
+      resolve();
+    };
+    const onData = (part: Buffer): void => {
+      size += part.byteLength;
+      if (size > maxBytes) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    request.on("data", onData);
+    request.on("end", done);
+    request.on("close", done);
+    request.on("error", done);
+    request.resume();
+  });
 }

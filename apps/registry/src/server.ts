@@ -11,12 +11,26 @@ import type { Duplex } from "node:stream";
 import { AbortError, ProviderError } from "@g4f-ts/provider-core";
 import { ApiKeyChecker, presentedKey } from "./api-keys.js";
 import { handleChatCompletion } from "./chat-completions.js";
-import { HttpError, methodNotAllowed, notFoundRoute, unauthorized } from "./http-errors.js";
+import { capConnections, defaultMaxConnections } from "./connection-cap.js";
+import { CorsPolicy } from "./cors-policy.js";
+import { HostAllowlist } from "./host-allowlist.js";
+import {
+  HttpError,
+  hostNotAllowed,
+  methodNotAllowed,
+  notFoundRoute,
+  originNotAllowed,
+  shownPath,
+  shuttingDown,
+  unauthorized,
+  unsupportedMediaType,
+} from "./http-errors.js";
 import { sendError, sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
+import { isJsonContentType } from "./json-content-type.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
 import { RequestAbort } from "./request-abort.js";
-import { readJsonBody } from "./request-body.js";
+import { discardRequestBody, readJsonBody } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 
 type RouteName =
@@ -98,6 +112,27 @@ function requestIdOf(request: IncomingMessage): string {
   return typeof given === "string" && requestIdPattern.test(given) ? given : randomUUID();
 }
 
+/**
+ * A refused body is read and dropped up to this many bytes (and for at most
+ * `discardMs`) before its answer, so the client sees the answer rather than a
+ * reset on its upload; past that the connection is closed on it.
+ */
+function discardBytesOf(bodyLimitBytes: number): number {
+  return Math.max(4 * bodyLimitBytes, 16 * 1024 * 1024);
+}
+const discardMs = 10_000;
+
+/** Status, message and code of the answer to a request node could not parse, by error code. */
+const clientErrorAnswers: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "The request headers are too large", "headers_too_large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "The request did not arrive in time", "request_timeout"],
+  HPE_INVALID_EOF_STATE: [
+    400,
+    "The connection ended before the request was complete",
+    "incomplete_body",
+  ],
+};
+
 /** A request in flight, as graceful shutdown sees it. */
 interface OpenRequest {
   readonly controller: RequestAbort;
@@ -112,13 +147,21 @@ interface OpenRequest {
 export class RegistryHttpHandler {
   readonly #registry: Registry;
   readonly #keys: ApiKeyChecker;
+  readonly #hosts: HostAllowlist;
+  readonly #cors: CorsPolicy;
   readonly #open = new Set<OpenRequest>();
+  /** The answers in progress on each connection (pipelined ones queue), for client errors that arrive on it. */
+  readonly #answering = new WeakMap<Duplex, Set<ServerResponse>>();
   readonly #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
 
-  constructor(registry: Registry) {
+  /** `listeningHost`: the address the server listens on, a name its clients may use (default: the config's). */
+  constructor(registry: Registry, listeningHost = registry.config.server.host) {
     this.#registry = registry;
-    this.#keys = new ApiKeyChecker(registry.config.server.apiKeys);
+    const { server } = registry.config;
+    this.#keys = new ApiKeyChecker(server.apiKeys);
+    this.#hosts = new HostAllowlist(server.allowedHosts, listeningHost);
+    this.#cors = new CorsPolicy(server.corsOrigins);
   }
 
   readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
@@ -130,7 +173,38 @@ export class RegistryHttpHandler {
     return this.#open.size;
   }
 
-  /** From now on every answer closes its connection, and `/healthz` answers 503. */
+  /**
+   * Node answers a request it cannot parse (broken framing, a body cut short of its
+   * `content-length`, control characters in the path, headers over the limit) with a
+   * bare status line; this answer carries OpenAI's error shape like every other. As
+   * Node does, nothing is written once an answer on that connection has begun.
+   */
+  readonly clientErrorListener = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (error.code === "ECONNRESET" || !socket.writable || this.#answerBegun(socket)) {
+      socket.destroy();
+      return;
+    }
+    const [status, message, code] = clientErrorAnswers[error.code ?? ""] ?? [
+      400,
+      `The request is not valid HTTP (${error.code ?? "parse error"})`,
+      "malformed_request",
+    ];
+    const body = new HttpError(status, message, { code }).toBody();
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  };
+
+  #answerBegun(socket: Duplex): boolean {
+    for (const response of this.#answering.get(socket) ?? [])
+      if (response.headersSent && !response.writableFinished) return true;
+    return false;
+  }
+
+  /**
+   * From now on every answer closes its connection, `/healthz` answers 503
+   * `shutting_down`, and any other new request 503 `server_shutting_down`.
+   */
   beginShutdown(): void {
     this.#shuttingDown = true;
   }
@@ -187,6 +261,14 @@ export class RegistryHttpHandler {
     };
     const open: OpenRequest = { controller, context };
     this.#open.add(open);
+    const { socket } = request;
+    let answering = this.#answering.get(socket);
+    if (answering === undefined) {
+      answering = new Set();
+      this.#answering.set(socket, answering);
+    }
+    answering.add(response);
+    response.once("close", () => answering.delete(response));
     // The client leaving (the response closing before it finished) cancels the
     // upstream call at once: the signal reaches the provider's socket.
     response.once("close", () => {
@@ -195,15 +277,32 @@ export class RegistryHttpHandler {
     });
 
     try {
+      const { host } = request.headers;
+      if (!this.#hosts.accepts(host)) throw hostNotAllowed(host ?? "");
+      this.#cors.decorate(request, response);
       if (route === undefined) throw notFoundRoute(method, path);
-      if (method !== route.method) throw methodNotAllowed(method, path, route.method);
-      if (route.protected && !this.#keys.open) {
+      const allowed = route.method === "GET" ? "GET, HEAD" : route.method;
+      if (method === "OPTIONS" && this.#cors.enabled) {
+        const { origin } = request.headers;
+        if (!this.#cors.allows(origin)) throw originNotAllowed(origin ?? "(none)");
+        this.#cors.answerPreflight(request, response, allowed);
+        return;
+      }
+      if (this.#shuttingDown && route.name !== "healthz") throw shuttingDown();
+      // HEAD is GET without the body (Node leaves the body out of a HEAD answer).
+      if (method !== route.method && !(method === "HEAD" && route.method === "GET"))
+        throw methodNotAllowed(method, path, allowed);
+      const guarded =
+        route.protected || (route.name === "metrics" && registry.config.server.metricsRequireKey);
+      if (guarded && !this.#keys.open) {
         const key = presentedKey(request.headers);
         if (key === undefined || !this.#keys.accepts(key)) throw unauthorized(key !== undefined);
       }
+      if (route.method === "POST" && !isJsonContentType(request.headers["content-type"]))
+        throw unsupportedMediaType(request.headers["content-type"]);
       await this.#answer(context, route, path);
     } catch (error) {
-      this.#answerError(context, error);
+      await this.#answerError(context, error);
     } finally {
       this.#open.delete(open);
       if (this.#open.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
@@ -219,7 +318,7 @@ export class RegistryHttpHandler {
             requestId,
             method,
             route: routeName,
-            path,
+            path: shownPath(path),
             status,
             durationMs: Math.round(seconds * 1000),
             provider: context.provider,
@@ -318,7 +417,7 @@ export class RegistryHttpHandler {
     }
   }
 
-  #answerError(context: RequestContext, error: unknown): void {
+  async #answerError(context: RequestContext, error: unknown): Promise<void> {
     const { response } = context;
     if (response.headersSent) {
       // Only a committed stream has sent headers, and it writes its own error event.
@@ -330,22 +429,28 @@ export class RegistryHttpHandler {
       if (!response.destroyed) response.destroy();
       return;
     }
-    // A body left unread (refused before or while reading it) would otherwise be
-    // read to its end to keep the connection alive; closing it is cheaper.
+    // A body left unread (refused before or while reading it) is read to its end
+    // (within a bound) and dropped before the answer, so the client sees the answer
+    // and not a reset on its upload, and the connection closes after it.
     const { request } = context;
     const hasBody =
       request.headers["transfer-encoding"] !== undefined ||
       Number(request.headers["content-length"] ?? 0) > 0;
-    if (hasBody && !request.complete) response.setHeader("connection", "close");
+    if (hasBody && !request.complete) {
+      response.setHeader("connection", "close");
+      await discardRequestBody(
+        request,
+        discardBytesOf(this.#registry.config.server.bodyLimitBytes),
+        discardMs,
+      );
+      if (response.destroyed || (context.signal.aborted && !context.endedByShutdown)) return;
+    }
     if (error instanceof HttpError) {
       sendError(response, error);
       return;
     }
     if (context.endedByShutdown) {
-      sendError(
-        response,
-        new HttpError(503, "The server is shutting down", { code: "server_shutting_down" }),
-      );
+      sendError(response, shuttingDown());
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -363,41 +468,6 @@ export class RegistryHttpHandler {
       new HttpError(500, "The server failed to answer the request", { code: "internal_error" }),
     );
   }
-}
-
-/** Status, message and code of the answer to a request node could not parse, by error code. */
-const clientErrorAnswers: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, "The request headers are too large", "headers_too_large"],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, "The request did not arrive in time", "request_timeout"],
-  HPE_INVALID_EOF_STATE: [
-    400,
-    "The connection ended before the request was complete",
-    "incomplete_body",
-  ],
-};
-
-/**
- * Node answers a request it cannot parse (broken framing, a body cut short of its
- * `content-length`, control characters in the path, headers over the limit) with a
- * bare status line; this answer carries OpenAI's error shape like every other. As
- * Node does, nothing is written once an answer on that connection has begun.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // `_httpMessage` is the answer in progress on the socket, the field Node itself checks.
-  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (error.code === "ECONNRESET" || !socket.writable || answering?.headersSent === true) {
-    socket.destroy();
-    return;
-  }
-  const [status, message, code] = clientErrorAnswers[error.code ?? ""] ?? [
-    400,
-    `The request is not valid HTTP (${error.code ?? "parse error"})`,
-    "malformed_request",
-  ];
-  const body = new HttpError(status, message, { code }).toBody();
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
 
 export interface StartServerOptions extends CreateRegistryOptions {
@@ -437,15 +507,22 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const registry = options.registry ?? (await createRegistry(options));
-  const handler = new RegistryHttpHandler(registry);
-  const httpServer = createServer(handler.listener);
+  const host = options.host ?? registry.config.server.host;
+  const handler = new RegistryHttpHandler(registry, host);
+  const { headersTimeoutMs, maxConnections } = registry.config.server;
+  // Node looks for connections past their header or request timeout on this
+  // interval (30 s by default), which adds to how long a silent connection lives.
+  const httpServer = createServer(
+    { connectionsCheckingInterval: Math.min(5_000, Math.max(100, headersTimeoutMs / 4)) },
+    handler.listener,
+  );
   // Bounds receiving a request (headers and body) only; answers, streams included,
   // are bounded by the registry's own attempt timers.
-  httpServer.requestTimeout = 120_000;
-  httpServer.headersTimeout = 30_000;
+  httpServer.requestTimeout = Math.max(120_000, headersTimeoutMs);
+  httpServer.headersTimeout = headersTimeoutMs;
   httpServer.keepAliveTimeout = 5_000;
-  httpServer.on("clientError", answerClientError);
-  const host = options.host ?? registry.config.server.host;
+  httpServer.on("clientError", handler.clientErrorListener);
+  capConnections(httpServer, maxConnections ?? defaultMaxConnections());
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(options.port ?? registry.config.server.port, host, () => {
@@ -459,12 +536,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const close = async (graceMs: number): Promise<void> => {
     handler.beginShutdown();
-    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // The listener stays open through the grace period, so that `/healthz` can say
+    // 503 shutting_down and other new requests get a 503, not a refused connection.
     httpServer.closeIdleConnections();
     if (!(await handler.waitForIdle(graceMs))) {
       handler.abortOpenRequests();
       await handler.waitForIdle(1_000);
     }
+    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeAllConnections();
     await closed;
   };

@@ -426,6 +426,12 @@ export interface RunningServer {
    * again returns the same promise.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Close without a grace period, or cut short the one of a close in progress:
+   * every open request ends now (a stream with its final error event). Returns the
+   * promise of the close.
+   */
+  closeNow(): Promise<void>;
 }
 
 /**
@@ -456,12 +462,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { port } = httpServer.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  let endGrace: () => void = () => undefined;
+  const graceEnded = new Promise<boolean>((resolve) => {
+    endGrace = () => resolve(false);
+  });
 
   const close = async (graceMs: number): Promise<void> => {
     handler.beginShutdown();
     const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeIdleConnections();
-    if (!(await handler.waitForIdle(graceMs))) {
+    if (!(await Promise.race([handler.waitForIdle(graceMs), graceEnded]))) {
       handler.abortOpenRequests();
       await handler.waitForIdle(1_000);
     }
@@ -478,6 +488,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     openRequests: () => handler.openRequests(),
     close: (graceMs = registry.config.server.shutdownGraceMs) => {
       closing ??= close(graceMs);
+      return closing;
+    },
+    closeNow: () => {
+      endGrace();
+      closing ??= close(0);
       return closing;
     },
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { AbortError, closeDispatchers, type Messages } from "@g4f-ts/provider-core";
+import { AbortError, closeDispatchersWithin, type Messages } from "@g4f-ts/provider-core";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { startDemoUpstream } from "./demo-upstream.js";
@@ -11,6 +11,7 @@ import { createLogger, type LogLevel } from "./logger.js";
 import { chunkText, gatherAnswer } from "./openai-wire.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
+import { ShutdownSequence } from "./shutdown-sequence.js";
 
 const version = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -37,14 +38,17 @@ const commandHelp: Record<string, string> = {
 
 Serve the OpenAI HTTP API: POST /v1/chat/completions, POST /v1/images/generations,
 GET /v1/models, GET /v1/providers, GET /healthz, GET /metrics.
-SIGTERM stops accepting, lets open streams finish within the grace period, and exits 0.
+SIGTERM, SIGINT or SIGHUP stops accepting, lets open streams finish within the grace
+period (then ends them with an error event), and exits 0; a second signal ends them
+at once and exits 128 + the signal's number (SIGTERM 143, SIGINT 130, SIGHUP 129).
 
 Options:
   --port N          port to listen on (default: the config's, else 1337; 0 picks a free one)
   --host H          address to listen on (default: the config's, else 127.0.0.1)
   --config FILE     JSON config file (optional)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default: the config's, else info)
-  --grace-ms N      how long open streams may take to finish on SIGTERM (default 10000)
+  --grace-ms N      how long open streams may take to finish on SIGTERM (default: the
+                    config's server.shutdownGraceMs, 10000)
   --demo            start a local fake AmigoChat upstream and point AmigoChat at it, so the
                     server answers without any network (needs @g4f-ts/testkit, as in the repo)
   -h, --help        show this help
@@ -175,16 +179,31 @@ async function serve(values: {
   // Providers read their environment when they are made, so this comes first.
   if (demo !== undefined) process.env[demo.variable] = demo.url;
   const logger = createLogger((logLevelValue ?? config.logLevel) as LogLevel);
-  let registry: Registry;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  // Signals are handled from here on, so that one stops a start still fetching model lists.
+  const shutdown = new ShutdownSequence({
+    graceMs: graceMs ?? config.server.shutdownGraceMs,
+    logger,
+    write: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
+  });
+  shutdown.onExit(() => demo?.close());
+  shutdown.listen();
+  const start = (async () => {
+    const registry = await createRegistry({ config, logger, signal: shutdown.startSignal });
+    return startServer({ registry, port, host: values.host });
+  })();
+  shutdown.starting(start);
+  let server: Awaited<typeof start>;
   try {
-    registry = await createRegistry({ config, logger });
-    server = await startServer({ registry, port, host: values.host });
+    server = await start;
   } catch (error) {
+    // The shutdown sequence ends a start stopped by a signal.
+    if (shutdown.stopping) return;
     // A running demo upstream would keep the process alive after the failure.
     await demo?.close();
     throw error;
   }
+  const { registry } = server;
   const enabled = registry.entries.filter((entry) => entry.enabled).length;
   logger.info(
     { url: server.url, providers: registry.entries.length, enabled },
@@ -203,26 +222,6 @@ async function serve(values: {
     process.stderr.write(
       `g4f-ts: demo: a local fake AmigoChat upstream answers on ${demo.url} (${demo.variable}); nothing leaves this machine\n`,
     );
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second signal means "now": skip the grace period.
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    void server
-      .close(graceMs)
-      .then(() => closeDispatchers())
-      .then(() => demo?.close())
-      .then(() => {
-        logger.flush();
-        process.exit(0);
-      });
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
 }
 
 async function listModels(values: { config?: string | undefined; json?: boolean | undefined }) {
@@ -419,11 +418,11 @@ main(process.argv.slice(2)).then(
   async (code) => {
     // -1: the server keeps running until a signal.
     if (code === -1) return;
-    await closeDispatchers();
+    await closeDispatchersWithin(1_000);
     process.exitCode = code;
   },
   async (error: unknown) => {
-    await closeDispatchers();
+    await closeDispatchersWithin(1_000);
     if (error instanceof UsageError) {
       process.stderr.write(`g4f-ts: ${error.message}\nRun "g4f-ts --help" for usage.\n`);
       process.exitCode = 2;

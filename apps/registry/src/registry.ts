@@ -1,4 +1,4 @@
-import type { Provider, ProviderPlugin } from "@g4f-ts/provider-core";
+import { AbortError, type Provider, type ProviderPlugin } from "@g4f-ts/provider-core";
 import type { Logger } from "pino";
 import {
   loadConfig,
@@ -41,6 +41,11 @@ export interface CreateRegistryOptions {
   now?: () => number;
   /** The randomness of the shuffle strategy (tests). */
   random?: () => number;
+  /**
+   * Stops a start in progress (a shutdown signal): the model lists being fetched are
+   * aborted, and `createRegistry` rejects with an `AbortError`.
+   */
+  signal?: AbortSignal;
 }
 
 /** What `/v1/providers` shows of one provider. */
@@ -216,7 +221,9 @@ export async function createRegistry(options: CreateRegistryOptions = {}): Promi
     plugins: [...discovered.plugins, ...injected],
     providers: options.providers ?? [],
   });
-  await refreshModelLists(set.entries, logger);
+  await refreshModelLists(set.entries, logger, options.signal);
+  if (options.signal?.aborted)
+    throw new AbortError({ message: "The start was stopped", cause: options.signal.reason });
   const problems = [...discovered.problems, ...set.problems];
   for (const problem of problems)
     logger.warn({ package: problem.packageName, problem: problem.message }, "skipped a provider");
@@ -231,17 +238,22 @@ const modelRefreshTimeoutMs = 5_000;
  * route table is built; a provider that fails or is slow keeps what it had (its
  * fixed or default models) and the registry starts all the same.
  */
-async function refreshModelLists(entries: readonly ProviderEntry[], logger: Logger): Promise<void> {
+async function refreshModelLists(
+  entries: readonly ProviderEntry[],
+  logger: Logger,
+  stop: AbortSignal | undefined,
+): Promise<void> {
   const refreshing = entries.filter(
     (entry) => entry.enabled && typeof entry.provider.refreshModels === "function",
   );
-  if (refreshing.length === 0) return;
-  const signal = AbortSignal.timeout(modelRefreshTimeoutMs);
+  if (refreshing.length === 0 || stop?.aborted) return;
+  const timeout = AbortSignal.timeout(modelRefreshTimeoutMs);
+  const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
   const results = await Promise.allSettled(
     refreshing.map((entry) => entry.provider.refreshModels?.(signal)),
   );
   results.forEach((result, index) => {
-    if (result.status === "rejected") {
+    if (result.status === "rejected" && stop?.aborted !== true) {
       const error = result.reason instanceof Error ? result.reason.message : String(result.reason);
       logger.warn(
         { provider: refreshing[index]?.id, error },

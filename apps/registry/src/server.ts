@@ -496,6 +496,12 @@ export interface RunningServer {
    * again returns the same promise.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Close without a grace period, or cut short the one of a close in progress:
+   * every open request ends now (a stream with its final error event). Returns the
+   * promise of the close.
+   */
+  closeNow(): Promise<void>;
 }
 
 /**
@@ -533,13 +539,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { port } = httpServer.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  let endGrace: () => void = () => undefined;
+  const graceEnded = new Promise<boolean>((resolve) => {
+    endGrace = () => resolve(false);
+  });
 
   const close = async (graceMs: number): Promise<void> => {
     handler.beginShutdown();
     // The listener stays open through the grace period, so that `/healthz` can say
     // 503 shutting_down and other new requests get a 503, not a refused connection.
     httpServer.closeIdleConnections();
-    if (!(await handler.waitForIdle(graceMs))) {
+    if (!(await Promise.race([handler.waitForIdle(graceMs), graceEnded]))) {
       handler.abortOpenRequests();
       await handler.waitForIdle(1_000);
     }
@@ -557,6 +567,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     openRequests: () => handler.openRequests(),
     close: (graceMs = registry.config.server.shutdownGraceMs) => {
       closing ??= close(graceMs);
+      return closing;
+    },
+    closeNow: () => {
+      endGrace();
+      closing ??= close(0);
       return closing;
     },
   };

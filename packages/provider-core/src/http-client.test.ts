@@ -9,7 +9,7 @@ import {
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
-import { closeDispatchers, readJson, sendRequest } from "./http-client.js";
+import { closeDispatchers, closeDispatchersWithin, readJson, sendRequest } from "./http-client.js";
 import {
   AbortError,
   ConnectionError,
@@ -91,6 +91,60 @@ describe("sendRequest", () => {
     // undici may open a second socket when the next request goes out in the same tick
     // the previous one frees its socket; it never opens one per request.
     expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it("opens no spare upstream connection for a call cancelled mid-answer", async () => {
+    let connections = 0;
+    const server = await serve((request, response) => {
+      if (request.url === "/whole") response.end("ok");
+      else response.write("data: start\n\n");
+    });
+    server.server.on("connection", () => connections++);
+    const cancelled = 5;
+    for (let index = 0; index < cancelled; index++) {
+      const controller = new AbortController();
+      const response = await sendRequest({
+        provider: "Example",
+        url: `${server.url}/stream`,
+        signal: controller.signal,
+      });
+      const iterator = response.body[Symbol.asyncIterator]();
+      await iterator.next();
+      controller.abort();
+      expect(await caught(iterator.next())).toBeInstanceOf(AbortError);
+      await waitUntil(() => server.sockets.size === 0, 1000);
+    }
+    // One call answered whole after them: it needs a connection of its own, since a
+    // cancelled call's socket cannot be reused, and nothing else was opened meanwhile.
+    const last = await sendRequest({ provider: "Example", url: `${server.url}/whole` });
+    expect(await last.text()).toBe("ok");
+    expect(connections).toBe(cancelled + 1);
+  });
+
+  it("cuts calls still waiting on an upstream that never answers when closing within a time limit", async () => {
+    const server = await serve(() => {});
+    const request = caught(sendRequest({ provider: "Example", url: server.url }));
+    await waitUntil(() => server.requests.length === 1);
+    const started = performance.now();
+    await closeDispatchersWithin(100);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await request).toBeInstanceOf(AbortError);
+    await waitUntil(() => server.sockets.size === 0, 1000);
+  });
+
+  it("lets a call in flight end before the pool closes when closing without a time limit", async () => {
+    let answer: (() => void) | undefined;
+    const server = await serve((_request, response) => {
+      answer = () => response.end("late");
+    });
+    const request = sendRequest({ provider: "Example", url: server.url }).then((response) =>
+      response.text(),
+    );
+    await waitUntil(() => answer !== undefined);
+    const closing = closeDispatchers();
+    answer?.();
+    expect(await request).toBe("late");
+    await closing;
   });
 
   it("names the bad field when the JSON has the wrong shape, and says when it is not JSON", async () => {

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import type { ZodType } from "zod";
 import { DeadlineTimer } from "./deadline-timer.js";
+import { createPooledConnector } from "./pooled-connector.js";
 import {
   AbortError,
   InvalidResponseError,
@@ -85,18 +86,60 @@ export function getDispatcher(proxy: string | undefined, connectTimeoutMs: numbe
   if (dispatcher === undefined) {
     const common = { connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 };
     dispatcher =
-      proxy === undefined ? new Agent(common) : new ProxyAgent({ uri: proxy, ...common });
+      proxy === undefined
+        ? new Agent({ ...common, connect: createPooledConnector({ timeout: connectTimeoutMs }) })
+        : new ProxyAgent({ uri: proxy, ...common });
     dispatchers.set(key, dispatcher);
   }
   return dispatcher;
 }
 
-/** Close every pooled connection (for tests and graceful shutdown). */
+/** Close every pooled connection (for tests and graceful shutdown); waits for calls in flight. */
 export async function closeDispatchers(): Promise<void> {
   const all = [...dispatchers.values()];
   dispatchers.clear();
   await Promise.all(all.map((dispatcher) => dispatcher.close()));
 }
+
+/**
+ * Close every pooled connection as {@link closeDispatchers} does, but wait at most
+ * `timeoutMs` for the calls in flight: past it they fail with an `AbortError` and
+ * their sockets are destroyed, so that a shutdown never waits on an upstream that
+ * does not answer.
+ */
+export async function closeDispatchersWithin(timeoutMs: number): Promise<void> {
+  const all = [...dispatchers.values()];
+  dispatchers.clear();
+  const remaining = new Set(callsInFlight);
+  if (remaining.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    let watch: DrainWatch | undefined;
+    const drained = await new Promise<boolean>((resolve) => {
+      watch = { remaining, done: () => resolve(true) };
+      drainWatches.add(watch);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    clearTimeout(timer);
+    if (watch !== undefined) drainWatches.delete(watch);
+    if (!drained) {
+      for (const call of remaining) call.cut();
+      // Destroy, not close: a closing pool would still wait for a connect in progress.
+      await Promise.all(all.map((dispatcher) => dispatcher.destroy()));
+      return;
+    }
+  }
+  await Promise.all(all.map((dispatcher) => dispatcher.close()));
+}
+
+/** Calls that have not finished, for {@link closeDispatchersWithin}. */
+const callsInFlight = new Set<HttpCall>();
+
+/** A wait for a set of calls to finish. */
+interface DrainWatch {
+  remaining: Set<HttpCall>;
+  done: () => void;
+}
+const drainWatches = new Set<DrainWatch>();
 
 function secretValues(headers: Record<string, string> | undefined): string[] {
   const secrets: string[] = [];
@@ -350,6 +393,20 @@ class HttpCall
     this.#finished = true;
     this.#deadlines.stop();
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    callsInFlight.delete(this);
+    if (drainWatches.size > 0)
+      for (const watch of drainWatches)
+        if (watch.remaining.delete(this) && watch.remaining.size === 0) watch.done();
+  }
+
+  /** End the call because its connection pool is closing. */
+  cut(): void {
+    this.fail(
+      new AbortError({
+        provider: this.#context.provider,
+        message: "The HTTP connections were closed (the process is shutting down)",
+      }),
+    );
   }
 
   readonly #onAbort = (): void => {
@@ -416,6 +473,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
   // short timeouts up to its one-second timer tick, and a router needs them exact.
   const call = new HttpCall(context, timeouts.totalMs, callerSignal);
+  callsInFlight.add(call);
   try {
     getDispatcher(options.proxy, timeouts.connectMs).dispatch(
       {

@@ -3,6 +3,7 @@ export { type Completion, createCompletion } from "./create-completion.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export {
   closeDispatchers,
+  closeDispatchersWithin,
   defaultHttpTimeouts,
   getDispatcher,
   type HttpRequestOptions,

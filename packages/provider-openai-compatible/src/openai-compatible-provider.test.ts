@@ -391,6 +391,53 @@ describe("the model list", () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it("aborts the list request, closing its socket, once every caller has stopped waiting", async () => {
+    let markRequested: () => void = () => undefined;
+    const requested = new Promise<void>((resolve) => {
+      markRequested = resolve;
+    });
+    // An upstream whose model list never answers.
+    const { server, provider } = await scriptedUpstream(() => markRequested(), {
+      timeouts: { totalMs: 120_000 },
+    });
+    const first = new AbortController();
+    const second = new AbortController();
+    const waits = [first, second].map((controller) =>
+      provider.refreshModels(controller.signal).catch((error: unknown) => error),
+    );
+    await requested;
+    first.abort();
+    expect(await waits[0]).toBeInstanceOf(AbortError);
+    const closed = server.nextConnectionClose(2_000);
+    second.abort();
+    expect(await waits[1]).toBeInstanceOf(AbortError);
+    await closed;
+    expect(server.openConnections()).toBe(0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("goes on fetching the list for a caller still waiting when another gives up", async () => {
+    let answer: () => void = () => undefined;
+    const requested = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const { provider } = await scriptedUpstream(async (_request, response) => {
+      answer();
+      await new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      sendJson(response, 200, { object: "list", data: [{ id: "still-here", object: "model" }] });
+    });
+    const leaving = new AbortController();
+    const left = provider.refreshModels(leaving.signal).catch((error: unknown) => error);
+    const staying = provider.refreshModels(new AbortController().signal);
+    await requested;
+    leaving.abort();
+    expect(await left).toBeInstanceOf(AbortError);
+    answer();
+    expect(await staying).toEqual(["still-here"]);
+  });
+
   it("treats an empty list as no list: names still pass through", async () => {
     const { provider } = await scriptedUpstream((_request, response) =>
       sendJson(response, 200, { object: "list", data: [] }),

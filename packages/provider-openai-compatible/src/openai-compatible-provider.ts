@@ -118,7 +118,7 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
   /** True once a list is known: the fixed one, or a fetched one that is not empty. */
   #listed: boolean;
   #fetchedAt: number | undefined;
-  #pendingFetch: Promise<readonly string[]> | undefined;
+  #pendingFetch: ModelListFetch | undefined;
 
   /** Throws `OpenAICompatibleOptionsError` (naming the field) for an invalid option. */
   constructor(options: OpenAICompatibleOptions) {
@@ -197,8 +197,10 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
    * Fetch the model list from `GET {baseUrl}/models` now and keep it for
    * `modelsTtlMs`; resolves with the models then known. With a fixed `models` list it
    * sends nothing. Concurrent callers share one request; `signal` stops the wait of
-   * this caller only. A failure rejects with its `ProviderError` and keeps the
-   * previous list, and the next call tries again.
+   * this caller, and once every caller has stopped waiting the request itself is
+   * aborted (its socket closed), so no fetch outlives all who asked for it. A
+   * failure rejects with its `ProviderError` and keeps the previous list, and the
+   * next call tries again.
    *
    * A registry routes by `getModels()`, which is synchronous: it should call this
    * once at start (and may again later), before it builds its routes.
@@ -209,10 +211,40 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
   async refreshModels(signal?: AbortSignal): Promise<readonly string[]> {
     if (this.#settings.models !== undefined) return this.models;
     if (signal?.aborted) throw new AbortError({ provider: this.label, cause: signal.reason });
-    this.#pendingFetch ??= this.#fetchModels().finally(() => {
-      this.#pendingFetch = undefined;
+    let fetch = this.#pendingFetch;
+    if (fetch === undefined) {
+      const controller = new AbortController();
+      const started: ModelListFetch = {
+        controller,
+        waiters: 0,
+        result: this.#fetchModels(controller.signal).finally(() => {
+          if (this.#pendingFetch === started) this.#pendingFetch = undefined;
+        }),
+      };
+      // Every waiter handles the outcome; this keeps an abandoned fetch quiet.
+      started.result.catch(() => undefined);
+      this.#pendingFetch = fetch = started;
+    }
+    return this.#waitFor(fetch, signal);
+  }
+
+  // One caller's wait: the last caller to give up aborts the request.
+  #waitFor(fetch: ModelListFetch, signal: AbortSignal | undefined): Promise<readonly string[]> {
+    fetch.waiters++;
+    if (signal === undefined) return fetch.result;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(new AbortError({ provider: this.label, cause: signal.reason }));
+        fetch.waiters--;
+        if (fetch.waiters > 0) return;
+        if (this.#pendingFetch === fetch) this.#pendingFetch = undefined;
+        fetch.controller.abort(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      fetch.result
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener("abort", onAbort));
     });
-    return untilAborted(this.#pendingFetch, signal, this.label);
   }
 
   /**
@@ -333,11 +365,12 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     yield new ImageResponse(urls, body.prompt, revisedPrompt ? { revisedPrompt } : {});
   }
 
-  async #fetchModels(): Promise<readonly string[]> {
+  async #fetchModels(signal: AbortSignal): Promise<readonly string[]> {
     const response = await sendRequest({
       provider: this.label,
       url: this.modelsEndpoint,
       method: "GET",
+      signal,
       headers: this.#settings.headers,
       secrets: this.#settings.secrets,
       proxy: this.#settings.proxy,
@@ -399,16 +432,10 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
   }
 }
 
-/** `promise`, or an `AbortError` as soon as `signal` aborts (the work behind `promise` goes on). */
-function untilAborted<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-  provider: string,
-): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError({ provider, cause: signal.reason }));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
+/** The model-list request in flight, shared by every caller waiting for it. */
+interface ModelListFetch {
+  readonly controller: AbortController;
+  /** Callers still waiting; one without a signal waits to the end. */
+  waiters: number;
+  readonly result: Promise<readonly string[]>;
 }

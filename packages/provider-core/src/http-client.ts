@@ -8,7 +8,8 @@ import {
   TimeoutError,
 } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { errorFromStatus, redactSecrets, toProviderError } from "./status-errors.js";
+import { secretsOfHeaders, secretsOfUrl } from "./secret-redaction.js";
+import { errorFromStatus, toProviderError, upstreamSnippet } from "./status-errors.js";
 
 /** The separate waits of one HTTP call, in milliseconds. */
 export interface HttpTimeouts {
@@ -60,17 +61,16 @@ export interface HttpResponse {
   text(maxBytes?: number): Promise<string>;
   /** Stop reading and release the connection. */
   close(): void;
+  /**
+   * The values this request must keep out of errors (its secret headers, proxy
+   * credentials and the caller's `secrets`): readers of the body scrub them from
+   * every error they make of it.
+   */
+  readonly secrets?: readonly string[];
 }
 
 const maxErrorBodyBytes = 64 * 1024;
 const defaultMaxBodyBytes = 16 * 1024 * 1024;
-const secretHeaders = new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "x-api-key",
-  "api-key",
-]);
 
 const dispatchers = new Map<string, Dispatcher>();
 
@@ -96,18 +96,6 @@ export async function closeDispatchers(): Promise<void> {
   const all = [...dispatchers.values()];
   dispatchers.clear();
   await Promise.all(all.map((dispatcher) => dispatcher.close()));
-}
-
-function secretValues(headers: Record<string, string> | undefined): string[] {
-  const secrets: string[] = [];
-  if (headers === undefined) return secrets;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!secretHeaders.has(name.toLowerCase())) continue;
-    secrets.push(value);
-    const token = value.replace(/^(?:bearer|basic)\s+/i, "");
-    if (token !== value) secrets.push(token);
-  }
-  return secrets;
 }
 
 /** Origin and path of a request URL, parsed once per distinct URL. */
@@ -161,6 +149,7 @@ class HttpCall
 {
   status = 0;
   headers: Record<string, string | string[] | undefined> = {};
+  secrets: readonly string[] = [];
   #controller: Dispatcher.DispatchController | undefined;
   #failure: ProviderError | undefined;
   #started = false;
@@ -416,6 +405,11 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
   // short timeouts up to its one-second timer tick, and a router needs them exact.
   const call = new HttpCall(context, timeouts.totalMs, callerSignal);
+  call.secrets = [
+    ...secretsOfHeaders(options.headers),
+    ...secretsOfUrl(options.proxy),
+    ...(options.secrets ?? []),
+  ];
   try {
     getDispatcher(options.proxy, timeouts.connectMs).dispatch(
       {
@@ -447,7 +441,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
       status: call.status,
       headers: call.headers,
       body: errorBody,
-      secrets: [...secretValues(options.headers), ...(options.secrets ?? [])],
+      secrets: call.secrets,
     });
   }
   return call;
@@ -475,7 +469,8 @@ export function postJson(
 
 /**
  * Read a whole JSON body and validate it with `schema`. Not JSON, or the wrong
- * shape, is an `InvalidResponseError` naming the path of the bad field.
+ * shape, is an `InvalidResponseError` naming the path of the bad field. The
+ * request's secrets (and `secrets`) never reach the error.
  */
 export async function readJson<T>(
   response: HttpResponse,
@@ -488,7 +483,8 @@ export async function readJson<T>(
   try {
     value = JSON.parse(text);
   } catch {
-    const snippet = redactSecrets(text.slice(0, 120).trim(), secrets);
+    // Scrubbed before the cut: a cut through a secret would leave its start behind.
+    const snippet = upstreamSnippet(text, [...(response.secrets ?? []), ...(secrets ?? [])], 120);
     throw new InvalidResponseError({
       provider,
       status: response.status,

@@ -9,7 +9,7 @@ import {
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
-import { errorFromPayload, redactSecrets } from "./status-errors.js";
+import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 const usageSchema = z.object({
   prompt_tokens: z.number().nullish(),
@@ -105,11 +105,22 @@ export function readOpenAIChatResponse(
 
 function ignore(): void {}
 
+/** The caller's options, with the request's own secrets (its headers, its proxy) added. */
+function withRequestSecrets(
+  options: OpenAIChatReadOptions,
+  answer: HttpResponse,
+): OpenAIChatReadOptions {
+  const requestSecrets = answer.secrets;
+  if (requestSecrets === undefined || requestSecrets.length === 0) return options;
+  return { ...options, secrets: [...requestSecrets, ...(options.secrets ?? [])] };
+}
+
 async function* readChatAnswer(
   response: HttpResponse | Promise<HttpResponse>,
-  options: OpenAIChatReadOptions,
+  callerOptions: OpenAIChatReadOptions,
 ): AsyncGenerator<Chunk> {
   const answer = await response;
+  const options = withRequestSecrets(callerOptions, answer);
   try {
     let body = answer.body;
     if (!isEventStream(answer)) {
@@ -208,7 +219,7 @@ function* readJsonCompletion(
     throw new InvalidResponseError({
       provider,
       status,
-      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(redactSecrets(text.trim().slice(0, 120), options.secrets))}`,
+      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(upstreamSnippet(text, options.secrets, 120))}`,
     });
   }
   if (typeof json === "object" && json !== null && "error" in json && json.error != null) {

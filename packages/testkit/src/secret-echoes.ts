@@ -39,14 +39,19 @@ export function secretEchoForms(secret: string): Record<string, string> {
 
 /**
  * The runs of `length` characters of every form of `secret` that `text` holds: empty
- * when no recognisable piece of the secret, however encoded, is in it.
+ * when no recognisable piece of the secret, however encoded, is in it. Backslashes
+ * are left out of both sides as well, so that a piece is found however many layers
+ * of JSON (a log line, an error body, a message quoting a snippet) wrap it.
  */
 export function secretPiecesIn(text: string, secret: string, length = 10): string[] {
   const found = new Set<string>();
-  for (const form of Object.values(secretEchoForms(secret))) {
-    for (let start = 0; start + length <= form.length; start++) {
-      const piece = form.slice(start, start + length);
-      if (text.includes(piece)) found.add(piece);
+  const texts = [text, text.replace(/\\/g, "")];
+  for (const encoded of Object.values(secretEchoForms(secret))) {
+    for (const form of [encoded, encoded.replace(/\\/g, "")]) {
+      for (let start = 0; start + length <= form.length; start++) {
+        const piece = form.slice(start, start + length);
+        if (texts.some((candidate) => candidate.includes(piece))) found.add(piece);
+      }
     }
   }
   return [...found];

@@ -11,7 +11,6 @@ import {
   type RecordedRequest,
   secretEchoForms,
   secretPiecesIn,
-  sendJson,
   sendText,
   startTestServer,
   type TestServer,
@@ -221,7 +220,9 @@ describe("the CLI", () => {
 
   beforeAll(async () => {
     if (!existsSync(cli))
-      throw new Error(`build the registry first (npx tsc -p tsconfig.build.json): ${cli} is missing`);
+      throw new Error(
+        `build the registry first (npx tsc -p tsconfig.build.json): ${cli} is missing`,
+      );
     const directory = await mkdtemp(join(tmpdir(), "g4f-secret-echo-"));
     configPath = join(directory, "config.json");
     await writeFile(configPath, JSON.stringify({ ...configFor(upstream.url), logLevel: "warn" }));
@@ -242,13 +243,10 @@ describe("the CLI", () => {
   it.each([
     ["status", "JSON-escaped with \\/,JSON \\u escapes,URL-encoded,base64url", []],
     ["stream", "JSON-escaped with \\/,base64", ["--stream"]],
-  ] as const)(
-    "never prints the key an upstream echoes (%s, %s)",
-    async (scenario, form, extra) => {
-      plan = { scenario, form };
-      const { stdout, stderr } = await chat(...extra);
-      expect(stderr).toMatch(/g4f-ts: /);
-      expectNoPieceOf(apiKey, { stdout, stderr });
-    },
-  );
+  ] as const)("never prints the key an upstream echoes (%s, %s)", async (scenario, form, extra) => {
+    plan = { scenario, form };
+    const { stdout, stderr } = await chat(...extra);
+    expect(stderr).toMatch(/g4f-ts: /);
+    expectNoPieceOf(apiKey, { stdout, stderr });
+  });
 });

@@ -11,7 +11,7 @@ import { errorFromPayload, errorFromStatus } from "./status-errors.js";
 const key = 'sk-test/Ab+Cd=Ef"Gh/Ij+Kl=Mn"Op/Qr+St=Uv0123';
 
 /** Every way an upstream may write `text` back. */
-export function echoForms(text: string): Record<string, string> {
+function echoForms(text: string): Record<string, string> {
   const json = JSON.stringify(text).slice(1, -1);
   return {
     raw: text,

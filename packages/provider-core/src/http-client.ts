@@ -8,7 +8,7 @@ import {
   TimeoutError,
 } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { secretsOfHeaders, secretsOfUrl } from "./secret-redaction.js";
+import { redactSecrets, secretsOfHeaders, secretsOfUrl } from "./secret-redaction.js";
 import { errorFromStatus, toProviderError, upstreamSnippet } from "./status-errors.js";
 
 /** The separate waits of one HTTP call, in milliseconds. */
@@ -131,6 +131,8 @@ interface TransportContext {
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Kept out of the text of a transport failure as well. */
+  secrets: readonly string[];
 }
 
 /**
@@ -382,6 +384,11 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
     connectTimeoutMs: timeouts.connectMs,
     firstByteTimeoutMs: timeouts.firstByteMs,
     idleTimeoutMs: timeouts.idleMs,
+    secrets: [
+      ...secretsOfHeaders(options.headers),
+      ...secretsOfUrl(options.proxy),
+      ...(options.secrets ?? []),
+    ],
   };
 
   let headers = options.headers ?? {};
@@ -405,11 +412,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
   // short timeouts up to its one-second timer tick, and a router needs them exact.
   const call = new HttpCall(context, timeouts.totalMs, callerSignal);
-  call.secrets = [
-    ...secretsOfHeaders(options.headers),
-    ...secretsOfUrl(options.proxy),
-    ...(options.secrets ?? []),
-  ];
+  call.secrets = context.secrets;
   try {
     getDispatcher(options.proxy, timeouts.connectMs).dispatch(
       {
@@ -479,12 +482,13 @@ export async function readJson<T>(
   secrets?: readonly string[],
 ): Promise<T> {
   const text = await response.text();
+  const scrubbed = [...(response.secrets ?? []), ...(secrets ?? [])];
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     // Scrubbed before the cut: a cut through a secret would leave its start behind.
-    const snippet = upstreamSnippet(text, [...(response.secrets ?? []), ...(secrets ?? [])], 120);
+    const snippet = upstreamSnippet(text, scrubbed, 120);
     throw new InvalidResponseError({
       provider,
       status: response.status,
@@ -497,7 +501,8 @@ export async function readJson<T>(
     throw new InvalidResponseError({
       provider,
       status: response.status,
-      message: `${provider} answered with an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+      // A path can hold an upstream's key names.
+      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), scrubbed)}`,
     });
   }
   return parsed.data;

@@ -9,6 +9,7 @@ import {
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
+import { redactSecrets } from "./secret-redaction.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 const usageSchema = z.object({
@@ -230,7 +231,7 @@ function* readJsonCompletion(
     throw new InvalidResponseError({
       provider,
       status,
-      message: `${provider} answered with an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
   const choice = parsed.data.choices?.[0];

@@ -5,7 +5,7 @@ import {
   secretsOfHeaderValue,
   secretsOfUrl,
 } from "./secret-redaction.js";
-import { errorFromPayload, errorFromStatus } from "./status-errors.js";
+import { errorFromPayload, errorFromStatus, toProviderError } from "./status-errors.js";
 
 /** 45 characters, with the characters encoders change: `/`, `+`, `=` and `"`. */
 const key = 'sk-test/Ab+Cd=Ef"Gh/Ij+Kl=Mn"Op/Qr+St=Uv0123';
@@ -143,6 +143,24 @@ describe("errors made from upstream bytes", () => {
     expect(error.message).toBe("Example sent an error in its answer: bad key [redacted]");
     const shapeless = errorFromPayload("Example", { error: { detail: 1, echoed: key } }, [key]);
     expect(shapeless.message).not.toContain("sk-test");
+  });
+
+  it("keep a key out of a transport failure that quotes it", () => {
+    const error = toProviderError(
+      Object.assign(new Error(`socket hang up while sending Bearer ${key}`), {
+        code: "ECONNRESET",
+      }),
+      {
+        provider: "Example",
+        connectTimeoutMs: 1,
+        firstByteTimeoutMs: 1,
+        idleTimeoutMs: 1,
+        secrets: [key],
+      },
+    );
+    expect(error.message).toBe(
+      "Example: connection failed (ECONNRESET: socket hang up while sending Bearer [redacted])",
+    );
   });
 
   it("keep the word Bearer of an upstream's message when the request sent `authorization: Bearer`", () => {

@@ -3,6 +3,7 @@ import { createParser, type EventSourceMessage, type EventSourceParser } from "e
 import type { ZodType } from "zod";
 import { InvalidResponseError } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
+import { redactSecrets } from "./secret-redaction.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 export interface SseDecodeOptions<T> {
@@ -162,7 +163,7 @@ export class SseEventDecoder<T> {
     if (!parsed.success) {
       throw new InvalidResponseError({
         provider,
-        message: `${provider} sent an SSE event of an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+        message: `${provider} sent an SSE event of an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), this.#options.secrets)}`,
       });
     }
     return parsed.data;

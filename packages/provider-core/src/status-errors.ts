@@ -279,6 +279,8 @@ export interface TransportErrorContext {
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Values kept out of the message (a transport error may quote what was sent). */
+  secrets?: readonly string[];
 }
 
 /**
@@ -317,7 +319,10 @@ export function toProviderError(error: unknown, context: TransportErrorContext):
   if (code === "UND_ERR_ABORTED" || (error instanceof Error && error.name === "AbortError")) {
     return new AbortError({ provider, cause: error });
   }
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = redactSecrets(
+    error instanceof Error ? error.message : String(error),
+    context.secrets,
+  );
   if (code !== undefined && (connectionCodes.has(code) || code.startsWith("UND_ERR"))) {
     return new ConnectionError({
       provider,

@@ -126,13 +126,36 @@ const bodyHighWaterMark = 64 * 1024;
 const doneResult: IteratorResult<Uint8Array> = { done: true, value: undefined };
 const onceOption = { once: true } as const;
 
-interface TransportContext {
-  provider: string;
-  connectTimeoutMs: number;
-  firstByteTimeoutMs: number;
-  idleTimeoutMs: number;
-  /** Kept out of the text of a transport failure as well. */
-  secrets: readonly string[];
+/** What a call's errors need to know of it. */
+class TransportContext {
+  readonly provider: string;
+  readonly connectTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly #request: HttpRequestOptions;
+  #secrets: readonly string[] | undefined;
+
+  constructor(request: HttpRequestOptions, timeouts: HttpTimeouts) {
+    this.provider = request.provider;
+    this.connectTimeoutMs = timeouts.connectMs;
+    this.firstByteTimeoutMs = timeouts.firstByteMs;
+    this.idleTimeoutMs = timeouts.idleMs;
+    this.#request = request;
+  }
+
+  /**
+   * The values the call's errors must not hold: its secret headers' credentials, its
+   * proxy's password, the caller's `secrets`. Worked out at the first failure: a
+   * call that succeeds never pays for it.
+   */
+  get secrets(): readonly string[] {
+    this.#secrets ??= [
+      ...secretsOfHeaders(this.#request.headers),
+      ...secretsOfUrl(this.#request.proxy),
+      ...(this.#request.secrets ?? []),
+    ];
+    return this.#secrets;
+  }
 }
 
 /**
@@ -151,7 +174,6 @@ class HttpCall
 {
   status = 0;
   headers: Record<string, string | string[] | undefined> = {};
-  secrets: readonly string[] = [];
   #controller: Dispatcher.DispatchController | undefined;
   #failure: ProviderError | undefined;
   #started = false;
@@ -193,6 +215,10 @@ class HttpCall
   // closures for them.
   get body(): AsyncIterable<Uint8Array> {
     return this;
+  }
+
+  get secrets(): readonly string[] {
+    return this.#context.secrets;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -379,17 +405,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   const { provider } = options;
   const callerSignal = options.signal;
   if (callerSignal?.aborted) throw new AbortError({ provider, cause: callerSignal.reason });
-  const context: TransportContext = {
-    provider,
-    connectTimeoutMs: timeouts.connectMs,
-    firstByteTimeoutMs: timeouts.firstByteMs,
-    idleTimeoutMs: timeouts.idleMs,
-    secrets: [
-      ...secretsOfHeaders(options.headers),
-      ...secretsOfUrl(options.proxy),
-      ...(options.secrets ?? []),
-    ],
-  };
+  const context = new TransportContext(options, timeouts);
 
   let headers = options.headers ?? {};
   let body = options.body;
@@ -412,7 +428,6 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   // Our own timers rather than undici's headersTimeout/bodyTimeout: undici rounds
   // short timeouts up to its one-second timer tick, and a router needs them exact.
   const call = new HttpCall(context, timeouts.totalMs, callerSignal);
-  call.secrets = context.secrets;
   try {
     getDispatcher(options.proxy, timeouts.connectMs).dispatch(
       {
@@ -482,13 +497,13 @@ export async function readJson<T>(
   secrets?: readonly string[],
 ): Promise<T> {
   const text = await response.text();
-  const scrubbed = [...(response.secrets ?? []), ...(secrets ?? [])];
+  const scrubbed = () => [...(response.secrets ?? []), ...(secrets ?? [])];
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     // Scrubbed before the cut: a cut through a secret would leave its start behind.
-    const snippet = upstreamSnippet(text, scrubbed, 120);
+    const snippet = upstreamSnippet(text, scrubbed(), 120);
     throw new InvalidResponseError({
       provider,
       status: response.status,
@@ -502,7 +517,7 @@ export async function readJson<T>(
       provider,
       status: response.status,
       // A path can hold an upstream's key names.
-      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), scrubbed)}`,
+      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), scrubbed())}`,
     });
   }
   return parsed.data;

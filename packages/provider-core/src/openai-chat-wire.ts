@@ -8,8 +8,8 @@ import {
 } from "./provider-errors.js";
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
 import { redactSecrets } from "./secret-redaction.js";
+import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 const usageSchema = z.object({
@@ -106,14 +106,23 @@ export function readOpenAIChatResponse(
 
 function ignore(): void {}
 
-/** The caller's options, with the request's own secrets (its headers, its proxy) added. */
+/**
+ * The caller's options, with the request's own secrets (its headers, its proxy)
+ * added, worked out only when an error needs them.
+ */
 function withRequestSecrets(
   options: OpenAIChatReadOptions,
   answer: HttpResponse,
 ): OpenAIChatReadOptions {
-  const requestSecrets = answer.secrets;
-  if (requestSecrets === undefined || requestSecrets.length === 0) return options;
-  return { ...options, secrets: [...requestSecrets, ...(options.secrets ?? [])] };
+  if (!("secrets" in answer)) return options;
+  let merged: readonly string[] | undefined;
+  return {
+    ...options,
+    get secrets() {
+      merged ??= [...(answer.secrets ?? []), ...(options.secrets ?? [])];
+      return merged;
+    },
+  };
 }
 
 async function* readChatAnswer(
@@ -136,7 +145,15 @@ async function* readChatAnswer(
     // One loop from socket to caller: the SSE decoder is synchronous, so each piece
     // of the body costs one await however many events it completes.
     const { provider } = options;
-    const decoder = new SseEventDecoder({ ...options, schema: openAIChatChunkSchema });
+    // Not a spread of `options`: that would work out the secrets of every call.
+    const decoder = new SseEventDecoder({
+      provider,
+      schema: openAIChatChunkSchema,
+      invalidJson: options.invalidJson,
+      get secrets() {
+        return options.secrets;
+      },
+    });
     const iterator = body[Symbol.asyncIterator]();
     const chunks: Chunk[] = [];
     let partialText = "";

@@ -56,6 +56,14 @@ function answer(request: RecordedRequest, response: ServerResponse): void {
   const secret = secretOf(request);
   const forms = plan.form.split(",").map((form) => encoded(secret, form));
   const echoed = forms.join(" ");
+  if (request.path === "/v1/models") {
+    // Asked once, at start: the registry logs why the list could not be had.
+    const listEcho = modelListForms.map((form) => encoded(secret, form)).join(" ");
+    sendText(response, 401, `{"error":{"message":"Incorrect API key provided: ${listEcho}"}}`, {
+      "content-type": "application/json",
+    });
+    return;
+  }
   if (request.headers["x-device-uuid"] !== undefined) {
     // Raw bytes: a JSON body that carries the echo exactly as encoded above.
     response.writeHead(401, { "content-type": "application/json" });
@@ -83,6 +91,8 @@ function answer(request: RecordedRequest, response: ServerResponse): void {
   response.end(`event: error\ndata: {"error":{"message":"lost the session of ${echoed}"}}\n\n`);
 }
 
+const modelListForms = ["JSON-escaped with \\/", "JSON \\u escapes", "base64url"];
+
 let upstream: TestServer;
 let server: RunningServer;
 let logs = "";
@@ -104,6 +114,12 @@ function configFor(upstreamUrl: string): RegistryConfigInput {
           models: ["echo-model"],
           ...oneAttempt,
         },
+      },
+      {
+        // No fixed list: the registry fetches it at start, and the upstream refuses.
+        id: "listing",
+        use: "@g4f-ts/provider-openai-compatible",
+        options: { baseUrl: `${upstreamUrl}/v1`, apiKey: { env: keyVariable }, ...oneAttempt },
       },
       {
         id: "amigo",
@@ -170,6 +186,12 @@ function expectNoPieceOf(secret: string, places: Record<string, string>): void {
 const formNames = Object.keys(secretEchoForms(apiKey));
 
 describe("an upstream that echoes the API key", () => {
+  it("when it refuses the model list leaves the key out of the start-up log", () => {
+    expect(logs).toContain("could not fetch the model list");
+    expect(logs).toContain("Incorrect API key provided: [redacted]");
+    expectNoPieceOf(apiKey, { "the log": logs });
+  });
+
   it.each(formNames)("in an error status never shows the key, %s", async (form) => {
     plan = { scenario: "status", form };
     const { status, text } = await post({ model: "echo-model" });

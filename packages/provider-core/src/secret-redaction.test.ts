@@ -97,9 +97,9 @@ describe("secretsOfHeaders", () => {
   });
 
   it("takes each cookie's value and a Basic credential's password", () => {
-    expect(secretsOfHeaderValue("cookie", "session=abcdef123; theme=x")).toEqual([
-      "session=abcdef123; theme=x",
-      "abcdef123",
+    expect(secretsOfHeaderValue("cookie", "session=abcdef123456; theme=dark")).toEqual([
+      "session=abcdef123456; theme=dark",
+      "abcdef123456",
     ]);
     const basic = Buffer.from("user:pa55word").toString("base64");
     expect(secretsOfHeaderValue("authorization", `Basic ${basic}`)).toEqual([

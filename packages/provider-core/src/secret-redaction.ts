@@ -14,6 +14,8 @@ export const redactionMark = "[redacted]";
 
 /** Shorter values would scrub ordinary words; no real credential is this short. */
 const minimumSecretLength = 4;
+/** The shortest single cookie value taken for a secret on its own. */
+const minimumCookieSecretLength = 12;
 /** The shortest piece of a secret removed at a text's edge. */
 const minimumEdgeLength = 4;
 
@@ -291,7 +293,9 @@ export function secretsOfHeaderValue(name: string, value: string): string[] {
     secrets.push(value);
     for (const pair of value.split(";")) {
       const separator = pair.indexOf("=");
-      if (separator >= 0) secrets.push(pair.slice(separator + 1).trim());
+      const cookie = separator >= 0 ? pair.slice(separator + 1).trim() : "";
+      // A session id is long; `theme=dark` is a setting, and "dark" stays a word.
+      if (cookie.length >= minimumCookieSecretLength) secrets.push(cookie);
     }
     return secrets.filter(isSecretValue);
   }

@@ -9,7 +9,8 @@ import {
   TimeoutError,
 } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { errorFromStatus, redactSecrets, toProviderError } from "./status-errors.js";
+import { redactSecrets, secretsOfHeaders, secretsOfUrl } from "./secret-redaction.js";
+import { errorFromStatus, toProviderError, upstreamSnippet } from "./status-errors.js";
 
 /** The separate waits of one HTTP call, in milliseconds. */
 export interface HttpTimeouts {
@@ -61,17 +62,16 @@ export interface HttpResponse {
   text(maxBytes?: number): Promise<string>;
   /** Stop reading and release the connection. */
   close(): void;
+  /**
+   * The values this request must keep out of errors (its secret headers, proxy
+   * credentials and the caller's `secrets`): readers of the body scrub them from
+   * every error they make of it.
+   */
+  readonly secrets?: readonly string[];
 }
 
 const maxErrorBodyBytes = 64 * 1024;
 const defaultMaxBodyBytes = 16 * 1024 * 1024;
-const secretHeaders = new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "x-api-key",
-  "api-key",
-]);
 
 const dispatchers = new Map<string, Dispatcher>();
 
@@ -141,18 +141,6 @@ interface DrainWatch {
 }
 const drainWatches = new Set<DrainWatch>();
 
-function secretValues(headers: Record<string, string> | undefined): string[] {
-  const secrets: string[] = [];
-  if (headers === undefined) return secrets;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!secretHeaders.has(name.toLowerCase())) continue;
-    secrets.push(value);
-    const token = value.replace(/^(?:bearer|basic)\s+/i, "");
-    if (token !== value) secrets.push(token);
-  }
-  return secrets;
-}
-
 /** Origin and path of a request URL, parsed once per distinct URL. */
 interface RequestTarget {
   origin: string;
@@ -181,11 +169,36 @@ const bodyHighWaterMark = 64 * 1024;
 const doneResult: IteratorResult<Uint8Array> = { done: true, value: undefined };
 const onceOption = { once: true } as const;
 
-interface TransportContext {
-  provider: string;
-  connectTimeoutMs: number;
-  firstByteTimeoutMs: number;
-  idleTimeoutMs: number;
+/** What a call's errors need to know of it. */
+class TransportContext {
+  readonly provider: string;
+  readonly connectTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly #request: HttpRequestOptions;
+  #secrets: readonly string[] | undefined;
+
+  constructor(request: HttpRequestOptions, timeouts: HttpTimeouts) {
+    this.provider = request.provider;
+    this.connectTimeoutMs = timeouts.connectMs;
+    this.firstByteTimeoutMs = timeouts.firstByteMs;
+    this.idleTimeoutMs = timeouts.idleMs;
+    this.#request = request;
+  }
+
+  /**
+   * The values the call's errors must not hold: its secret headers' credentials, its
+   * proxy's password, the caller's `secrets`. Worked out at the first failure: a
+   * call that succeeds never pays for it.
+   */
+  get secrets(): readonly string[] {
+    this.#secrets ??= [
+      ...secretsOfHeaders(this.#request.headers),
+      ...secretsOfUrl(this.#request.proxy),
+      ...(this.#request.secrets ?? []),
+    ];
+    return this.#secrets;
+  }
 }
 
 /**
@@ -245,6 +258,10 @@ class HttpCall
   // closures for them.
   get body(): AsyncIterable<Uint8Array> {
     return this;
+  }
+
+  get secrets(): readonly string[] {
+    return this.#context.secrets;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -445,12 +462,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   const { provider } = options;
   const callerSignal = options.signal;
   if (callerSignal?.aborted) throw new AbortError({ provider, cause: callerSignal.reason });
-  const context: TransportContext = {
-    provider,
-    connectTimeoutMs: timeouts.connectMs,
-    firstByteTimeoutMs: timeouts.firstByteMs,
-    idleTimeoutMs: timeouts.idleMs,
-  };
+  const context = new TransportContext(options, timeouts);
 
   let headers = options.headers ?? {};
   let body = options.body;
@@ -505,7 +517,7 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
       status: call.status,
       headers: call.headers,
       body: errorBody,
-      secrets: [...secretValues(options.headers), ...(options.secrets ?? [])],
+      secrets: call.secrets,
     });
   }
   return call;
@@ -533,7 +545,8 @@ export function postJson(
 
 /**
  * Read a whole JSON body and validate it with `schema`. Not JSON, or the wrong
- * shape, is an `InvalidResponseError` naming the path of the bad field.
+ * shape, is an `InvalidResponseError` naming the path of the bad field. The
+ * request's secrets (and `secrets`) never reach the error.
  */
 export async function readJson<T>(
   response: HttpResponse,
@@ -542,11 +555,13 @@ export async function readJson<T>(
   secrets?: readonly string[],
 ): Promise<T> {
   const text = await response.text();
+  const scrubbed = () => [...(response.secrets ?? []), ...(secrets ?? [])];
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    const snippet = redactSecrets(text.slice(0, 120).trim(), secrets);
+    // Scrubbed before the cut: a cut through a secret would leave its start behind.
+    const snippet = upstreamSnippet(text, scrubbed(), 120);
     throw new InvalidResponseError({
       provider,
       status: response.status,
@@ -559,7 +574,8 @@ export async function readJson<T>(
     throw new InvalidResponseError({
       provider,
       status: response.status,
-      message: `${provider} answered with an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+      // A path can hold an upstream's key names.
+      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), scrubbed())}`,
     });
   }
   return parsed.data;

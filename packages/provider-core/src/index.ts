@@ -89,6 +89,13 @@ export {
 } from "./retry.js";
 export { formatSchemaIssues } from "./schema-errors.js";
 export {
+  redactionMark,
+  redactSecrets,
+  secretsOfHeaders,
+  secretsOfHeaderValue,
+  secretsOfUrl,
+} from "./secret-redaction.js";
+export {
   decodeSseStream,
   type SseDecodeOptions,
   SseEventDecoder,
@@ -100,8 +107,8 @@ export {
   errorFromStatus,
   isRetryableStatus,
   parseRetryAfter,
-  redactSecrets,
   type StatusErrorInput,
   toProviderError,
   trimBody,
+  upstreamSnippet,
 } from "./status-errors.js";

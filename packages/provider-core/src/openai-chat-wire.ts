@@ -8,8 +8,9 @@ import {
 } from "./provider-errors.js";
 import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
+import { redactSecrets } from "./secret-redaction.js";
 import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
-import { errorFromPayload, redactSecrets } from "./status-errors.js";
+import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 const usageSchema = z.object({
   prompt_tokens: z.number().nullish(),
@@ -105,11 +106,31 @@ export function readOpenAIChatResponse(
 
 function ignore(): void {}
 
+/**
+ * The caller's options, with the request's own secrets (its headers, its proxy)
+ * added, worked out only when an error needs them.
+ */
+function withRequestSecrets(
+  options: OpenAIChatReadOptions,
+  answer: HttpResponse,
+): OpenAIChatReadOptions {
+  if (!("secrets" in answer)) return options;
+  let merged: readonly string[] | undefined;
+  return {
+    ...options,
+    get secrets() {
+      merged ??= [...(answer.secrets ?? []), ...(options.secrets ?? [])];
+      return merged;
+    },
+  };
+}
+
 async function* readChatAnswer(
   response: HttpResponse | Promise<HttpResponse>,
-  options: OpenAIChatReadOptions,
+  callerOptions: OpenAIChatReadOptions,
 ): AsyncGenerator<Chunk> {
   const answer = await response;
+  const options = withRequestSecrets(callerOptions, answer);
   try {
     let body = answer.body;
     if (!isEventStream(answer)) {
@@ -124,7 +145,15 @@ async function* readChatAnswer(
     // One loop from socket to caller: the SSE decoder is synchronous, so each piece
     // of the body costs one await however many events it completes.
     const { provider } = options;
-    const decoder = new SseEventDecoder({ ...options, schema: openAIChatChunkSchema });
+    // Not a spread of `options`: that would work out the secrets of every call.
+    const decoder = new SseEventDecoder({
+      provider,
+      schema: openAIChatChunkSchema,
+      invalidJson: options.invalidJson,
+      get secrets() {
+        return options.secrets;
+      },
+    });
     const iterator = body[Symbol.asyncIterator]();
     const chunks: Chunk[] = [];
     let partialText = "";
@@ -208,7 +237,7 @@ function* readJsonCompletion(
     throw new InvalidResponseError({
       provider,
       status,
-      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(redactSecrets(text.trim().slice(0, 120), options.secrets))}`,
+      message: `${provider} answered with a body that is neither JSON nor SSE: ${JSON.stringify(upstreamSnippet(text, options.secrets, 120))}`,
     });
   }
   if (typeof json === "object" && json !== null && "error" in json && json.error != null) {
@@ -219,7 +248,7 @@ function* readJsonCompletion(
     throw new InvalidResponseError({
       provider,
       status,
-      message: `${provider} answered with an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+      message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
   const choice = parsed.data.choices?.[0];

@@ -3,7 +3,8 @@ import { createParser, type EventSourceMessage, type EventSourceParser } from "e
 import type { ZodType } from "zod";
 import { InvalidResponseError } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
-import { errorFromPayload } from "./status-errors.js";
+import { redactSecrets } from "./secret-redaction.js";
+import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 export interface SseDecodeOptions<T> {
   /** The provider's label, named in errors. */
@@ -147,7 +148,7 @@ export class SseEventDecoder<T> {
       if (this.#failOnInvalidJson) {
         throw new InvalidResponseError({
           provider,
-          message: `${provider} sent an SSE event that is not JSON: ${JSON.stringify(data.slice(0, 120))}`,
+          message: `${provider} sent an SSE event that is not JSON: ${JSON.stringify(upstreamSnippet(data, this.#options.secrets, 120))}`,
         });
       }
       return undefined;
@@ -162,7 +163,7 @@ export class SseEventDecoder<T> {
     if (!parsed.success) {
       throw new InvalidResponseError({
         provider,
-        message: `${provider} sent an SSE event of an unexpected shape: ${formatSchemaIssues(parsed.error)}`,
+        message: `${provider} sent an SSE event of an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), this.#options.secrets)}`,
       });
     }
     return parsed.data;

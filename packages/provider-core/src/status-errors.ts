@@ -9,6 +9,7 @@ import {
   ResponseStatusError,
   TimeoutError,
 } from "./provider-errors.js";
+import { redactSecrets } from "./secret-redaction.js";
 
 /** How much of an upstream body an error keeps. */
 const maxBodyLength = 500;
@@ -64,14 +65,18 @@ export function trimBody(text: string, limit = maxBodyLength): string {
     : `${compact.slice(0, limit)}… (${compact.length} characters)`;
 }
 
-/** Remove every secret value from a text (an upstream may echo the request's key back). */
-export function redactSecrets(text: string, secrets: readonly string[] | undefined): string {
-  if (secrets === undefined) return text;
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
-  }
-  return result;
+/**
+ * An upstream's text as an error may carry it: secrets scrubbed in every encoding
+ * first, then cut to `limit`, so that no cut leaves a piece of a secret behind.
+ * Every text made from upstream bytes goes through here (or through
+ * `errorFromStatus`/`errorFromPayload`, which do the same).
+ */
+export function upstreamSnippet(
+  text: string,
+  secrets: readonly string[] | undefined,
+  limit = maxBodyLength,
+): string {
+  return trimBody(redactSecrets(text, secrets), limit);
 }
 
 function messageOf(value: unknown): string | undefined {
@@ -104,7 +109,17 @@ function errorWords(json: unknown): string {
   return [inner.code, inner.type].filter((value) => typeof value === "string").join(" ");
 }
 
-export function describeBody(body: string): { message: string; blocked: boolean; json: unknown } {
+/**
+ * What an error says of a body: a short note for an HTML page, the JSON error's
+ * message, or the text. `secrets` are scrubbed from the body before it is parsed
+ * and from the message the parse decoded (a JSON escape hides a secret from a
+ * search of the raw text only when the search does not know escapes; both are
+ * searched so that neither an escape nor a decode lets one through).
+ */
+export function describeBody(
+  body: string,
+  secrets?: readonly string[],
+): { message: string; blocked: boolean; json: unknown } {
   if (htmlPattern.test(body)) {
     const blocked = botProtectionPattern.test(body);
     return {
@@ -117,9 +132,13 @@ export function describeBody(body: string): { message: string; blocked: boolean;
   }
   try {
     const json: unknown = JSON.parse(body);
-    return { message: trimBody(messageOf(json) ?? body), blocked: false, json };
+    return {
+      message: upstreamSnippet(messageOf(json) ?? body, secrets),
+      blocked: false,
+      json,
+    };
   } catch {
-    return { message: trimBody(body), blocked: false, json: undefined };
+    return { message: upstreamSnippet(body, secrets), blocked: false, json: undefined };
   }
 }
 
@@ -141,13 +160,15 @@ export interface StatusErrorInput {
  */
 export function errorFromStatus(input: StatusErrorInput): ProviderError {
   const { provider, status } = input;
-  const rawBody = redactSecrets(input.body ?? "", input.secrets);
-  const described = describeBody(rawBody);
+  // Scrubbed before the parse (an escaped secret may not survive it as one piece)
+  // and after it (describeBody scrubs what the parse decoded), before any cut.
+  const body = redactSecrets(input.body ?? "", input.secrets);
+  const described = describeBody(body, input.secrets);
   const upstreamMessage = described.message;
   const options = {
     provider,
     status,
-    body: trimBody(rawBody),
+    body: trimBody(body),
     retryAfter: parseRetryAfter(input.headers),
     message: `${provider} answered ${status}${upstreamMessage === "" ? "" : `: ${upstreamMessage}`}`,
   };
@@ -206,6 +227,8 @@ export function errorFromPayload(
   const record =
     typeof error === "object" && error !== null ? (error as Record<string, unknown>) : {};
   const status = numberOf(record.status) ?? numberOf(record.code) ?? numberOf(record.statusCode);
+  // The payload was decoded already: what it says is scrubbed before it is cut or
+  // re-encoded into a message.
   const text = redactSecrets(messageOf(error) ?? JSON.stringify(error) ?? "unknown error", secrets);
   const code =
     typeof record.code === "string"
@@ -256,6 +279,8 @@ export interface TransportErrorContext {
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Values kept out of the message (a transport error may quote what was sent). */
+  secrets?: readonly string[];
 }
 
 /**
@@ -294,7 +319,10 @@ export function toProviderError(error: unknown, context: TransportErrorContext):
   if (code === "UND_ERR_ABORTED" || (error instanceof Error && error.name === "AbortError")) {
     return new AbortError({ provider, cause: error });
   }
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = redactSecrets(
+    error instanceof Error ? error.message : String(error),
+    context.secrets,
+  );
   if (code !== undefined && (connectionCodes.has(code) || code.startsWith("UND_ERR"))) {
     return new ConnectionError({
       provider,

@@ -29,6 +29,7 @@ export type { ReplyFunction, ReplySource } from "./reply-text.js";
 export { splitReply } from "./reply-text.js";
 export type { SendSseOptions } from "./responses.js";
 export { destroySocket, sendJson, sendSse, sendText } from "./responses.js";
+export { secretEchoForms, secretPiecesIn } from "./secret-echoes.js";
 export { parseSseData } from "./sse-data.js";
 export type {
   RecordedRequest,

@@ -51,6 +51,8 @@ const providerEntrySchema = z.strictObject({
   /** Default: the provider's own `working` flag. */
   enabled: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
+  /** When its package is missing or its options are refused, skip it with a warning instead of refusing to start. */
+  optional: z.boolean().optional(),
 });
 
 const logLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -124,6 +126,8 @@ export interface ProviderConfigEntry {
   priority: number;
   enabled: boolean | undefined;
   timeouts: Partial<AttemptTimeouts>;
+  /** Skipped with a warning, instead of an error at start, when it can not be made. */
+  optional: boolean;
 }
 
 /** The validated config with every default filled in and every secret read from the environment. */
@@ -139,6 +143,8 @@ export interface RegistryConfig {
   providers: ProviderConfigEntry[];
   /** The folder `use` paths are resolved from: the config file's, or the working directory. */
   directory: string;
+  /** Where the config came from (a file path, or "config"), named in errors. */
+  source: string;
 }
 
 export interface ParseConfigOptions {
@@ -207,6 +213,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
       priority: entry.priority ?? 0,
       enabled: entry.enabled,
       timeouts: entry.timeouts ?? {},
+      optional: entry.optional ?? false,
     };
   });
   if (issues.length > 0) throw new ConfigError(source, issues);
@@ -222,6 +229,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
     directory:
       options.directory ??
       (options.source === undefined ? process.cwd() : dirname(resolve(options.source))),
+    source,
   };
 }
 

@@ -72,6 +72,10 @@ export function packAll(destination) {
         ["pack", join(root, relative), "--pack-destination", destination, "--json"],
         {
           cwd: destination,
+          // Without the npm_config_* that `pnpm run` sets, which npm warns about.
+          env: Object.fromEntries(
+            Object.entries(process.env).filter(([name]) => !name.startsWith("npm_config_")),
+          ),
           encoding: "utf8",
           stdio: ["ignore", "pipe", "inherit"],
         },

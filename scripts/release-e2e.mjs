@@ -298,7 +298,16 @@ async function main() {
       `${relative}/dist is missing: run pnpm build first`,
     );
 
-  const uplink = execFileSync("npm", ["config", "get", "registry"], { encoding: "utf8" }).trim();
+  // The registry npm uses here (a mirror in some CI) serves what is not ours; the
+  // pnpm-only npm_config_* of `pnpm run` are left out, as npm warns about them.
+  const uplink = execFileSync("npm", ["config", "get", "registry"], {
+    encoding: "utf8",
+    env: Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !name.startsWith("npm_config_") || name === "npm_config_registry",
+      ),
+    ),
+  }).trim();
   const work = await mkdtemp(join(tmpdir(), "g4f-release-e2e-"));
   const closers = [];
   try {

@@ -573,6 +573,30 @@ export const answer: Promise<string> = amigo.createChat({
       );
       await add(["@g4f-ts/testkit"]);
       check(!(await exists(join(project, "node_modules", "vitest"))), "vitest was installed");
+      if (manager === "npm") {
+        // Every installed package loads through require() and import alike, the testkit
+        // without vitest.
+        const names = JSON.stringify([
+          "@g4f-ts/registry",
+          "@g4f-ts/provider-amigochat",
+          "@g4f-ts/testkit",
+          "@g4f-ts/provider-core",
+        ]);
+        const loaded = await run(
+          process.execPath,
+          [
+            "-e",
+            `for (const name of ${names}) if (Object.keys(require(name)).length === 0) throw new Error(name);
+Promise.all(${names}.map((name) => import(name))).then((modules) => console.log(modules.length));`,
+          ],
+          { cwd: project, env },
+        );
+        check(
+          loaded.stdout.trim() === "4",
+          "require() or import of an installed package failed",
+          loaded.stderr,
+        );
+      }
       const server = await serve(exec[0], [...exec[1], "serve", "--demo", "--port", "0"], {
         cwd: project,
         env,

@@ -205,4 +205,77 @@ describe("the g4f-ts CLI", () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain("routing.strategy");
   });
+
+  it("refuses a port above 65535 as a usage error", async () => {
+    const failure = await failing("serve", "--port", "99999");
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain("--port must be between 0 and 65535");
+  });
+
+  it("refuses to start when a config entry's package is missing, and starts when the entry is optional", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "g4f-cli-"));
+    const strict = join(directory, "strict.json");
+    await writeFile(
+      strict,
+      JSON.stringify({ providers: [{ id: "ghost", use: "g4f-ts-provider-ghost" }] }),
+    );
+    const failure = await failing("serve", "--config", strict, "--port", "0");
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain(
+      "providers.0: (ghost, g4f-ts-provider-ghost) the package is not installed",
+    );
+
+    const relaxed = join(directory, "optional.json");
+    await writeFile(
+      relaxed,
+      JSON.stringify({
+        providers: [{ id: "ghost", use: "g4f-ts-provider-ghost", optional: true }],
+      }),
+    );
+    const { stdout, stderr } = await g4f("providers", "--config", relaxed);
+    expect(stdout).toContain("amigochat  AmigoChat  enabled");
+    expect(stderr).toContain("warning: skipped g4f-ts-provider-ghost: providers.0 (ghost)");
+  });
+
+  it("ends quietly with exit 0 when the reader of its output has gone, as in `g4f-ts models | head -1`", async () => {
+    const child = spawn(process.execPath, [cli, "models"], {
+      env: environment,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The reading end closes before the first line is written: every write then fails with EPIPE.
+    child.stdout?.destroy();
+    let stderr = "";
+    child.stderr?.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    const code = await new Promise<number | null>((resolve) =>
+      child.once("exit", (exitCode) => resolve(exitCode)),
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+  });
+
+  it("says how to get a provider when none is enabled: --demo, AMIGOCHAT_BASE_URL and a config file", async () => {
+    const { AMIGOCHAT_BASE_URL: _url, ...withoutUpstream } = environment;
+    const child = spawn(process.execPath, [cli, "serve", "--port", "0", "--log-level", "silent"], {
+      env: withoutUpstream,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr?.on("data", (data: Buffer) => {
+        stderr += data.toString();
+        if (stderr.includes("--demo")) resolve();
+      });
+      void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stderr).toContain("no provider is enabled");
+    expect(stderr).toContain("AMIGOCHAT_BASE_URL=http://… g4f-ts serve");
+    expect(stderr).toContain("g4f-ts serve --config g4f.config.json");
+    expect(stderr).toMatch(/g4f-ts serve --demo .*@g4f-ts\/provider-amigochat @g4f-ts\/testkit/);
+  });
 });

@@ -4,11 +4,13 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { AbortError, closeDispatchersWithin, type Messages } from "@g4f-ts/provider-core";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
-import { startDemoUpstream } from "./demo-upstream.js";
+import { DemoSetupError, demoPackages, startDemoUpstream } from "./demo-upstream.js";
 import { collectAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
+import { installCommand } from "./install-command.js";
 import { createLogger, type LogLevel } from "./logger.js";
 import { chunkText, gatherAnswer } from "./openai-wire.js";
+import { registryDirectory } from "./plugin-discovery.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
 import { ShutdownSequence } from "./shutdown-sequence.js";
@@ -50,7 +52,8 @@ Options:
   --grace-ms N      how long open streams may take to finish on SIGTERM (default: the
                     config's server.shutdownGraceMs, 10000)
   --demo            start a local fake AmigoChat upstream and point AmigoChat at it, so the
-                    server answers without any network (needs @g4f-ts/testkit, as in the repo)
+                    server answers without any network (needs @g4f-ts/provider-amigochat and
+                    @g4f-ts/testkit installed beside the registry)
   -h, --help        show this help
 `,
   models: `Usage: g4f-ts models [options]
@@ -142,6 +145,44 @@ function integerOption(name: string, value: string | undefined): number | undefi
   return number;
 }
 
+function portOption(value: string | undefined): number | undefined {
+  const port = integerOption("port", value);
+  if (port !== undefined && port > 65_535)
+    throw new UsageError(`--port must be between 0 and 65535 (0 picks a free port), got ${port}`);
+  return port;
+}
+
+/** The provider packages a registry alone does not have, and what each one serves. */
+const providerPackages = [
+  ["@g4f-ts/provider-amigochat", "AmigoChat's chat and image models (set AMIGOCHAT_BASE_URL)"],
+  [
+    "@g4f-ts/provider-openai-compatible",
+    "any OpenAI-compatible upstream: Ollama, vLLM, LM Studio, … (configured in a config file)",
+  ],
+] as const;
+
+/** What a server without an enabled provider says: what to install, set or configure. */
+function idleHint(registry: Registry): string {
+  const lines: string[] = [];
+  if (registry.entries.length === 0) {
+    lines.push(
+      "g4f-ts: no provider package is installed beside the registry, so every model is unknown. Install the providers you want:",
+    );
+    for (const [name, serves] of providerPackages)
+      lines.push(`  ${installCommand([name])}    ${serves}`);
+  } else {
+    lines.push(
+      "g4f-ts: warning: no provider is enabled, so every model is unknown. A provider that is not working stays off until it is configured; see `g4f-ts providers`.",
+    );
+  }
+  lines.push(
+    "  To point AmigoChat at an upstream: AMIGOCHAT_BASE_URL=http://… g4f-ts serve",
+    `  To add or enable providers: a config file, g4f-ts serve --config g4f.config.json ("providers": [{ "id", "use", "options" }])`,
+    `  To try it offline: g4f-ts serve --demo (a local fake AmigoChat upstream; needs ${installCommand([...demoPackages])})`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
 function warnProblems(registry: Registry): void {
   for (const problem of registry.problems)
     process.stderr.write(`warning: skipped ${problem.packageName}: ${problem.message}\n`);
@@ -168,14 +209,17 @@ async function serve(values: {
   "grace-ms"?: string | undefined;
   demo?: boolean | undefined;
 }): Promise<void> {
-  const port = integerOption("port", values.port);
+  const port = portOption(values.port);
   const graceMs = integerOption("grace-ms", values["grace-ms"]);
   const logLevelValue = values["log-level"];
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
   if (logLevelValue !== undefined && !levels.includes(logLevelValue))
     throw new UsageError(`--log-level must be one of ${levels.join(", ")}`);
   const config = await loadConfig(values.config);
-  const demo = values.demo === true ? await startDemoUpstream() : undefined;
+  const demo =
+    values.demo === true
+      ? await startDemoUpstream([...new Set([config.directory, process.cwd(), registryDirectory])])
+      : undefined;
   // Providers read their environment when they are made, so this comes first.
   if (demo !== undefined) process.env[demo.variable] = demo.url;
   const logger = createLogger((logLevelValue ?? config.logLevel) as LogLevel);
@@ -213,10 +257,7 @@ async function serve(values: {
   process.stderr.write(
     `g4f-ts: serving the OpenAI API on ${server.url} (${count(registry.entries.length, "provider")}, ${enabled} enabled, ${count(registry.router.listing.length, "model name")})\n`,
   );
-  if (enabled === 0)
-    process.stderr.write(
-      "g4f-ts: warning: no provider is enabled, so every model is unknown. A provider that is not working stays off until it is configured (its upstream, e.g. through its environment variables) or enabled in the config; see `g4f-ts providers`.\n",
-    );
+  if (enabled === 0) process.stderr.write(idleHint(registry));
   warnProblems(registry);
   if (demo !== undefined)
     process.stderr.write(
@@ -414,6 +455,13 @@ async function runCommand(command: Command, args: string[]): Promise<number> {
   }
 }
 
+// `g4f-ts models | head -1`: the reader is gone, which is no error of ours. End quietly,
+// as Unix tools do on SIGPIPE, instead of an unhandled EPIPE stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   async (code) => {
     // -1: the server keeps running until a signal.
@@ -426,7 +474,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       process.stderr.write(`g4f-ts: ${error.message}\nRun "g4f-ts --help" for usage.\n`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof ConfigError || error instanceof DemoSetupError) {
       process.stderr.write(`g4f-ts: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof HttpError) {

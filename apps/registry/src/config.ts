@@ -51,6 +51,8 @@ const providerEntrySchema = z.strictObject({
   /** Default: the provider's own `working` flag. */
   enabled: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
+  /** When its package is missing or its options are refused, skip it with a warning instead of refusing to start. */
+  optional: z.boolean().optional(),
 });
 
 const hostNameSchema = z
@@ -160,6 +162,8 @@ export interface ProviderConfigEntry {
   priority: number;
   enabled: boolean | undefined;
   timeouts: Partial<AttemptTimeouts>;
+  /** Skipped with a warning, instead of an error at start, when it can not be made. */
+  optional: boolean;
 }
 
 /** The validated config with every default filled in and every secret read from the environment. */
@@ -175,6 +179,8 @@ export interface RegistryConfig {
   providers: ProviderConfigEntry[];
   /** The folder `use` paths are resolved from: the config file's, or the working directory. */
   directory: string;
+  /** Where the config came from (a file path, or "config"), named in errors. */
+  source: string;
 }
 
 export interface ParseConfigOptions {
@@ -243,6 +249,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
       priority: entry.priority ?? 0,
       enabled: entry.enabled,
       timeouts: entry.timeouts ?? {},
+      optional: entry.optional ?? false,
     };
   });
   if (issues.length > 0) throw new ConfigError(source, issues);
@@ -258,6 +265,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
     directory:
       options.directory ??
       (options.source === undefined ? process.cwd() : dirname(resolve(options.source))),
+    source,
   };
 }
 

@@ -104,7 +104,7 @@ const question = { model: "echo", messages: [{ role: "user", content: "hello fro
 
 describe("a provider package from outside this repository", () => {
   it("packs into a tarball with its manifest, entry module and README, and nothing else", async () => {
-    expect(packedFiles).toEqual(["README.md", "index.js", "package.json"]);
+    expect(packedFiles).toEqual(["LICENSE", "README.md", "index.js", "package.json"]);
     expect((await readdir(join(app, "node_modules", "g4f-ts-provider-echo"))).sort()).toEqual(
       packedFiles,
     );

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "./config-error.js";
 import { discoverProviderPackages, nodeModulesFolders } from "./plugin-discovery.js";
 import { createRegistry } from "./registry.js";
 
@@ -162,7 +163,7 @@ describe("plugin discovery", () => {
           { id: "good-one", use: "good-provider", options: { greeting: "one" } },
           { id: "good-two", use: "good-provider", options: { greeting: "two" }, priority: 5 },
           { id: "mine", use: "./local-provider" },
-          { id: "ghost", use: "not-installed-provider" },
+          { id: "ghost", use: "not-installed-provider", optional: true },
           { id: "scoped", enabled: false },
         ],
       }),
@@ -179,6 +180,47 @@ describe("plugin discovery", () => {
     );
     const candidates = registry.router.resolve("good-model", undefined, "chat");
     expect(candidates.map((candidate) => candidate.entry.id)).toEqual(["good-two", "good-one"]);
+  });
+
+  it("refuses to start when a config entry's package is missing or refuses its options, naming the entry and the install command", async () => {
+    const configPath = join(root, "g4f-strict.json");
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        providers: [
+          { id: "good-one", use: "good-provider" },
+          { id: "ghost", use: "not-installed-provider" },
+          { id: "shy", use: "picky-provider", options: { refuse: true } },
+        ],
+      }),
+    );
+    const failure = await createRegistry({ configPath, discoveryDirectory: app, env: {} }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigError);
+    const issues = (failure as ConfigError).issues;
+    expect(issues.map((issue) => issue.path)).toEqual(["providers.1", "providers.2"]);
+    expect(issues[0]?.message).toContain("the package is not installed");
+    expect(issues[0]?.message).toMatch(
+      /\((npm install|pnpm add|yarn add|bun add) not-installed-provider\)/,
+    );
+    expect(issues[0]?.message).toContain('"optional": true');
+    expect(issues[1]?.message).toContain("its options were refused");
+    expect((failure as ConfigError).message).toContain(configPath);
+  });
+
+  it("starts without a config entry marked optional whose package is missing, and lists it as skipped", async () => {
+    const registry = await createRegistry({
+      config: { providers: [{ id: "ghost", use: "not-installed-provider", optional: true }] },
+      discoveryDirectory: app,
+      env: {},
+    });
+    expect(registry.entries.map((entry) => entry.id)).not.toContain("ghost");
+    expect(registry.problems).toContainEqual({
+      packageName: "not-installed-provider",
+      message: expect.stringContaining("providers.0 (ghost): the package is not installed"),
+    });
   });
 
   it("discovers the installed AmigoChat package, left out until it has an upstream", async () => {

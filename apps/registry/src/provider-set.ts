@@ -4,6 +4,8 @@ import {
   providerContractViolations,
 } from "@g4f-ts/provider-core";
 import type { AttemptTimeouts, ProviderConfigEntry, RegistryConfig } from "./config.js";
+import type { ConfigIssue } from "./config-error.js";
+import { installCommand } from "./install-command.js";
 import {
   type DiscoveredPlugin,
   type DiscoveryProblem,
@@ -48,6 +50,11 @@ export interface ProviderSetInput {
 export interface ProviderSet {
   entries: ProviderEntry[];
   problems: DiscoveryProblem[];
+  /**
+   * Config entries (not marked `optional`) that could not be made: their package is
+   * missing, or it refused their options. A registry does not start with these.
+   */
+  configIssues: ConfigIssue[];
 }
 
 function describe(error: unknown): string {
@@ -69,6 +76,7 @@ function isInMemoryProvider(value: Provider | InMemoryProvider): value is InMemo
 export async function buildProviderSet(input: ProviderSetInput): Promise<ProviderSet> {
   const { config } = input;
   const problems: DiscoveryProblem[] = [];
+  const configIssues: ConfigIssue[] = [];
   const entries: ProviderEntry[] = [];
   const ids = new Set<string>();
 
@@ -81,19 +89,11 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
       enabled?: boolean | undefined;
       timeouts?: Partial<AttemptTimeouts> | undefined;
     },
-  ): void => {
+  ): string | undefined => {
     const violations = providerContractViolations(provider);
-    if (violations.length > 0) {
-      problems.push({
-        packageName: source,
-        message: `provider "${id}" does not satisfy the provider contract: ${violations.join("; ")}`,
-      });
-      return;
-    }
-    if (ids.has(id)) {
-      problems.push({ packageName: source, message: `the provider id "${id}" is already taken` });
-      return;
-    }
+    if (violations.length > 0)
+      return `provider "${id}" does not satisfy the provider contract: ${violations.join("; ")}`;
+    if (ids.has(id)) return `the provider id "${id}" is already taken`;
     ids.add(id);
     const instance = provider as Provider;
     entries.push({
@@ -105,23 +105,35 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
       source,
       timeouts: { ...config.routing.timeouts, ...settings.timeouts },
     });
+    return undefined;
   };
 
   const create = (
     plugin: ProviderPlugin,
     options: Record<string, unknown>,
-    source: string,
-    where: string,
-  ): unknown => {
+  ): { provider: unknown } | { failure: string } => {
     try {
-      return plugin.createProvider(options);
+      return { provider: plugin.createProvider(options) };
     } catch (error) {
-      problems.push({
-        packageName: source,
-        message: `${where}: createProvider failed: ${describe(error)}`,
-      });
-      return undefined;
+      return { failure: `createProvider failed: ${describe(error)}` };
     }
+  };
+
+  // A config entry names what the user asked for: failing it stops the start, unless
+  // the entry says it may be missing.
+  const entryFailed = (
+    entry: ProviderConfigEntry,
+    index: number,
+    packageName: string,
+    message: string,
+  ): void => {
+    if (entry.optional)
+      problems.push({ packageName, message: `providers.${index} (${entry.id}): ${message}` });
+    else
+      configIssues.push({
+        path: `providers.${index}`,
+        message: `(${entry.id}, ${packageName}) ${message}`,
+      });
   };
 
   const pluginsByKey = new Map<string, DiscoveredPlugin>();
@@ -140,11 +152,12 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
     const id = inMemory.id ?? inMemory.provider.id;
     const override = overrides.get(id);
     overrides.delete(id);
-    add(id, inMemory.provider, "in-memory", {
+    const failure = add(id, inMemory.provider, "in-memory", {
       priority: override?.priority ?? inMemory.priority,
       enabled: override?.enabled ?? inMemory.enabled,
       timeouts: { ...inMemory.timeouts, ...override?.timeouts },
     });
+    if (failure !== undefined) problems.push({ packageName: "in-memory", message: failure });
   }
 
   const searchDirectories = [...new Set([config.directory, process.cwd(), registryDirectory])];
@@ -155,49 +168,48 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
     if (discovered === undefined && entry.use !== undefined) {
       try {
         const directory = await findPackageDirectory(entry.use, searchDirectories);
-        if (directory === undefined) throw new Error("the package is not installed");
+        if (directory === undefined)
+          throw new Error(
+            `the package is not installed; install it beside the registry (${installCommand([entry.use])}) or mark the entry "optional": true`,
+          );
         discovered = await loadProviderPackage(directory);
         if (discovered === undefined)
           throw new Error(`it is not a provider package (no "g4f-ts" field in its package.json)`);
         pluginsByKey.set(name, discovered);
       } catch (error) {
-        problems.push({
-          packageName: name,
-          message: `providers.${index} (${entry.id}): ${describe(error)}`,
-        });
+        entryFailed(entry, index, name, describe(error));
         continue;
       }
     }
     if (discovered === undefined) {
-      problems.push({
-        packageName: name,
-        message: `providers.${index}: no provider or plugin is named "${entry.id}"; set "use" to its package`,
-      });
+      entryFailed(
+        entry,
+        index,
+        name,
+        `no provider or plugin is named "${entry.id}"; set "use" to its package`,
+      );
       continue;
     }
     usedPlugins.add(discovered.plugin);
-    const provider = create(
-      discovered.plugin,
-      { ...entry.options, id: entry.id },
-      discovered.packageName,
-      `providers.${index} (${entry.id}) options`,
-    );
-    if (provider === undefined) continue;
-    add(entry.id, provider, discovered.packageName, entry);
+    const created = create(discovered.plugin, { ...entry.options, id: entry.id });
+    const failure =
+      "failure" in created
+        ? `its options were refused: ${created.failure}`
+        : add(entry.id, created.provider, discovered.packageName, entry);
+    if (failure !== undefined) entryFailed(entry, index, discovered.packageName, failure);
   }
 
   for (const discovered of input.plugins) {
     // A plugin without a sensible default (one that needs a base URL) waits for a config entry.
     if (usedPlugins.has(discovered.plugin) || discovered.plugin.requiresOptions === true) continue;
     usedPlugins.add(discovered.plugin);
-    const provider = create(
-      discovered.plugin,
-      {},
-      discovered.packageName,
-      `default instance "${discovered.plugin.name}"`,
-    );
-    if (provider === undefined) continue;
-    add(discovered.plugin.name, provider, discovered.packageName, {});
+    const created = create(discovered.plugin, {});
+    const failure =
+      "failure" in created
+        ? `default instance "${discovered.plugin.name}": ${created.failure}`
+        : add(discovered.plugin.name, created.provider, discovered.packageName, {});
+    if (failure !== undefined)
+      problems.push({ packageName: discovered.packageName, message: failure });
   }
-  return { entries, problems };
+  return { entries, problems, configIssues };
 }

@@ -6,6 +6,7 @@ import {
   type RegistryConfig,
   type RegistryConfigInput,
 } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import type { EnvironmentVariables } from "./config-secrets.js";
 import { CooldownTracker } from "./cooldown.js";
 import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallback.js";
@@ -190,8 +191,10 @@ function isResolvedConfig(value: RegistryConfig | RegistryConfigInput): value is
 /**
  * Build a registry: read the config (none is needed), discover the provider
  * packages installed beside the registry, add the plugins and providers handed
- * in, and build the route table. Packages that fail to load or break the provider
- * contract are skipped and listed in `problems` (and logged as warnings).
+ * in, and build the route table. Discovered packages that fail to load or break the
+ * provider contract are skipped and listed in `problems` (and logged as warnings); a
+ * config entry that can not be made (its package missing, its options refused) throws
+ * a `ConfigError`, unless the entry says `"optional": true`.
  *
  * @example
  * const registry = await createRegistry({ configPath: "g4f.config.json" });
@@ -221,6 +224,7 @@ export async function createRegistry(options: CreateRegistryOptions = {}): Promi
     plugins: [...discovered.plugins, ...injected],
     providers: options.providers ?? [],
   });
+  if (set.configIssues.length > 0) throw new ConfigError(config.source, set.configIssues);
   await refreshModelLists(set.entries, logger, options.signal);
   if (options.signal?.aborted)
     throw new AbortError({ message: "The start was stopped", cause: options.signal.reason });

@@ -1,4 +1,5 @@
-import { describeProviderConformance, startAmigoChatFake } from "@g4f-ts/testkit";
+import { startAmigoChatFake } from "@g4f-ts/testkit";
+import { describeProviderConformance } from "@g4f-ts/testkit/vitest";
 import { AmigoChat } from "./amigochat-provider.js";
 
 describeProviderConformance({

@@ -1,5 +1,6 @@
 import { closeDispatchers } from "@g4f-ts/provider-core";
-import { describeProviderConformance, startOpenAICompatibleFake } from "@g4f-ts/testkit";
+import { startOpenAICompatibleFake } from "@g4f-ts/testkit";
+import { describeProviderConformance } from "@g4f-ts/testkit/vitest";
 import { afterAll } from "vitest";
 import { OpenAICompatible } from "./openai-compatible-provider.js";
 

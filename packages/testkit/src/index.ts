@@ -23,8 +23,6 @@ export type {
 } from "./faults.js";
 export type { OpenAICompatibleFake, OpenAICompatibleFakeOptions } from "./openai-fake.js";
 export { startOpenAICompatibleFake } from "./openai-fake.js";
-export type { ProviderConformanceOptions } from "./provider-conformance.js";
-export { describeProviderConformance } from "./provider-conformance.js";
 export type { ReplyFunction, ReplySource } from "./reply-text.js";
 export { splitReply } from "./reply-text.js";
 export type { SendSseOptions } from "./responses.js";

@@ -8,7 +8,7 @@ import { startDemoUpstream } from "./demo-upstream.js";
 import { collectAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { chunkText, gatherAnswer } from "./openai-wire.js";
+import { chunkText } from "./openai-wire.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
 
@@ -291,8 +291,8 @@ async function chat(
     logger: undefined,
   });
   if (values.stream !== true) {
-    const { chunks } = await collectAnswer(run);
-    process.stdout.write(`${gatherAnswer(chunks).text}\n`);
+    const { answer } = await collectAnswer(run);
+    process.stdout.write(`${answer.text}\n`);
     return;
   }
   const committed = await run.commit();
@@ -332,8 +332,8 @@ async function image(
     signal: undefined,
     logger: undefined,
   });
-  const { chunks } = await collectAnswer(run);
-  const { images } = gatherAnswer(chunks);
+  const { answer } = await collectAnswer(run);
+  const { images } = answer;
   if (images.length === 0) throw new HttpError(502, "the provider answered without any image");
   for (const url of images) process.stdout.write(`${url}\n`);
 }

@@ -119,7 +119,7 @@ describe("a firehose upstream", () => {
         expect(serve.child.exitCode).toBeNull();
         expect(serve.child.signalCode).toBeNull();
         results.forEach((result, index) => {
-          expect(result.status).toBe(200);
+          expect(result.status, result.tail).toBe(200);
           expect(result.tail).not.toContain('"error"');
           expect(result.tail.endsWith("data: [DONE]\n\n")).toBe(true);
           expect(result.characters).toBe(upstream.sentCharacters.get(names[index] as string));

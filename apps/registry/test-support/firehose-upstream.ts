@@ -29,22 +29,27 @@ export async function startFirehoseUpstream(options: {
   );
   const closing = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`;
   const sentCharacters = new Map<string, number>();
-  const server = await startTestServer(async (request, response) => {
-    const name = String(
-      (request.json as { messages?: { content?: unknown }[] } | undefined)?.messages?.[0]
-        ?.content ?? request.index,
-    );
-    response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
-    const endAt = performance.now() + options.durationMs;
-    let characters = 0;
-    while (performance.now() < endAt) {
+  const server = await startTestServer(
+    async (request, response) => {
+      const name = String(
+        (request.json as { messages?: { content?: unknown }[] } | undefined)?.messages?.[0]
+          ?.content ?? request.index,
+      );
+      response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      const endAt = performance.now() + options.durationMs;
+      let characters = 0;
+      while (performance.now() < endAt) {
+        if (response.destroyed) return;
+        characters += options.pieceLength;
+        if (!response.write(frame)) await drained(response);
+      }
       if (response.destroyed) return;
-      characters += options.pieceLength;
-      if (!response.write(frame)) await drained(response);
-    }
-    if (response.destroyed) return;
-    sentCharacters.set(name, characters);
-    response.end(closing);
-  });
+      sentCharacters.set(name, characters);
+      response.end(closing);
+      // A busy test process may take more than the default second to read a request's
+      // headers; the upstream must not answer 408 for that.
+    },
+    { idleConnectionTimeoutMs: 30_000 },
+  );
   return { server, pieceCharacter, sentCharacters };
 }

@@ -25,9 +25,9 @@ const question = { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi
 const megabyte = 1024 * 1024;
 
 describe("bounded memory", () => {
-  it("streams 32 MB through one stream with the retained heap flat", async () => {
-    // 2,048 pieces of 16 KiB, written as fast as the registry reads them.
-    const upstream = await startLargeAnswerUpstream(2048, 16 * 1024);
+  it("streams 48 MB through one stream with the retained heap flat", async () => {
+    // 3,072 pieces of 16 KiB, written as fast as the registry reads them.
+    const upstream = await startLargeAnswerUpstream(3072, 16 * 1024);
     const pair = await startAmigoPair({ baseUrlA: upstream.server.url });
     try {
       // A first, small answer makes the one-time allocations before the measures.
@@ -47,9 +47,10 @@ describe("bounded memory", () => {
             let heldAtEnd = 0;
             incoming.on("data", (data: Buffer) => {
               bytes += data.byteLength;
-              // Measured mid-stream: the first after 2 MB, the second after 30 MB.
+              // Measured mid-stream (the provider still reading: socket buffers hold
+              // a few MB, not 24): the first after 2 MB, the second after 26 MB.
               if (baseline === undefined && bytes > 2 * megabyte) baseline = settledHeapBytes();
-              else if (baseline !== undefined && heldAtEnd === 0 && bytes > 30 * megabyte)
+              else if (baseline !== undefined && heldAtEnd === 0 && bytes > 26 * megabyte)
                 heldAtEnd = settledHeapBytes() - baseline;
             });
             incoming.once("end", () => resolve({ received: bytes, held: heldAtEnd }));
@@ -58,10 +59,10 @@ describe("bounded memory", () => {
         },
       );
       console.log(
-        `one stream: ${(received / 1e6).toFixed(0)} MB through; heap held between 2 MB and 30 MB: ${(held / 1e6).toFixed(2)} MB`,
+        `one stream: ${(received / 1e6).toFixed(0)} MB through; heap held between 2 MB and 26 MB: ${(held / 1e6).toFixed(2)} MB`,
       );
       expect(received).toBeGreaterThan(upstream.textLength);
-      // Keeping the text that passed would hold 28 MB here.
+      // Keeping the text that passed would hold 24 MB here.
       expect(held).toBeLessThan(6 * megabyte);
     } finally {
       await pair.close();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startFirehoseUpstream } from "../test-support/firehose-upstream.js";
-import { startServeProcess } from "../test-support/serve-process.js";
+import { type ServeProcess, startServeProcess } from "../test-support/serve-process.js";
 
 /*
  * Issue 14's firehose: an upstream that streams 16 KiB pieces as fast as it can.
@@ -69,33 +69,36 @@ function readFirehoseStream(url: string, name: string, pieceByte: number): Promi
   });
 }
 
+/** `g4f-ts serve` as a child process with one OpenAI-compatible provider on the firehose. */
+async function startFirehoseServe(upstreamUrl: string): Promise<ServeProcess> {
+  const configPath = join(await mkdtemp(join(tmpdir(), "g4f-firehose-")), "g4f.json");
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      discovery: { installed: false },
+      providers: [
+        {
+          id: "firehose",
+          use: "@g4f-ts/provider-openai-compatible",
+          options: {
+            baseUrl: `${upstreamUrl}/v1`,
+            models: ["firehose"],
+            streamUsage: false,
+            retry: { maxAttempts: 1 },
+          },
+        },
+      ],
+    }),
+  );
+  return startServeProcess([...["--port", "0", "--config", configPath, "--log-level", "silent"]]);
+}
+
 describe("a firehose upstream", () => {
   it(
     `streams ${streams} concurrent firehose answers whole for ${durationMs / 1000} s with the serve process under 300 MB`,
     async () => {
       const upstream = await startFirehoseUpstream({ pieceLength: 16 * 1024, durationMs });
-      const configPath = join(await mkdtemp(join(tmpdir(), "g4f-firehose-")), "g4f.json");
-      await writeFile(
-        configPath,
-        JSON.stringify({
-          discovery: { installed: false },
-          providers: [
-            {
-              id: "firehose",
-              use: "@g4f-ts/provider-openai-compatible",
-              options: {
-                baseUrl: `${upstream.server.url}/v1`,
-                models: ["firehose"],
-                streamUsage: false,
-                retry: { maxAttempts: 1 },
-              },
-            },
-          ],
-        }),
-      );
-      const serve = await startServeProcess([
-        ...["--port", "0", "--config", configPath, "--log-level", "silent"],
-      ]);
+      const serve = await startFirehoseServe(upstream.server.url);
       const pid = serve.child.pid as number;
       let peak = residentBytes(pid);
       const samples: number[] = [];
@@ -126,6 +129,50 @@ describe("a firehose upstream", () => {
           expect(result.characters).toBeGreaterThan(0);
         });
         expect(peak).toBeLessThan(rssLimitBytes);
+      } finally {
+        clearInterval(sampler);
+        if (serve.child.exitCode === null) serve.child.kill("SIGKILL");
+        await upstream.server.close();
+      }
+    },
+    durationMs + 60_000,
+  );
+  it(
+    "answers a JSON client of a firehose with 502 answer_too_large at 32 MiB, and the serve process stays small and alive",
+    async () => {
+      const upstream = await startFirehoseUpstream({ pieceLength: 16 * 1024, durationMs });
+      const serve = await startFirehoseServe(upstream.server.url);
+      const pid = serve.child.pid as number;
+      let peak = residentBytes(pid);
+      const sampler = setInterval(() => {
+        if (serve.child.exitCode === null && serve.child.signalCode === null)
+          peak = Math.max(peak, residentBytes(pid));
+      }, 100);
+      try {
+        const startedAt = performance.now();
+        const response = await fetch(`${serve.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "firehose",
+            messages: [{ role: "user", content: "json" }],
+          }),
+        });
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        const seconds = (performance.now() - startedAt) / 1000;
+        clearInterval(sampler);
+        const after = residentBytes(pid);
+        console.log(
+          `firehose, JSON client: ${response.status} ${body.error?.code} after ${seconds.toFixed(1)} s; serve RSS peak ${(peak / 1e6).toFixed(0)} MB, after ${(after / 1e6).toFixed(0)} MB`,
+        );
+        expect(response.status).toBe(502);
+        expect(body.error.code).toBe("answer_too_large");
+        expect(body.error.message).toContain("33554432 bytes (server.answerLimitBytes)");
+        expect(serve.child.exitCode).toBeNull();
+        expect(peak).toBeLessThan(rssLimitBytes);
+        // The next request is served as usual.
+        const health = await fetch(`${serve.url}/healthz`);
+        expect(health.status).toBe(200);
       } finally {
         clearInterval(sampler);
         if (serve.child.exitCode === null) serve.child.kill("SIGKILL");

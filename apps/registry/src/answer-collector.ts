@@ -91,10 +91,3 @@ export class AnswerCollector {
     });
   }
 }
-
-/** Gather chunks that are all at hand (no limit): a test's or a one-shot command's answer. */
-export function gatherAnswer(chunks: readonly Chunk[]): GatheredAnswer {
-  const collector = new AnswerCollector("", Number.POSITIVE_INFINITY);
-  for (const chunk of chunks) collector.add(chunk);
-  return collector.answer();
-}

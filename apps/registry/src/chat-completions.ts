@@ -12,7 +12,6 @@ import {
   completionId,
   doneEvent,
   errorEvent,
-  gatherAnswer,
   messagesLength,
   parseChatRequest,
   toMessages,
@@ -61,14 +60,14 @@ async function sendAnswer(
   promptCharacters: number,
 ): Promise<void> {
   try {
-    const { candidate, chunks } = await collectAnswer(run);
+    const { candidate, answer } = await collectAnswer(run);
     context.provider = candidate.entry.id;
     const body = chatCompletionBody(
       completionId(),
       Math.floor(Date.now() / 1000),
       candidate.model,
       candidate.entry.id,
-      gatherAnswer(chunks),
+      answer,
       promptCharacters,
     );
     sendJson(context.response, 200, body, { "x-g4f-provider": candidate.entry.id });

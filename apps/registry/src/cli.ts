@@ -9,7 +9,7 @@ import { collectAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { installCommand } from "./install-command.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { chunkText, gatherAnswer } from "./openai-wire.js";
+import { chunkText } from "./openai-wire.js";
 import { registryDirectory } from "./plugin-discovery.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
@@ -331,8 +331,8 @@ async function chat(
     logger: undefined,
   });
   if (values.stream !== true) {
-    const { chunks } = await collectAnswer(run);
-    process.stdout.write(`${gatherAnswer(chunks).text}\n`);
+    const { answer } = await collectAnswer(run);
+    process.stdout.write(`${answer.text}\n`);
     return;
   }
   const committed = await run.commit();
@@ -372,8 +372,8 @@ async function image(
     signal: undefined,
     logger: undefined,
   });
-  const { chunks } = await collectAnswer(run);
-  const { images } = gatherAnswer(chunks);
+  const { answer } = await collectAnswer(run);
+  const { images } = answer;
   if (images.length === 0) throw new HttpError(502, "the provider answered without any image");
   for (const url of images) process.stdout.write(`${url}\n`);
 }

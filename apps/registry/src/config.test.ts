@@ -24,6 +24,7 @@ describe("parseConfig", () => {
       port: 1337,
       bodyLimitBytes: 4 * 1024 * 1024,
       shutdownGraceMs: 10_000,
+      answerLimitBytes: 32 * 1024 * 1024,
       apiKeys: [],
       allowedHosts: [],
       corsOrigins: [],
@@ -51,6 +52,16 @@ describe("parseConfig", () => {
     expect(config.cooldown).toEqual(defaultCooldownSettings);
     expect(config.discovery.installed).toBe(true);
     expect(config.providers).toEqual([]);
+  });
+
+  it("keeps server.answerLimitBytes where an answer's JSON stays within a string's length", () => {
+    expect(
+      parseConfig({ server: { answerLimitBytes: 1024 * 1024 } }, { env: {} }).server
+        .answerLimitBytes,
+    ).toBe(1024 * 1024);
+    expect(() => parseConfig({ server: { answerLimitBytes: 128 * 1024 * 1024 } })).toThrow(
+      /server\.answerLimitBytes/,
+    );
   });
 
   it("names the path of every bad field", () => {

@@ -84,6 +84,16 @@ const configSchema = z
           .max(1024 * 1024 * 1024)
           .default(4 * 1024 * 1024),
         shutdownGraceMs: z.int().min(0).max(3_600_000).default(10_000),
+        /**
+         * The most bytes of an answer sent as one JSON body (streams have no such
+         * limit: they are never held). At most 64 MiB, so that its JSON, escapes
+         * and all, stays within a string's length.
+         */
+        answerLimitBytes: z
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(32 * 1024 * 1024),
         apiKeys: z.array(environmentReferenceSchema).default([]),
         /** Host names accepted besides the loopback names, IP addresses and `host`; `"*"`: any. */
         allowedHosts: z.array(hostNameSchema).max(1000).default([]),

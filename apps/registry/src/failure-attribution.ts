@@ -4,8 +4,10 @@ import {
   ModelNotSupportedError,
   ProviderError,
   ResponseStatusError,
+  ResponseTooLargeError,
   TimeoutError,
 } from "@g4f-ts/provider-core";
+import { answerLimitName } from "./answer-collector.js";
 
 /** Who a failed attempt is blamed on: the provider (it counts towards a cooldown) or the request. */
 export type FailureBlame = "provider" | "request";
@@ -33,6 +35,8 @@ const requestFaultStatuses = new Set([400, 413, 414, 422]);
  *
  * - the client left (an abort), or the provider refused the request before calling
  *   its upstream (an invalid option, an unknown model);
+ * - the answer passed the registry's own cap for a JSON answer (a long answer is
+ *   no sign of a sick provider);
  * - the upstream answered 400, 413, 414 or 422, or said the context is too long;
  * - a timeout (once the prompt was sent, before the first content chunk) on a
  *   prompt much larger than the provider's recent successful prompts: time to the
@@ -49,7 +53,8 @@ export function blameFailure(error: unknown, facts: FailedAttemptFacts): Failure
   if (
     AbortError.isInstance(error) ||
     ContextLengthExceededError.isInstance(error) ||
-    ModelNotSupportedError.isInstance(error)
+    ModelNotSupportedError.isInstance(error) ||
+    (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName)
   )
     return "request";
   if (facts.reason === "refused") return "request";

@@ -63,8 +63,8 @@ async function setUp(
 }
 
 async function text(run: ReturnType<Awaited<ReturnType<typeof setUp>>["start"]>) {
-  const { candidate, chunks } = await collectAnswer(run);
-  return `${candidate.entry.id}: ${chunks.filter((chunk) => typeof chunk === "string").join("")}`;
+  const { candidate, answer } = await collectAnswer(run);
+  return `${candidate.entry.id}: ${answer.text}`;
 }
 
 async function failure(promise: Promise<unknown>): Promise<HttpError> {

@@ -11,11 +11,19 @@ import {
   ProviderError,
   type ProviderOptions,
   RateLimitError,
+  type ResponseChunk,
   ResponseStatusError,
+  ResponseTooLargeError,
   StreamInterruptedError,
   TimeoutError,
 } from "@g4f-ts/provider-core";
 import type { Logger } from "pino";
+import {
+  AnswerCollector,
+  answerLimitName,
+  defaultAnswerLimitBytes,
+  type GatheredAnswer,
+} from "./answer-collector.js";
 import { TimedAttempt } from "./attempt-stream.js";
 import { isAnswerContent } from "./chunk-kinds.js";
 import type { CooldownTracker } from "./cooldown.js";
@@ -38,6 +46,11 @@ export interface FallbackSettings {
   retryDelayMs: number;
   cooldown: CooldownTracker;
   metrics: RegistryMetrics;
+  /**
+   * The most bytes an answer sent in one piece (JSON) may hold (default 32 MiB,
+   * `server.answerLimitBytes`); a streamed answer has no such limit, it is never held.
+   */
+  answerLimitBytes?: number;
 }
 
 /** What every attempt of one request sends. */
@@ -65,7 +78,11 @@ export interface AttemptRequest {
 /** An attempt that reached the commit point: its first content chunk has arrived. */
 export interface CommittedAttempt {
   readonly candidate: Candidate;
-  /** The chunks up to and including the first content chunk. */
+  /**
+   * The chunks up to and including the first content chunk (of the metadata before
+   * it, only the latest of each kind: an upstream that sends nothing else can not
+   * make it grow).
+   */
   readonly leading: Chunk[];
   /** The rest of the answer, with the attempt's timers still running. */
   readonly attempt: TimedAttempt;
@@ -95,6 +112,7 @@ export function failureReason(error: unknown): string {
   if (TimeoutError.isInstance(error)) return "timeout";
   if (ConnectionError.isInstance(error)) return "connection";
   if (StreamInterruptedError.isInstance(error)) return "interrupted";
+  if (ResponseTooLargeError.isInstance(error)) return "too_large";
   if (InvalidResponseError.isInstance(error)) return "invalid_response";
   if (MissingAuthError.isInstance(error)) return "auth";
   if (PaymentRequiredError.isInstance(error)) return "payment";
@@ -160,11 +178,12 @@ export class FallbackRun {
         for (;;) {
           const result = await attempt.next();
           if (result.done) throw new EmptyAnswerError(entry.provider.label);
-          leading.push(result.value);
           if (isAnswerContent(result.value)) {
+            leading.push(result.value);
             settings.metrics.firstContent.observe([entry.id], attempt.elapsedMs() / 1000);
             return { candidate, leading, attempt };
           }
+          keepLatestOfKind(leading, result.value);
         }
       } catch (error) {
         attempt.close();
@@ -384,31 +403,61 @@ export class FallbackRun {
 }
 
 /**
+ * Keep a chunk that came before the first content: metadata (a finish reason, a
+ * usage, an empty delta) only counts by its latest value, so it replaces the one
+ * of its kind rather than piling up while an upstream sends nothing else.
+ */
+function keepLatestOfKind(leading: Chunk[], chunk: Chunk): void {
+  if (typeof chunk === "string") return;
+  const type = (chunk as ResponseChunk).type;
+  const index = leading.findIndex(
+    (kept) => typeof kept !== "string" && (kept as ResponseChunk).type === type,
+  );
+  if (index === -1) leading.push(chunk);
+  else leading[index] = chunk;
+}
+
+/**
  * Run the fallback engine to a whole answer, for answers sent in one piece (JSON):
  * nothing reaches the client before the end, so a failure even after content
  * moves on to the next candidate. `check` may refuse a complete answer (an image
  * request answered with text only), which then counts as that attempt's failure.
+ * The answer is gathered as it arrives, never more than `answerLimitBytes` of it:
+ * past that, the attempt stops and a 502 `answer_too_large` naming the limit is
+ * thrown, without trying other candidates (their answer would be as long).
  */
 export async function collectAnswer(
   run: FallbackRun,
-  check?: (chunks: readonly Chunk[], candidate: Candidate) => ProviderError | undefined,
-): Promise<{ candidate: Candidate; chunks: Chunk[] }> {
+  check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
+): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
+  const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
   for (;;) {
     const committed = await run.commit();
-    const chunks = committed.leading;
+    const collector = new AnswerCollector(committed.candidate.entry.id, limitBytes);
+    let answer: GatheredAnswer;
     try {
+      for (const chunk of committed.leading) collector.add(chunk);
       for (;;) {
         const result = await committed.attempt.next();
         if (result.done) break;
-        chunks.push(result.value);
+        collector.add(result.value);
       }
-      const problem = check?.(chunks, committed.candidate);
+      answer = collector.answer();
+      const problem = check?.(answer, committed.candidate);
       if (problem !== undefined) throw problem;
     } catch (error) {
+      if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
+        const report = await run.failAfterCommit(committed, error, false);
+        throw new HttpError(502, error.message, {
+          type: "upstream_error",
+          code: "answer_too_large",
+          attempts: [report],
+        });
+      }
       await run.failAfterCommit(committed, error, true);
       continue;
     }
     run.succeed(committed);
-    return { candidate: committed.candidate, chunks };
+    return { candidate: committed.candidate, answer };
   }
 }

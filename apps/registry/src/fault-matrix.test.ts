@@ -600,8 +600,8 @@ describe("clients that misbehave", () => {
       expect(stillAt).toBe(stalledAt);
       expect(upstream.waitingForDrain()).toBe(true);
       expect(stillAt).toBeLessThan(upstream.totalBytes / 4);
-      // What stays held is the text already passed on (provider-core keeps it for
-      // StreamInterruptedError.partialText), never the megabytes still upstream.
+      // Nothing of the text already passed on stays held (a stream keeps counts and
+      // a short tail), nor the megabytes still upstream.
       expect(held).toBeLessThan(upstream.totalBytes / 8);
 
       response.resume();

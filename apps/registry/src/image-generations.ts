@@ -2,7 +2,7 @@ import { InvalidResponseError } from "@g4f-ts/provider-core";
 import { clientIdentity } from "./client-identity.js";
 import { collectAnswer } from "./fallback.js";
 import { sendJson } from "./http-responses.js";
-import { gatherAnswer, imagesBody, parseImageRequest } from "./openai-wire.js";
+import { imagesBody, parseImageRequest } from "./openai-wire.js";
 import type { RequestContext } from "./request-context.js";
 
 /**
@@ -31,8 +31,8 @@ export async function handleImageGeneration(
     client: clientIdentity(context.request, context.registry.config.server.apiKeys.length > 0),
   });
   try {
-    const { candidate, chunks } = await collectAnswer(run, (answer, attempted) =>
-      gatherAnswer(answer).images.length > 0
+    const { candidate, answer } = await collectAnswer(run, (gathered, attempted) =>
+      gathered.images.length > 0
         ? undefined
         : new InvalidResponseError({
             provider: attempted.entry.provider.label,
@@ -40,7 +40,7 @@ export async function handleImageGeneration(
           }),
     );
     context.provider = candidate.entry.id;
-    const urls = gatherAnswer(chunks).images.slice(0, request.n ?? undefined);
+    const urls = answer.images.slice(0, request.n ?? undefined);
     sendJson(
       context.response,
       200,

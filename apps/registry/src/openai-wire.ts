@@ -7,6 +7,7 @@ import {
   type ProviderOptions,
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
+import type { GatheredAnswer } from "./answer-collector.js";
 import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
@@ -275,44 +276,6 @@ export const doneEvent = "data: [DONE]\n\n";
 /** The SSE event that ends a stream which failed after its first content: OpenAI's error shape. */
 export function errorEvent(error: HttpError): string {
   return `data: ${JSON.stringify({ error: error.toErrorObject() })}\n\n`;
-}
-
-/** A whole answer, gathered from its chunks. */
-export interface GatheredAnswer {
-  text: string;
-  reasoning: string;
-  images: string[];
-  finishReason: string | undefined;
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number } | undefined;
-}
-
-export function gatherAnswer(chunks: readonly Chunk[]): GatheredAnswer {
-  const answer: GatheredAnswer = {
-    text: "",
-    reasoning: "",
-    images: [],
-    finishReason: undefined,
-    usage: undefined,
-  };
-  for (const chunk of chunks) {
-    if (typeof chunk === "string") {
-      answer.text += chunk;
-      continue;
-    }
-    const image = asImage(chunk);
-    if (image !== undefined) {
-      answer.images.push(...image.images);
-      answer.text += chunkText(chunk);
-      continue;
-    }
-    const reasoning = asReasoning(chunk);
-    if (reasoning !== undefined) answer.reasoning += reasoning.text;
-    const finish = asFinishReason(chunk);
-    if (finish !== undefined) answer.finishReason = finish.reason;
-    const usage = asUsage(chunk);
-    if (usage !== undefined) answer.usage = usage;
-  }
-  return answer;
 }
 
 /**

@@ -103,6 +103,7 @@ export class Registry {
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
       retryDelayMs: config.routing.retryDelayMs,
+      answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
       metrics: this.metrics,
     };

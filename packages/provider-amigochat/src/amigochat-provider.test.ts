@@ -12,6 +12,7 @@ import {
   ProviderError,
   RateLimitError,
   ResponseStatusError,
+  ResponseTooLargeError,
   StreamInterruptedError,
   TimeoutError,
   Usage,
@@ -739,6 +740,23 @@ describe("the driver methods", () => {
     const text = await provider.createChat({ model: "gpt-4o-mini", chatId, messages: hello });
     expect(text).toBe("Hello from gpt-4o-mini!");
     expect(lastRequest().json).toMatchObject({ chatId, stream: false, temperature: 0.5 });
+  });
+
+  it("createChat stops an answer past 32 MiB with a ResponseTooLargeError instead of holding it", async () => {
+    const long = await startAmigoChatFake({
+      reply: () => Array.from({ length: 34 }, () => "y".repeat(1024 * 1024)),
+    });
+    try {
+      const error = await amigo({ baseUrl: long.url })
+        .createChat({ messages: hello, stream: true })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect((error as ResponseTooLargeError).limit).toBe(32 * 1024 * 1024);
+      expect((error as Error).message).toContain("use streamChat");
+      await long.waitForConnectionsClosed(2_000);
+    } finally {
+      await long.close();
+    }
   });
 
   it("createChat uses the default model and passes sampling options on", async () => {

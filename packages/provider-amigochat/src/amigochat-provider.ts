@@ -3,6 +3,7 @@ import {
   type AsyncGeneratorProvider,
   CallDeadline,
   type Chunk,
+  defaultMaxCompletionCharacters,
   errorFromPayload,
   type HttpResponse,
   type HttpTimeouts,
@@ -14,9 +15,11 @@ import {
   ModelNotSupportedError,
   type ProviderOptions,
   postJson,
+  ResponseTooLargeError,
   type RetryPolicy,
   readJson,
   readOpenAIChatResponse,
+  TextAccumulator,
   withRetries,
 } from "@g4f-ts/provider-core";
 import { amigoChatModelTable, findPersonaId } from "./amigochat-models.js";
@@ -291,17 +294,25 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
   }
 
   /**
-   * Send a conversation to a chat model and return the whole answer's text.
+   * Send a conversation to a chat model and return the whole answer's text (up to 32 MiB
+   * worth: past it, a `ResponseTooLargeError`; `streamChat` has no such limit).
    *
    * @example
    * const text = await amigoChat.createChat({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi!" }] });
    */
   async createChat(request: AmigoChatChatRequest): Promise<string> {
-    let text = "";
+    // Capped as createCompletion is: an upstream that never stops can not exhaust memory.
+    const text = new TextAccumulator(defaultMaxCompletionCharacters);
     for await (const chunk of this.streamChat({ ...request, stream: request.stream ?? false })) {
-      text += chunk;
+      if (!text.append(chunk))
+        throw new ResponseTooLargeError({
+          provider: this.label,
+          limit: text.maxCharacters,
+          limitName: "maxCharacters",
+          message: `The answer of ${this.label} passed the limit of ${text.maxCharacters} characters; use streamChat to receive longer answers`,
+        });
     }
-    return text;
+    return text.toString();
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   AbortError,
   InvalidResponseError,
   type ProviderError,
+  ResponseTooLargeError,
   TimeoutError,
 } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
@@ -287,8 +288,10 @@ class HttpCall
       if (size > maxBytes) {
         this.close();
         const { provider } = this.#context;
-        throw new InvalidResponseError({
+        throw new ResponseTooLargeError({
           provider,
+          limit: maxBytes,
+          limitName: "maxBytes",
           message: `${provider} sent a body over ${maxBytes} bytes`,
         });
       }

@@ -1,5 +1,10 @@
 export { CallDeadline } from "./call-deadline.js";
-export { type Completion, createCompletion } from "./create-completion.js";
+export {
+  type Completion,
+  type CompletionOptions,
+  createCompletion,
+  defaultMaxCompletionCharacters,
+} from "./create-completion.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export {
   closeDispatchers,
@@ -58,6 +63,7 @@ export {
   type ProviderErrorOptions,
   RateLimitError,
   ResponseStatusError,
+  ResponseTooLargeError,
   StreamInterruptedError,
   TimeoutError,
   type TimeoutPhase,
@@ -112,3 +118,5 @@ export {
   trimBody,
   upstreamSnippet,
 } from "./status-errors.js";
+export { TextAccumulator } from "./text-accumulator.js";
+export { defaultTailCharacters, TextTail } from "./text-tail.js";

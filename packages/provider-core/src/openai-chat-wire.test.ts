@@ -1,10 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { settledHeapBytes } from "../test-support/settled-heap.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
 import {
   InvalidResponseError,
   RateLimitError,
+  ResponseTooLargeError,
   StreamInterruptedError,
   TimeoutError,
 } from "./provider-errors.js";
@@ -43,6 +45,21 @@ async function answer(
 }
 
 const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
+
+/** An upstream that streams `frames` pieces of 16 KiB text as fast as its socket drains, then `ending`. */
+async function startLongStream(frames: number, ending: "done" | "cut"): Promise<LocalServer> {
+  const piece = frame({ choices: [{ delta: { content: "z".repeat(16 * 1024) } }] });
+  return startLocalServer(async (_request, response) => {
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    for (let index = 0; index < frames; index++) {
+      if (response.destroyed) return;
+      if (!response.write(piece)) await new Promise((resolve) => response.once("drain", resolve));
+    }
+    if (ending === "cut") response.socket?.destroy();
+    else
+      response.end(`${frame({ choices: [{ delta: {}, finish_reason: "stop" }] })}data: [DONE]\n\n`);
+  });
+}
 
 describe("readOpenAIChatResponse", () => {
   it("streams deltas, reasoning, the finish reason and usage from SSE", async () => {
@@ -122,6 +139,71 @@ describe("readOpenAIChatResponse", () => {
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).partialText).toBe("stalled");
     expect((error as Error).cause).toBeInstanceOf(TimeoutError);
+  });
+
+  it("keeps a stream's memory flat however long it runs: counts, not text", async () => {
+    // 32 MB of text in 2,048 pieces of 16 KiB.
+    server = await startLongStream(2048, "done");
+    const response = await sendRequest({ provider: "Example", url: server.url, json: {} });
+    let characters = 0;
+    let pieces = 0;
+    let baseline = 0;
+    let held = 0;
+    for await (const chunk of readOpenAIChatResponse(response, { provider: "Example" })) {
+      if (typeof chunk !== "string") continue;
+      characters += chunk.length;
+      pieces++;
+      if (pieces === 64) baseline = settledHeapBytes();
+      if (pieces === 2048) held = settledHeapBytes() - baseline;
+    }
+    expect(characters).toBe(2048 * 16 * 1024);
+    // Keeping the text would hold the 31 MB that arrived between the two measures.
+    expect(held).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("reports a long stream cut off with its character count and only the end of its text", async () => {
+    server = await startLongStream(1024, "cut");
+    const response = await sendRequest({ provider: "Example", url: server.url, json: {} });
+    let characters = 0;
+    const error = await (async () => {
+      for await (const chunk of readOpenAIChatResponse(response, { provider: "Example" }))
+        if (typeof chunk === "string") characters += chunk.length;
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    const interrupted = error as StreamInterruptedError;
+    expect(interrupted.receivedCharacters).toBe(characters);
+    expect(characters).toBe(1024 * 16 * 1024);
+    expect(interrupted.partialText).toBe("z".repeat(4096));
+    expect(interrupted.message).toContain(`${characters} characters`);
+  });
+
+  it("fails with ResponseTooLargeError, and stops reading, when an SSE line never ends", async () => {
+    let written = 0;
+    server = await startLocalServer(async (_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write("data: ");
+      const filler = "w".repeat(64 * 1024);
+      // Up to 64 MB without a line break; the reader must give up long before.
+      for (let index = 0; index < 1024; index++) {
+        if (response.destroyed) return;
+        written += filler.length;
+        if (!response.write(filler))
+          await new Promise((resolve) => response.once("drain", resolve));
+      }
+      response.end();
+    });
+    const response = await sendRequest({ provider: "Example", url: server.url, json: {} });
+    const error = await (async () => {
+      for await (const _ of readOpenAIChatResponse(response, { provider: "Example" })) {
+      }
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect((error as ResponseTooLargeError).limit).toBe(8 * 1024 * 1024);
+    expect((error as Error).message).toContain("maxEventBytes");
+    expect((error as Error).message).toContain(String(8 * 1024 * 1024));
+    await waitUntil(() => server?.sockets.size === 0);
+    expect(written).toBeLessThan(32 * 1024 * 1024);
   });
 
   it("accepts a stream that ends with a finish reason but no [DONE]", async () => {

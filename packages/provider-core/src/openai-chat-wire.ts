@@ -11,6 +11,7 @@ import { formatSchemaIssues } from "./schema-errors.js";
 import { redactSecrets } from "./secret-redaction.js";
 import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
+import { TextTail } from "./text-tail.js";
 
 const usageSchema = z.object({
   prompt_tokens: z.number().nullish(),
@@ -85,7 +86,9 @@ function isEventStream(response: HttpResponse): boolean {
  * the body's first character when the type says neither), as chunks: text deltas as
  * they arrive, `Reasoning`, `FinishReason`, `Usage`. An SSE stream that stops after
  * text arrived without `[DONE]` or a finish reason (a clean end or a broken socket)
- * is a `StreamInterruptedError` carrying the text so far: never a silent cut.
+ * is a `StreamInterruptedError` carrying the count of characters so far and their
+ * end: never a silent cut. The reading keeps counts, never the whole text, so a
+ * stream's memory stays flat however long it runs.
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
  * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
@@ -156,7 +159,8 @@ async function* readChatAnswer(
     });
     const iterator = body[Symbol.asyncIterator]();
     const chunks: Chunk[] = [];
-    let partialText = "";
+    // The text passed on is counted and only its end kept, for the error of a cut stream.
+    const partial = new TextTail();
     let finished = false;
     let ended = false;
     try {
@@ -171,20 +175,21 @@ async function* readChatAnswer(
           // and keep the text that did arrive (the timeout stays readable as the cause).
           if (
             (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
-            partialText !== ""
+            partial.length > 0
           ) {
             throw new StreamInterruptedError({
               provider,
-              partialText,
+              partialText: partial.text(),
+              receivedCharacters: partial.length,
               cause: error,
-              message: `The stream from ${provider} broke off after ${partialText.length} characters: ${error.message}`,
+              message: `The stream from ${provider} broke off after ${partial.length} characters: ${error.message}`,
             });
           }
           throw error;
         }
         for (const event of events) chunksOfEvent(event, chunks);
         for (const chunk of chunks) {
-          if (typeof chunk === "string") partialText += chunk;
+          if (typeof chunk === "string") partial.append(chunk);
           else if (chunk instanceof FinishReason) finished = true;
           yield chunk;
         }
@@ -197,8 +202,12 @@ async function* readChatAnswer(
       // Stop reading (and release the socket) when the consumer leaves early.
       await iterator.return?.();
     }
-    if (!decoder.done && !finished && partialText !== "") {
-      throw new StreamInterruptedError({ provider, partialText });
+    if (!decoder.done && !finished && partial.length > 0) {
+      throw new StreamInterruptedError({
+        provider,
+        partialText: partial.text(),
+        receivedCharacters: partial.length,
+      });
     }
   } finally {
     answer.close();

@@ -217,22 +217,31 @@ const streamInterruptedMarker = Symbol.for(`${markerPrefix}StreamInterruptedErro
 
 /**
  * The stream ended (or broke) after text had arrived, without `[DONE]` or a finish
- * reason: the answer is incomplete. `partialText` holds what arrived.
+ * reason: the answer is incomplete. `receivedCharacters` counts what arrived and
+ * `partialText` holds its end (the last 4096 characters at most: a stream keeps
+ * counts, not its whole text, so that no answer's length costs memory).
  */
 export class StreamInterruptedError extends ProviderError {
   readonly [streamInterruptedMarker] = true;
   override readonly name = "StreamInterruptedError";
+  /** The end of the text that arrived (all of it when short). */
   readonly partialText: string;
+  /** Characters of text that arrived in all. */
+  readonly receivedCharacters: number;
 
-  constructor(options: ProviderErrorOptions & { partialText: string }) {
+  constructor(
+    options: ProviderErrorOptions & { partialText: string; receivedCharacters?: number },
+  ) {
+    const receivedCharacters = options.receivedCharacters ?? options.partialText.length;
     super({
       retryable: true,
       ...options,
       message:
         options.message ??
-        `The stream from ${options.provider ?? "the provider"} ended before the answer was complete (${options.partialText.length} characters arrived)`,
+        `The stream from ${options.provider ?? "the provider"} ended before the answer was complete (${receivedCharacters} characters arrived)`,
     });
     this.partialText = options.partialText;
+    this.receivedCharacters = receivedCharacters;
   }
 
   static override isInstance(value: unknown): value is StreamInterruptedError {
@@ -245,7 +254,7 @@ const invalidResponseMarker = Symbol.for(`${markerPrefix}InvalidResponseError`);
 /** The upstream answered something this provider cannot read (not JSON, wrong shape). */
 export class InvalidResponseError extends ProviderError {
   readonly [invalidResponseMarker] = true;
-  override readonly name = "InvalidResponseError";
+  override readonly name: string = "InvalidResponseError";
 
   constructor(options: ProviderErrorOptions) {
     super({ retryable: true, ...options });
@@ -253,6 +262,31 @@ export class InvalidResponseError extends ProviderError {
 
   static override isInstance(value: unknown): value is InvalidResponseError {
     return hasMarker(value, invalidResponseMarker);
+  }
+}
+
+const responseTooLargeMarker = Symbol.for(`${markerPrefix}ResponseTooLargeError`);
+
+/**
+ * The upstream sent more than a named limit allows: a body, an SSE line or event
+ * that never ends, or a whole answer over its cap. `limit` is the number passed,
+ * `limitName` the setting that holds it. Not retryable by default: the same request
+ * would meet the same limit.
+ */
+export class ResponseTooLargeError extends InvalidResponseError {
+  readonly [responseTooLargeMarker] = true;
+  override readonly name = "ResponseTooLargeError";
+  readonly limit: number;
+  readonly limitName: string;
+
+  constructor(options: ProviderErrorOptions & { limit: number; limitName: string }) {
+    super({ retryable: false, ...options });
+    this.limit = options.limit;
+    this.limitName = options.limitName;
+  }
+
+  static override isInstance(value: unknown): value is ResponseTooLargeError {
+    return hasMarker(value, responseTooLargeMarker);
   }
 }
 

@@ -1,7 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { ZodType } from "zod";
-import { InvalidResponseError } from "./provider-errors.js";
+import { InvalidResponseError, ResponseTooLargeError } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { redactSecrets } from "./secret-redaction.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
@@ -15,7 +15,11 @@ export interface SseDecodeOptions<T> {
   invalidJson?: "skip" | "fail";
   /** Secret values to scrub from error messages. */
   secrets?: readonly string[];
-  /** The longest event the decoder buffers before failing (default 8 MiB). */
+  /**
+   * The longest line or event the decoder buffers before failing with a
+   * `ResponseTooLargeError` (default 8 MiB; counted in characters): an upstream
+   * that never ends a line can not make it grow without bound.
+   */
   maxEventBytes?: number;
 }
 
@@ -25,6 +29,7 @@ export interface SseStream<T> extends AsyncIterable<T> {
 }
 
 const doneSentinel = "[DONE]";
+const defaultMaxEventBytes = 8 * 1024 * 1024;
 const trailingBytesAfterDone = 64 * 1024;
 
 /**
@@ -65,7 +70,7 @@ export class SseEventDecoder<T> {
       onError: (error) => {
         if (error.type === "max-buffer-size-exceeded") this.#overflow = true;
       },
-      maxBufferSize: options.maxEventBytes ?? 8 * 1024 * 1024,
+      maxBufferSize: options.maxEventBytes ?? defaultMaxEventBytes,
     });
   }
 
@@ -107,10 +112,16 @@ export class SseEventDecoder<T> {
 
   #drain(): T[] {
     if (this.#overflow) {
+      // The parser is spent after an overflow: nothing more is decoded.
+      this.done = true;
+      this.#messages.length = 0;
       const { provider } = this.#options;
-      throw new InvalidResponseError({
+      const limit = this.#options.maxEventBytes ?? defaultMaxEventBytes;
+      throw new ResponseTooLargeError({
         provider,
-        message: `${provider} sent an SSE event larger than the decoder allows`,
+        limit,
+        limitName: "maxEventBytes",
+        message: `${provider} sent an SSE line or event longer than the limit of ${limit} characters (maxEventBytes) without ending it`,
       });
     }
     const messages = this.#messages;

@@ -1,0 +1,60 @@
+import {
+  FinishReason,
+  ImageResponse,
+  Reasoning,
+  ResponseTooLargeError,
+  Usage,
+} from "@g4f-ts/provider-core";
+import { describe, expect, it } from "vitest";
+import { AnswerCollector } from "./answer-collector.js";
+
+describe("AnswerCollector", () => {
+  it("gathers text, reasoning and images, keeping the latest finish reason and usage", () => {
+    const collector = new AnswerCollector("p", 1024);
+    collector.add(new Reasoning("think "));
+    collector.add("Hel");
+    collector.add(new FinishReason("length"));
+    collector.add("");
+    collector.add("lo");
+    collector.add(new Reasoning("more"));
+    collector.add(new ImageResponse(["http://127.0.0.1/a.png"], "a [cat]"));
+    collector.add(new FinishReason("stop"));
+    collector.add(new Usage({ promptTokens: 1, completionTokens: 2 }));
+    const answer = collector.answer();
+    expect(answer.text).toBe("Hello![a cat](http://127.0.0.1/a.png)\n");
+    expect(answer.reasoning).toBe("think more");
+    expect(answer.images).toEqual(["http://127.0.0.1/a.png"]);
+    expect(answer.finishReason).toBe("stop");
+    expect(answer.usage?.totalTokens).toBe(3);
+  });
+
+  it("counts UTF-8 bytes against the limit and throws a ResponseTooLargeError naming it", () => {
+    const collector = new AnswerCollector("p", 10);
+    collector.add("éééé");
+    collector.add("ab");
+    expect(collector.bytes).toBe(10);
+    const error = (() => {
+      try {
+        collector.add("é");
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as ResponseTooLargeError).limitName).toBe("server.answerLimitBytes");
+    expect((error as Error).message).toContain("10 bytes (server.answerLimitBytes)");
+  });
+
+  it("counts a reasoning chunk with its overhead, so endless tiny chunks meet the limit too", () => {
+    const collector = new AnswerCollector("p", 1000);
+    let added = 0;
+    expect(() => {
+      for (;;) {
+        collector.add(new Reasoning("r"));
+        added++;
+      }
+    }).toThrow(ResponseTooLargeError);
+    expect(added).toBe(15);
+  });
+});

@@ -8,7 +8,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
 import type { GatheredAnswer } from "./answer-collector.js";
-import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
+import { asImage } from "./chunk-kinds.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
 /*

@@ -151,7 +151,7 @@ describe("fallback across two AmigoChat upstreams", () => {
       status: "cooling_down",
       consecutive_failures: 2,
     });
-    const metrics = await (await fetch(`${current.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${current.server.url}/metrics`, as("alice-key"))).text();
     expect(metrics).toContain('g4f_provider_cooldown{provider="amigo-a"} 1');
     expect(metrics).toContain(
       'g4f_provider_failures_total{provider="amigo-a",reason="cooldown"} 1',

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { AbortError, closeDispatchers, type Messages } from "@g4f-ts/provider-core";
+import {
+  AbortError,
+  chunkText,
+  closeDispatchers,
+  completionOf,
+  type Messages,
+} from "@g4f-ts/provider-core";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { startDemoUpstream } from "./demo-upstream.js";
 import { collectAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { chunkText, gatherAnswer } from "./openai-wire.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
 
@@ -292,7 +297,7 @@ async function chat(
   });
   if (values.stream !== true) {
     const { chunks } = await collectAnswer(run);
-    process.stdout.write(`${gatherAnswer(chunks).text}\n`);
+    process.stdout.write(`${completionOf(chunks).content}\n`);
     return;
   }
   const committed = await run.commit();
@@ -333,7 +338,7 @@ async function image(
     logger: undefined,
   });
   const { chunks } = await collectAnswer(run);
-  const { images } = gatherAnswer(chunks);
+  const { images } = completionOf(chunks);
   if (images.length === 0) throw new HttpError(502, "the provider answered without any image");
   for (const url of images) process.stdout.write(`${url}\n`);
 }

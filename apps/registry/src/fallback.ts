@@ -4,6 +4,7 @@ import {
   ConnectionError,
   ContextLengthExceededError,
   InvalidResponseError,
+  isContentChunk,
   type Messages,
   MissingAuthError,
   ModelNotSupportedError,
@@ -17,7 +18,6 @@ import {
 } from "@g4f-ts/provider-core";
 import type { Logger } from "pino";
 import { TimedAttempt } from "./attempt-stream.js";
-import { isAnswerContent } from "./chunk-kinds.js";
 import type { CooldownTracker } from "./cooldown.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
 import type { RegistryMetrics } from "./metrics.js";
@@ -168,7 +168,7 @@ export class FallbackRun {
           const result = await attempt.next();
           if (result.done) throw new EmptyAnswerError(entry.provider.label);
           leading.push(result.value);
-          if (isAnswerContent(result.value)) {
+          if (isContentChunk(result.value)) {
             settings.metrics.firstContent.observe([entry.id], attempt.elapsedMs() / 1000);
             return { candidate, leading, attempt };
           }

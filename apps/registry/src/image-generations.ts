@@ -1,7 +1,7 @@
-import { InvalidResponseError } from "@g4f-ts/provider-core";
+import { completionOf, InvalidResponseError } from "@g4f-ts/provider-core";
 import { collectAnswer } from "./fallback.js";
 import { sendJson } from "./http-responses.js";
-import { gatherAnswer, imagesBody, parseImageRequest } from "./openai-wire.js";
+import { imagesBody, parseImageRequest } from "./openai-wire.js";
 import type { RequestContext } from "./request-context.js";
 
 /**
@@ -30,7 +30,7 @@ export async function handleImageGeneration(
   });
   try {
     const { candidate, chunks } = await collectAnswer(run, (answer, attempted) =>
-      gatherAnswer(answer).images.length > 0
+      completionOf(answer).images.length > 0
         ? undefined
         : new InvalidResponseError({
             provider: attempted.entry.provider.label,
@@ -38,7 +38,7 @@ export async function handleImageGeneration(
           }),
     );
     context.provider = candidate.entry.id;
-    const urls = gatherAnswer(chunks).images.slice(0, request.n ?? undefined);
+    const urls = completionOf(chunks).images.slice(0, request.n ?? undefined);
     sendJson(
       context.response,
       200,

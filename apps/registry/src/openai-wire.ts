@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import {
-  type Chunk,
+  type Completion,
   formatSchemaIssues,
   type Message,
   type Messages,
   type ProviderOptions,
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
-import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
 import { HttpError, invalidField } from "./http-errors.js";
 
 /*
@@ -146,16 +145,6 @@ export function completionId(): string {
   return `chatcmpl-${randomUUID()}`;
 }
 
-/** The text a chat client shows for a chunk: its text, or images as markdown (as g4f renders them). */
-export function chunkText(chunk: Chunk): string {
-  if (typeof chunk === "string") return chunk;
-  const image = asImage(chunk);
-  if (image === undefined) return "";
-  let text = "";
-  for (const url of image.images) text += `![${image.alt.replace(/[[\]]/g, "")}](${url})\n`;
-  return text;
-}
-
 /** A rough token count (four characters a token) for providers that report no usage. */
 export function estimateTokens(characters: number): number {
   return Math.ceil(characters / 4);
@@ -239,44 +228,6 @@ export function errorEvent(error: HttpError): string {
   return `data: ${JSON.stringify({ error: error.toErrorObject() })}\n\n`;
 }
 
-/** A whole answer, gathered from its chunks. */
-export interface GatheredAnswer {
-  text: string;
-  reasoning: string;
-  images: string[];
-  finishReason: string | undefined;
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number } | undefined;
-}
-
-export function gatherAnswer(chunks: readonly Chunk[]): GatheredAnswer {
-  const answer: GatheredAnswer = {
-    text: "",
-    reasoning: "",
-    images: [],
-    finishReason: undefined,
-    usage: undefined,
-  };
-  for (const chunk of chunks) {
-    if (typeof chunk === "string") {
-      answer.text += chunk;
-      continue;
-    }
-    const image = asImage(chunk);
-    if (image !== undefined) {
-      answer.images.push(...image.images);
-      answer.text += chunkText(chunk);
-      continue;
-    }
-    const reasoning = asReasoning(chunk);
-    if (reasoning !== undefined) answer.reasoning += reasoning.text;
-    const finish = asFinishReason(chunk);
-    if (finish !== undefined) answer.finishReason = finish.reason;
-    const usage = asUsage(chunk);
-    if (usage !== undefined) answer.usage = usage;
-  }
-  return answer;
-}
-
 /**
  * The body of a non-streamed `chat.completion`, written as a string around its
  * variable parts (as the chunk encoder does) rather than built as an object and
@@ -287,7 +238,7 @@ export function chatCompletionBody(
   created: number,
   model: string,
   provider: string,
-  answer: GatheredAnswer,
+  answer: Completion,
   promptCharacters: number,
 ): string {
   const reasoning =
@@ -295,9 +246,9 @@ export function chatCompletionBody(
   const usage = usageCounts(
     answer.usage,
     promptCharacters,
-    answer.text.length + answer.reasoning.length,
+    answer.content.length + answer.reasoning.length,
   );
-  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.text)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
+  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.content)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
 }
 
 /** The body of an `images/generations` answer. */

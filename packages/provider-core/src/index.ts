@@ -1,5 +1,11 @@
 export { CallDeadline } from "./call-deadline.js";
-export { type Completion, createCompletion } from "./create-completion.js";
+export {
+  addToCompletion,
+  type Completion,
+  completionOf,
+  createCompletion,
+  emptyCompletion,
+} from "./create-completion.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export {
   closeDispatchers,
@@ -72,8 +78,10 @@ export {
 export {
   type AsyncResult,
   type Chunk,
+  chunkText,
   FinishReason,
   ImageResponse,
+  imageMarkdown,
   isContentChunk,
   Reasoning,
   ResponseChunk,

@@ -35,7 +35,8 @@ const messageSchema = z.object({
     .optional(),
 });
 
-const providerPinSchema = z.string().min(1).max(64).optional();
+// One provider, or several separated by spaces (g4f's IterListProvider order).
+const providerPinSchema = z.string().min(1).max(512).optional();
 
 export const chatRequestSchema = z.object({
   model: z.string().max(256).optional(),

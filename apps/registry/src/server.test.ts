@@ -323,6 +323,22 @@ describe("the HTTP API", () => {
     expect(byPrefix.headers.get("x-g4f-provider")).toBe("beta");
     expect(alpha.calls).toHaveLength(0);
   });
+
+  it("pins a provider by g4f's name in the /api/<provider>/ path and the provider field", async () => {
+    const alpha = scriptedProvider({ id: "alpha" });
+    const amigo = scriptedProvider({ id: "amigochat", label: "AmigoChat" });
+    const server = await serve([alpha, amigo]);
+    const byPath = await post(server, "/api/AmigoChat/chat/completions", hello);
+    expect(byPath.headers.get("x-g4f-provider")).toBe("amigochat");
+    const models = await fetch(`${server.url}/api/AmigoChat/models`);
+    expect(models.status).toBe(200);
+    const byList = await post(server, "/v1/chat/completions", {
+      ...hello,
+      provider: "AmigoChat alpha",
+    });
+    expect(byList.headers.get("x-g4f-provider")).toBe("amigochat");
+    expect(alpha.calls).toHaveLength(0);
+  });
 });
 
 describe("HTTP errors", () => {

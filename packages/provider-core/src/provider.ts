@@ -101,6 +101,9 @@ export function providerContractViolations(value: unknown): string[] {
   for (const key of ["models", "chatModels", "imageModels"]) {
     if (!Array.isArray(record[key])) problems.push(`${key} should be an array`);
   }
+  if (record.defaultImageModel !== undefined && typeof record.defaultImageModel !== "string") {
+    problems.push(`defaultImageModel should be a string, got ${typeof record.defaultImageModel}`);
+  }
   if (typeof record.modelAliases !== "object" || record.modelAliases === null) {
     problems.push("modelAliases should be an object");
   }

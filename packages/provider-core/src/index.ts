@@ -1,5 +1,19 @@
 export { CallDeadline } from "./call-deadline.js";
 export {
+  CallOptionsReader,
+  type CallSettings,
+  g4fOptionSpellings,
+  type OptionsErrorFactory,
+} from "./call-options.js";
+export {
+  type AttemptRequest,
+  Call,
+  CallPipeline,
+  type CallPipelineSettings,
+  type ChatAttemptRequest,
+  type ImageAttemptRequest,
+} from "./call-pipeline.js";
+export {
   addToCompletion,
   type Completion,
   completionOf,

@@ -12,9 +12,14 @@ import {
 } from "./response-chunks.js";
 
 // What a second copy of provider-core in one node_modules makes: other classes, same markers.
+const foreignChunkMarker: unique symbol = Symbol.for("g4f-ts.response-chunk") as never;
+const foreignReasoningMarker: unique symbol = Symbol.for(
+  "g4f-ts.response-chunk.Reasoning",
+) as never;
+
 class ForeignReasoning {
-  readonly [Symbol.for("g4f-ts.response-chunk")] = true;
-  readonly [Symbol.for("g4f-ts.response-chunk.Reasoning")] = true;
+  readonly [foreignChunkMarker] = true;
+  readonly [foreignReasoningMarker] = true;
   readonly type = "reasoning";
   constructor(readonly text: string) {}
   get carriesContent(): boolean {

@@ -1,0 +1,98 @@
+import { type ZodError, z } from "zod";
+import { closeNames } from "./model-resolution.js";
+import type { ProviderErrorOptions } from "./provider-errors.js";
+import { callOptionsShape, InvalidOptionsError } from "./provider-options.js";
+import { formatSchemaIssues } from "./schema-errors.js";
+
+/** Makes a provider's own subclass of `InvalidOptionsError`. */
+export type OptionsErrorFactory = (
+  options: ProviderErrorOptions & { field: string },
+) => InvalidOptionsError;
+
+/** The options of one call as read: the common ones plus a provider's own, null counting as absent. */
+export type CallSettings<Extras extends z.ZodRawShape = Record<never, never>> = z.infer<
+  z.ZodObject<typeof callOptionsShape>
+> &
+  z.infer<z.ZodObject<Extras>>;
+
+/**
+ * g4f's spellings of the sampling options, as its users pass them
+ * (`max_tokens=…`): each is honoured as its camelCase twin.
+ */
+export const g4fOptionSpellings = {
+  max_tokens: "maxTokens",
+  top_p: "topP",
+  frequency_penalty: "frequencyPenalty",
+  presence_penalty: "presencePenalty",
+} as const;
+
+function issueField(error: ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+    return [...issue.path.map(String), issue.keys[0]].join(".");
+  }
+  const path = issue?.path ?? [];
+  return path.length === 0 ? "(options)" : path.map(String).join(".");
+}
+
+/**
+ * A strict reader of call options: an unknown or misspelled option is an
+ * `InvalidOptionsError` naming it and the closest known option (`temprature`:
+ * did you mean `temperature`?), never a silent drop. g4f's snake_case spellings of
+ * the sampling options are read as their camelCase twins.
+ */
+export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, never>> {
+  readonly #schema: z.ZodObject<typeof callOptionsShape & Extras>;
+  /** Every option a call may carry, g4f's spellings included. */
+  readonly optionNames: readonly string[];
+
+  constructor(
+    readonly provider: string,
+    extras: Extras,
+    readonly createError: OptionsErrorFactory = (options) => new InvalidOptionsError(options),
+  ) {
+    this.#schema = z.strictObject({ ...callOptionsShape, ...extras }) as unknown as z.ZodObject<
+      typeof callOptionsShape & Extras
+    >;
+    this.optionNames = [...Object.keys(this.#schema.shape), ...Object.keys(g4fOptionSpellings)];
+  }
+
+  /** Validate the options of one call; see the class. */
+  read(options: unknown): CallSettings<Extras> {
+    const { provider } = this;
+    if (options !== undefined && options !== null && typeof options !== "object") {
+      throw this.#error("(options)", "the call options must be an object");
+    }
+    const record: Record<string, unknown> = { ...(options as Record<string, unknown> | null) };
+    for (const [g4fName, name] of Object.entries(g4fOptionSpellings)) {
+      if (!Object.hasOwn(record, g4fName)) continue;
+      if (record[name] != null && record[g4fName] != null && record[name] !== record[g4fName]) {
+        throw this.#error(g4fName, `set ${name} or ${g4fName} (g4f's spelling), not both`);
+      }
+      record[name] ??= record[g4fName];
+      delete record[g4fName];
+    }
+    const parsed = this.#schema.safeParse(record);
+    if (parsed.success) return parsed.data as CallSettings<Extras>;
+    const field = issueField(parsed.error);
+    const issue = parsed.error.issues[0];
+    if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
+      const [closest] = closeNames(field, this.optionNames, 1);
+      const hint = closest === undefined ? "" : ` Did you mean "${closest}"?`;
+      throw this.#error(field, `not an option of ${provider}.${hint}`);
+    }
+    const detail =
+      parsed.error.issues.length === 1 && issue !== undefined
+        ? issue.message
+        : formatSchemaIssues(parsed.error);
+    throw this.#error(field, detail);
+  }
+
+  #error(field: string, detail: string): InvalidOptionsError {
+    return this.createError({
+      provider: this.provider,
+      field,
+      message: `${this.provider}: invalid call option "${field}": ${detail}`,
+    });
+  }
+}

@@ -163,6 +163,21 @@ describe("invalid call options", () => {
     expect(error.field).toBe(field);
   });
 
+  it("include a misspelled option, named with the closest known one, and nothing is sent", async () => {
+    const error = await rejectionOf(
+      provider.createAsyncGenerator("gpt-4o-mini", hello, { temprature: 0.2 } as never),
+    );
+    expect(error.field).toBe("temprature");
+    expect(error.message).toContain('Did you mean "temperature"?');
+  });
+
+  it("include two different values for one option in both spellings", async () => {
+    const error = await rejectionOf(
+      provider.createAsyncGenerator("gpt-4o-mini", hello, { maxTokens: 5, max_tokens: 6 } as never),
+    );
+    expect(error.field).toBe("max_tokens");
+  });
+
   it("accept null as absent, as a JSON request may send it", async () => {
     const provider = new AmigoChat({ baseUrl: await closedPortUrl(), retry: { maxAttempts: 1 } });
     const call = provider.createAsyncGenerator("gpt-4o-mini", hello, {

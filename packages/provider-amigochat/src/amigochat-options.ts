@@ -1,11 +1,11 @@
 import {
-  callOptionsShape,
-  checkMessages,
+  type CallSettings,
   formatSchemaIssues,
   type HttpTimeouts,
   httpTimeoutsSchema,
   httpUrlSchema,
   InvalidOptionsError,
+  type ProviderOptions,
   type RetryPolicy,
   retryPolicySchema,
 } from "@g4f-ts/provider-core";
@@ -73,13 +73,47 @@ const instanceOptionsSchema = z.object({
   working: z.boolean().optional(),
 });
 
-/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
-const callOptionsSchema = z.object({
-  ...callOptionsShape,
+/** AmigoChat's own call options, beside the common ones (null counts as absent). */
+export const amigoChatCallOptionsShape = {
   chatId: z.string().trim().min(1).nullish(),
-});
+};
 
-export type AmigoChatCallSettings = z.infer<typeof callOptionsSchema>;
+/** The defaults of a call, as in the reference. */
+export const amigoChatCallDefaults = {
+  stream: false,
+  /** Seconds the whole call may take, retries included. */
+  timeout: 300,
+  frequencyPenalty: 0,
+  maxTokens: 4000,
+  presencePenalty: 0,
+  temperature: 0.5,
+  topP: 0.95,
+} as const;
+
+/**
+ * A call's sampling settings with the reference's defaults where the call set none
+ * (null counts as none: a JSON request may send it).
+ */
+export function withAmigoChatDefaults(options: CallSettings<typeof amigoChatCallOptionsShape>) {
+  return {
+    stream: options.stream ?? amigoChatCallDefaults.stream,
+    frequencyPenalty: options.frequencyPenalty ?? amigoChatCallDefaults.frequencyPenalty,
+    maxTokens: options.maxTokens ?? amigoChatCallDefaults.maxTokens,
+    presencePenalty: options.presencePenalty ?? amigoChatCallDefaults.presencePenalty,
+    temperature: options.temperature ?? amigoChatCallDefaults.temperature,
+    topP: options.topP ?? amigoChatCallDefaults.topP,
+  };
+}
+
+/**
+ * The options of one AmigoChat call: the common ones, plus `chatId`. g4f's
+ * spellings (`max_tokens`, `top_p`, `frequency_penalty`, `presence_penalty`) are
+ * honoured too; any other option is an `AmigoChatOptionsError` naming the closest.
+ */
+export interface AmigoChatCallOptions extends ProviderOptions {
+  /** The conversation id sent as `chatId` (default: a fresh uuid per call, kept across retries). */
+  chatId?: string;
+}
 
 function fieldOf(error: ZodError): string {
   const path = error.issues[0]?.path ?? [];
@@ -157,17 +191,4 @@ export function parseAmigoChatOptions(
     timeouts: parsed.timeouts ?? {},
     working: parsed.working,
   };
-}
-
-/** Validate the options of one call; an invalid one is an `AmigoChatOptionsError` naming it. */
-export function parseAmigoChatCallOptions(
-  options: unknown,
-  provider: string,
-): AmigoChatCallSettings {
-  return parseWith(callOptionsSchema, options, provider, "call option");
-}
-
-/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
-export function checkAmigoChatMessages(messages: unknown, provider: string): void {
-  checkMessages(messages, provider, (options) => new AmigoChatOptionsError(options));
 }

@@ -114,7 +114,7 @@ describe("invalid options", () => {
     [{ retry: { maxAttempts: 0 } }, "retry.maxAttempts"],
     [{ retry: { maxAttempts: 1.5 } }, "retry.maxAttempts"],
     [{ retry: { baseDelayMs: -1 } }, "retry.baseDelayMs"],
-    [{ retry: { maxAttempt: 2 } }, "retry"],
+    [{ retry: { maxAttempt: 2 } }, "retry.maxAttempt"],
     [{ timeouts: { firstByteMs: 0 } }, "timeouts.firstByteMs"],
     [{ timeouts: { totalMs: Number.POSITIVE_INFINITY } }, "timeouts.totalMs"],
   ])("%j fail with AmigoChatOptionsError naming %s", (options, field) => {

@@ -5,11 +5,13 @@ import {
   httpTimeoutsSchema,
   httpUrlSchema,
   InvalidOptionsError,
+  type ProviderErrorOptions,
   type ProviderOptions,
   type RetryPolicy,
+  readOptions,
   retryPolicySchema,
 } from "@g4f-ts/provider-core";
-import { type ZodError, type ZodType, z } from "zod";
+import { type ZodType, z } from "zod";
 
 /** Options of an `AmigoChat` instance. */
 export interface AmigoChatOptions {
@@ -115,20 +117,10 @@ export interface AmigoChatCallOptions extends ProviderOptions {
   chatId?: string;
 }
 
-function fieldOf(error: ZodError): string {
-  const path = error.issues[0]?.path ?? [];
-  return path.length === 0 ? "(options)" : path.map(String).join(".");
-}
-
-function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  const field = fieldOf(parsed.error);
-  throw new AmigoChatOptionsError({
-    provider,
-    field,
-    message: `${provider}: invalid ${what} "${field}": ${formatSchemaIssues(parsed.error)}`,
-  });
+function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string): T {
+  const createError = (error: ProviderErrorOptions & { field: string }) =>
+    new AmigoChatOptionsError(error);
+  return readOptions(schema, value, { provider, what: "option", createError });
 }
 
 /** The settled configuration of an instance, after validation and defaults. */
@@ -162,7 +154,7 @@ export function parseAmigoChatOptions(
     typeof (options as { label?: unknown } | undefined)?.label === "string"
       ? (options as { label: string }).label
       : "AmigoChat";
-  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel);
   // Two instances (two upstreams) should be told apart in errors, so a custom id shows in the label.
   const label =
     parsed.label ??

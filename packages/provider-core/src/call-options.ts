@@ -1,4 +1,4 @@
-import { type ZodError, z } from "zod";
+import { type ZodError, type ZodType, z } from "zod";
 import { closeNames } from "./model-resolution.js";
 import type { ProviderErrorOptions } from "./provider-errors.js";
 import { callOptionsShape, InvalidOptionsError } from "./provider-options.js";
@@ -33,6 +33,47 @@ function issueField(error: ZodError): string {
   }
   const path = issue?.path ?? [];
   return path.length === 0 ? "(options)" : path.map(String).join(".");
+}
+
+/** Who reads a set of options, for {@link readOptions}. */
+export interface OptionsContext {
+  /** The provider's label, named in the error. */
+  provider: string;
+  /** What the options are, in the message (`option`, `call option`). */
+  what: string;
+  createError: OptionsErrorFactory;
+  /** The known names, for the hint after an unknown key (default: the schema's keys). */
+  names?: readonly string[];
+}
+
+/**
+ * Validate options with `schema`; a failure is the provider's `InvalidOptionsError`
+ * naming the first bad field (`retry.maxAttempts`), and for an unknown key of a strict
+ * schema the closest known name. Values are never echoed: they may be secrets.
+ */
+export function readOptions<T>(schema: ZodType<T>, value: unknown, context: OptionsContext): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const field = issueField(parsed.error);
+  const issue = parsed.error.issues[0];
+  let detail: string;
+  if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
+    const names = context.names ?? (schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+    const [closest] = closeNames(field, names, 1);
+    const hint = closest === undefined ? "" : ` Did you mean "${closest}"?`;
+    detail = `not an option of ${context.provider}.${hint}`;
+  } else {
+    // One issue is named by the field already; several need their own paths.
+    detail =
+      parsed.error.issues.length === 1 && issue !== undefined
+        ? issue.message
+        : formatSchemaIssues(parsed.error);
+  }
+  throw context.createError({
+    provider: context.provider,
+    field,
+    message: `${context.provider}: invalid ${context.what} "${field}": ${detail}`,
+  });
 }
 
 /**
@@ -72,20 +113,12 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
       record[name] ??= record[g4fName];
       delete record[g4fName];
     }
-    const parsed = this.#schema.safeParse(record);
-    if (parsed.success) return parsed.data as CallSettings<Extras>;
-    const field = issueField(parsed.error);
-    const issue = parsed.error.issues[0];
-    if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
-      const [closest] = closeNames(field, this.optionNames, 1);
-      const hint = closest === undefined ? "" : ` Did you mean "${closest}"?`;
-      throw this.#error(field, `not an option of ${provider}.${hint}`);
-    }
-    const detail =
-      parsed.error.issues.length === 1 && issue !== undefined
-        ? issue.message
-        : formatSchemaIssues(parsed.error);
-    throw this.#error(field, detail);
+    return readOptions(this.#schema, record, {
+      provider,
+      what: "call option",
+      createError: this.createError,
+      names: this.optionNames,
+    }) as CallSettings<Extras>;
   }
 
   #error(field: string, detail: string): InvalidOptionsError {

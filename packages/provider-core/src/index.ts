@@ -3,7 +3,9 @@ export {
   CallOptionsReader,
   type CallSettings,
   g4fOptionSpellings,
+  type OptionsContext,
   type OptionsErrorFactory,
+  readOptions,
 } from "./call-options.js";
 export {
   type AttemptRequest,

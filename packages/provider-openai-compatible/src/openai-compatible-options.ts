@@ -1,16 +1,15 @@
 import {
-  callOptionsShape,
-  checkMessages,
-  closeNames,
-  formatSchemaIssues,
   type HttpTimeouts,
   httpTimeoutsSchema,
   httpUrlSchema,
   InvalidOptionsError,
+  type ProviderErrorOptions,
+  type ProviderOptions,
   type RetryPolicy,
+  readOptions,
   retryPolicySchema,
 } from "@g4f-ts/provider-core";
-import { type ZodError, type ZodType, z } from "zod";
+import { type ZodType, z } from "zod";
 
 /**
  * Options of an `OpenAICompatible` instance. Only `baseUrl` is required.
@@ -140,40 +139,28 @@ const instanceOptionsSchema = z.strictObject({
   extraBody: z.record(z.string(), z.unknown()).optional(),
 });
 
-const optionNames = Object.keys(instanceOptionsSchema.shape);
-
-/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
-const callOptionsSchema = z.object({
-  ...callOptionsShape,
+/** The provider's own call options, beside the common ones (null counts as absent). */
+export const openAICompatibleCallOptionsShape = {
   n: z.int().min(1).max(10).nullish(),
   size: z.string().trim().min(1).nullish(),
   extraBody: z.record(z.string(), z.unknown()).nullish(),
-});
+};
 
-export type OpenAICompatibleCallSettings = z.infer<typeof callOptionsSchema>;
-
-function fieldOf(error: ZodError): string {
-  const issue = error.issues[0];
-  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-    return [...issue.path.map(String), issue.keys[0]].join(".");
-  }
-  const path = issue?.path ?? [];
-  return path.length === 0 ? "(options)" : path.map(String).join(".");
+/** The options of one call: the common ones, plus image and body extras. */
+export interface OpenAICompatibleCallOptions extends ProviderOptions {
+  /** How many images an image model makes, sent as `n` (default: the upstream's). */
+  n?: number;
+  /** The image size, such as `1024x1024`, sent as `size` (default: the upstream's). */
+  size?: string;
+  /** Fields added to this call's chat body, over the instance's `extraBody`. */
+  extraBody?: Record<string, unknown>;
 }
 
-function describeIssues(error: ZodError): string {
-  const issue = error.issues[0];
-  if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
-    const unknown = issue.keys[0] ?? "";
-    const suggestions = closeNames(unknown, optionNames, 1);
-    const hint = suggestions.length > 0 ? ` Did you mean "${suggestions[0]}"?` : "";
-    return `not an option of this provider.${hint}`;
-  }
-  // One issue is named by the field already; several need their own paths.
-  return error.issues.length === 1 && issue !== undefined
-    ? issue.message
-    : formatSchemaIssues(error);
-}
+/** The defaults of a call. */
+export const openAICompatibleCallDefaults = {
+  /** As g4f's OpenAI template: a call streams only when asked to. */
+  stream: false,
+} as const;
 
 function optionsError(provider: string, field: string, detail: string, what = "option") {
   return new OpenAICompatibleOptionsError({
@@ -183,10 +170,10 @@ function optionsError(provider: string, field: string, detail: string, what = "o
   });
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  throw optionsError(provider, fieldOf(parsed.error), describeIssues(parsed.error), what);
+function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string): T {
+  const createError = (error: ProviderErrorOptions & { field: string }) =>
+    new OpenAICompatibleOptionsError(error);
+  return readOptions(schema, value, { provider, what: "option", createError });
 }
 
 // Headers whose values are credentials: scrubbed from what an upstream echoes back.
@@ -252,7 +239,7 @@ export function parseOpenAICompatibleOptions(
       "is required: the API's base URL, version included, such as http://127.0.0.1:11434/v1",
     );
   }
-  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel);
   const label = parsed.label ?? parsed.id ?? defaultLabel;
 
   if (parsed.apiKey !== undefined && parsed.apiKeyEnv !== undefined) {
@@ -337,17 +324,4 @@ export function parseOpenAICompatibleOptions(
 
 function unique(names: readonly string[]): string[] {
   return [...new Set(names)];
-}
-
-/** Validate the options of one call; an invalid one is an `OpenAICompatibleOptionsError` naming it. */
-export function parseOpenAICompatibleCallOptions(
-  options: unknown,
-  provider: string,
-): OpenAICompatibleCallSettings {
-  return parseWith(callOptionsSchema, options, provider, "call option");
-}
-
-/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
-export function checkOpenAICompatibleMessages(messages: unknown, provider: string): void {
-  checkMessages(messages, provider, (options) => new OpenAICompatibleOptionsError(options));
 }

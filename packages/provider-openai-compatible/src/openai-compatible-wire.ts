@@ -122,6 +122,12 @@ export function imageUrlsOf(answer: OpenAICompatibleImageAnswer): string[] {
   return urls;
 }
 
+/** The `ImageResponse` options of an answer: the first `revised_prompt`, when there is one. */
+export function revisedPromptOf(answer: OpenAICompatibleImageAnswer): Record<string, unknown> {
+  const revisedPrompt = answer.data?.find((image) => image.revised_prompt)?.revised_prompt;
+  return revisedPrompt ? { revisedPrompt } : {};
+}
+
 /** `GET /models`: `{ data: [{ id }, …] }` (other fields of each model are ignored). */
 export const openAICompatibleModelListSchema = z.object({
   data: z.array(z.object({ id: z.string().min(1) })),

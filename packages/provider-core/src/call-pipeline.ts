@@ -16,19 +16,24 @@ import { type Chunk, ImageResponse } from "./response-chunks.js";
 import { type RetryPolicy, withRetries } from "./retry.js";
 import { errorFromPayload } from "./status-errors.js";
 
+/** The transport options an HTTP provider's instance takes, and hands to its pipeline as they are. */
+export interface HttpProviderOptions {
+  /** An `http://` or `https://` proxy for every call (a call's own `proxy` wins). */
+  proxy?: string | undefined;
+  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Connect, first-byte, idle and total timeouts in ms; `totalMs` is a call's time when it sets no `timeout`. */
+  timeouts?: Partial<HttpTimeouts> | undefined;
+}
+
 /** What a provider tells its pipeline once, when the instance is made. */
-export interface CallPipelineSettings<Extras extends z.ZodRawShape> {
+export interface CallPipelineSettings<Extras extends z.ZodRawShape> extends HttpProviderOptions {
   /** The provider's label, named in errors. */
   provider: string;
   /** The provider's own call options beyond the common ones, as zod fields (use `.nullish()`). */
   options?: Extras;
   /** Makes the provider's own subclass of `InvalidOptionsError` (default: the core's). */
   optionsError?: OptionsErrorFactory;
-  /** The proxy of every call (a call's own `proxy` wins). */
-  proxy?: string | undefined;
-  retry?: Partial<RetryPolicy>;
-  /** Connect, first-byte, idle and total timeouts; `totalMs` is a call's time when it sets no `timeout`. */
-  timeouts?: Partial<HttpTimeouts>;
 }
 
 /** The HTTP side of one attempt: where it goes and what it sends. */

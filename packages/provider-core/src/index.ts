@@ -13,6 +13,7 @@ export {
   CallPipeline,
   type CallPipelineSettings,
   type ChatAttemptRequest,
+  type HttpProviderOptions,
   type ImageAttemptRequest,
 } from "./call-pipeline.js";
 export {
@@ -57,6 +58,11 @@ export {
   openAIChatCompletionSchema,
   readOpenAIChatResponse,
 } from "./openai-chat-wire.js";
+export {
+  type OpenAISamplingFields,
+  openAISamplingFields,
+  type SamplingOptions,
+} from "./openai-sampling.js";
 export {
   type AsyncGeneratorProvider,
   defineProviderPlugin,

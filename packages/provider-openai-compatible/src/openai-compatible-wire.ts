@@ -1,4 +1,4 @@
-import type { Messages } from "@g4f-ts/provider-core";
+import { type Messages, openAISamplingFields } from "@g4f-ts/provider-core";
 import { z } from "zod";
 
 /** The paths appended to the base URL (which carries the version, e.g. `/v1`), as the OpenAI SDK does. */
@@ -56,16 +56,7 @@ export function openAICompatibleChatBody(
   } else {
     delete body.stream_options;
   }
-  const sampling = [
-    ["temperature", parameters.temperature],
-    ["top_p", parameters.topP],
-    ["max_tokens", parameters.maxTokens],
-    ["frequency_penalty", parameters.frequencyPenalty],
-    ["presence_penalty", parameters.presencePenalty],
-  ] as const;
-  for (const [name, value] of sampling) {
-    if (value != null) body[name] = value;
-  }
+  Object.assign(body, openAISamplingFields(parameters));
   return body;
 }
 

@@ -1,20 +1,18 @@
 import {
+  baseUrlSchema,
   type CallSettings,
+  defineOptionsError,
   formatSchemaIssues,
-  type HttpTimeouts,
-  httpTimeoutsSchema,
-  httpUrlSchema,
-  InvalidOptionsError,
-  type ProviderErrorOptions,
+  type HttpProviderOptions,
+  type HttpProviderSettings,
+  httpProviderOptionsShape,
   type ProviderOptions,
-  type RetryPolicy,
   readOptions,
-  retryPolicySchema,
 } from "@g4f-ts/provider-core";
-import { type ZodType, z } from "zod";
+import { z } from "zod";
 
-/** Options of an `AmigoChat` instance. */
-export interface AmigoChatOptions {
+/** Options of an `AmigoChat` instance, beside `proxy`, `retry` and `timeouts`. */
+export interface AmigoChatOptions extends HttpProviderOptions {
   /** The id in a registry (default `amigochat`). */
   id?: string;
   /** The name in messages and errors (default `AmigoChat`). */
@@ -26,12 +24,6 @@ export interface AmigoChatOptions {
    * without that the real, long dead `https://api.amigochat.io`.
    */
   baseUrl?: string;
-  /** An `http://` or `https://` proxy for every call (a call's own `proxy` wins). */
-  proxy?: string;
-  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
-  retry?: Partial<RetryPolicy>;
-  /** Connect, first-byte, idle and total timeouts in milliseconds. */
-  timeouts?: Partial<HttpTimeouts>;
   /** Override `working` (default: true only when a base URL was configured). */
   working?: boolean;
 }
@@ -39,39 +31,21 @@ export interface AmigoChatOptions {
 /** The environment variable read for the base URL when the `baseUrl` option is absent. */
 export const amigoChatBaseUrlVariable = "AMIGOCHAT_BASE_URL";
 
-const invalidOptionsMarker = Symbol.for("g4f-ts.error.AmigoChatOptionsError");
-
 /**
  * An option of the constructor or of a call is not valid: `field` names it (a dotted
  * path such as `retry.maxAttempts`, or `AMIGOCHAT_BASE_URL`). Not retryable.
  * Values are never echoed: a proxy URL may carry credentials.
  */
-export class AmigoChatOptionsError extends InvalidOptionsError {
-  readonly [invalidOptionsMarker] = true;
-  override readonly name = "AmigoChatOptionsError";
+export const AmigoChatOptionsError = defineOptionsError("AmigoChatOptionsError");
+export type AmigoChatOptionsError = InstanceType<typeof AmigoChatOptionsError>;
 
-  static override isInstance(value: unknown): value is AmigoChatOptionsError {
-    return typeof value === "object" && value !== null && invalidOptionsMarker in value;
-  }
-}
-
-const baseUrlSchema = httpUrlSchema.refine(
-  (value) => {
-    // zod runs a refinement even after the URL check failed: parse without throwing.
-    if (!URL.canParse(value)) return true;
-    const url = new URL(value);
-    return url.search === "" && url.hash === "";
-  },
-  { error: "must be an origin (and optional path) without a query or fragment" },
-);
+const baseUrlOption = baseUrlSchema({ credentials: true });
 
 const instanceOptionsSchema = z.object({
   id: z.string().trim().min(1).optional(),
   label: z.string().trim().min(1).optional(),
-  baseUrl: baseUrlSchema.optional(),
-  proxy: httpUrlSchema.optional(),
-  retry: retryPolicySchema.optional(),
-  timeouts: httpTimeoutsSchema.optional(),
+  baseUrl: baseUrlOption.optional(),
+  ...httpProviderOptionsShape,
   working: z.boolean().optional(),
 });
 
@@ -117,21 +91,12 @@ export interface AmigoChatCallOptions extends ProviderOptions {
   chatId?: string;
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string): T {
-  const createError = (error: ProviderErrorOptions & { field: string }) =>
-    new AmigoChatOptionsError(error);
-  return readOptions(schema, value, { provider, what: "option", createError });
-}
-
 /** The settled configuration of an instance, after validation and defaults. */
-export interface AmigoChatSettings {
+export interface AmigoChatSettings extends HttpProviderSettings {
   id: string;
   label: string;
   /** The configured base URL without trailing slashes, or undefined for the real service. */
   baseUrl: string | undefined;
-  proxy: string | undefined;
-  retry: Partial<RetryPolicy>;
-  timeouts: Partial<HttpTimeouts>;
   working: boolean | undefined;
 }
 
@@ -154,7 +119,11 @@ export function parseAmigoChatOptions(
     typeof (options as { label?: unknown } | undefined)?.label === "string"
       ? (options as { label: string }).label
       : "AmigoChat";
-  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel);
+  const parsed = readOptions(instanceOptionsSchema, options, {
+    provider: provisionalLabel,
+    what: "option",
+    error: AmigoChatOptionsError,
+  });
   // Two instances (two upstreams) should be told apart in errors, so a custom id shows in the label.
   const label =
     parsed.label ??
@@ -164,7 +133,7 @@ export function parseAmigoChatOptions(
   let baseUrl = parsed.baseUrl;
   const fromEnvironment = environment[amigoChatBaseUrlVariable]?.trim();
   if (baseUrl === undefined && fromEnvironment) {
-    const checked = baseUrlSchema.safeParse(fromEnvironment);
+    const checked = baseUrlOption.safeParse(fromEnvironment);
     if (!checked.success) {
       throw new AmigoChatOptionsError({
         provider: label,

@@ -1,7 +1,11 @@
 import { type ZodError, type ZodType, z } from "zod";
 import { closeNames } from "./model-resolution.js";
 import type { ProviderErrorOptions } from "./provider-errors.js";
-import { callOptionsShape, InvalidOptionsError } from "./provider-options.js";
+import {
+  callOptionsShape,
+  InvalidOptionsError,
+  type OptionsErrorClass,
+} from "./provider-options.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 
 /** Makes a provider's own subclass of `InvalidOptionsError`. */
@@ -35,13 +39,18 @@ function issueField(error: ZodError): string {
   return path.length === 0 ? "(options)" : path.map(String).join(".");
 }
 
+function isErrorClass(error: OptionsErrorClass | OptionsErrorFactory): error is OptionsErrorClass {
+  return error.prototype instanceof Error;
+}
+
 /** Who reads a set of options, for {@link readOptions}. */
 export interface OptionsContext {
   /** The provider's label, named in the error. */
   provider: string;
   /** What the options are, in the message (`option`, `call option`). */
   what: string;
-  createError: OptionsErrorFactory;
+  /** The provider's `InvalidOptionsError` subclass (see `defineOptionsError`), or a factory of its errors. */
+  error: OptionsErrorClass | OptionsErrorFactory;
   /** The known names, for the hint after an unknown key (default: the schema's keys). */
   names?: readonly string[];
 }
@@ -69,11 +78,12 @@ export function readOptions<T>(schema: ZodType<T>, value: unknown, context: Opti
         ? issue.message
         : formatSchemaIssues(parsed.error);
   }
-  throw context.createError({
+  const options = {
     provider: context.provider,
     field,
     message: `${context.provider}: invalid ${context.what} "${field}": ${detail}`,
-  });
+  };
+  throw isErrorClass(context.error) ? new context.error(options) : context.error(options);
 }
 
 /**
@@ -116,7 +126,7 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     return readOptions(this.#schema, record, {
       provider,
       what: "call option",
-      createError: this.createError,
+      error: this.createError,
       names: this.optionNames,
     }) as CallSettings<Extras>;
   }

@@ -26,6 +26,13 @@ export interface HttpProviderOptions {
   timeouts?: Partial<HttpTimeouts> | undefined;
 }
 
+/** `HttpProviderOptions` as an instance keeps them once read: absent parts are empty. */
+export interface HttpProviderSettings {
+  proxy: string | undefined;
+  retry: Partial<RetryPolicy>;
+  timeouts: Partial<HttpTimeouts>;
+}
+
 /** What a provider tells its pipeline once, when the instance is made. */
 export interface CallPipelineSettings<Extras extends z.ZodRawShape> extends HttpProviderOptions {
   /** The provider's label, named in errors. */

@@ -14,6 +14,7 @@ export {
   type CallPipelineSettings,
   type ChatAttemptRequest,
   type HttpProviderOptions,
+  type HttpProviderSettings,
   type ImageAttemptRequest,
 } from "./call-pipeline.js";
 export {
@@ -90,11 +91,15 @@ export {
   type TimeoutPhase,
 } from "./provider-errors.js";
 export {
+  baseUrlSchema,
   callOptionsShape,
   checkMessages,
+  defineOptionsError,
+  httpProviderOptionsShape,
   httpTimeoutsSchema,
   httpUrlSchema,
   InvalidOptionsError,
+  type OptionsErrorClass,
   retryPolicySchema,
 } from "./provider-options.js";
 export {

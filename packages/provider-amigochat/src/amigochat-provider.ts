@@ -20,7 +20,6 @@ import {
   type AmigoChatCallOptions,
   type AmigoChatOptions,
   AmigoChatOptionsError,
-  amigoChatCallDefaults,
   amigoChatCallOptionsShape,
   parseAmigoChatOptions,
   withAmigoChatDefaults,
@@ -92,13 +91,12 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     this.chatApiEndpoint = `${this.baseUrl}${amigoChatChatPath}`;
     this.imageApiEndpoint = `${this.baseUrl}${amigoChatImagePath}`;
     this.working = settings.working ?? settings.baseUrl !== undefined;
+    // The core's default call time, 300 s, is the reference's `timeout` default.
     this.#pipeline = new CallPipeline({
+      ...settings,
       provider: settings.label,
       options: amigoChatCallOptionsShape,
-      optionsError: (error) => new AmigoChatOptionsError(error),
-      proxy: settings.proxy,
-      retry: settings.retry,
-      timeouts: { totalMs: amigoChatCallDefaults.timeout * 1000, ...settings.timeouts },
+      optionsError: AmigoChatOptionsError,
     });
   }
 

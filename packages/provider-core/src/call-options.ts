@@ -97,11 +97,15 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
   /** Every option a call may carry, g4f's spellings included. */
   readonly optionNames: readonly string[];
 
+  /** Makes the provider's error for a bad option. */
+  readonly createError: OptionsErrorFactory;
+
   constructor(
     readonly provider: string,
     extras: Extras,
-    readonly createError: OptionsErrorFactory = (options) => new InvalidOptionsError(options),
+    error: OptionsErrorClass | OptionsErrorFactory = InvalidOptionsError,
   ) {
+    this.createError = isErrorClass(error) ? (options) => new error(options) : error;
     this.#schema = z.strictObject({ ...callOptionsShape, ...extras }) as unknown as z.ZodObject<
       typeof callOptionsShape & Extras
     >;

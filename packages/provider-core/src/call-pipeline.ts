@@ -11,7 +11,7 @@ import {
 import { lastMessageText, type Messages } from "./messages.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
 import { InvalidResponseError } from "./provider-errors.js";
-import { checkMessages } from "./provider-options.js";
+import { checkMessages, type OptionsErrorClass } from "./provider-options.js";
 import { type Chunk, ImageResponse } from "./response-chunks.js";
 import { type RetryPolicy, withRetries } from "./retry.js";
 import { errorFromPayload } from "./status-errors.js";
@@ -39,8 +39,8 @@ export interface CallPipelineSettings<Extras extends z.ZodRawShape> extends Http
   provider: string;
   /** The provider's own call options beyond the common ones, as zod fields (use `.nullish()`). */
   options?: Extras;
-  /** Makes the provider's own subclass of `InvalidOptionsError` (default: the core's). */
-  optionsError?: OptionsErrorFactory;
+  /** The provider's own subclass of `InvalidOptionsError` (see `defineOptionsError`), or a factory of its errors (default: the core's class). */
+  optionsError?: OptionsErrorClass | OptionsErrorFactory;
 }
 
 /** The HTTP side of one attempt: where it goes and what it sends. */

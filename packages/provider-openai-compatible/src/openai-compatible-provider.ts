@@ -85,12 +85,10 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     this.modelsTtlMs = settings.modelsTtlMs;
     this.#models = new OpenAICompatibleModelList(settings, this.modelsEndpoint);
     this.#pipeline = new CallPipeline({
+      ...settings,
       provider: settings.label,
       options: openAICompatibleCallOptionsShape,
-      optionsError: (error) => new OpenAICompatibleOptionsError(error),
-      proxy: settings.proxy,
-      retry: settings.retry,
-      timeouts: settings.timeouts,
+      optionsError: OpenAICompatibleOptionsError,
     });
   }
 

@@ -103,9 +103,9 @@ describe("fallback across two AmigoChat upstreams", () => {
     const { response, payloads } = await stream(current);
     expect(response.status).toBe(200);
     expect(response.headers.get("x-g4f-provider")).toBe("amigo-a");
-    expect(streamedText(payloads.slice(0, -1))).toBe("Hello fr");
-    expect(payloads).not.toContain("[DONE]");
-    const last = JSON.parse(payloads.at(-1) as string);
+    expect(streamedText(payloads.slice(0, -2))).toBe("Hello fr");
+    expect(payloads.at(-1)).toBe("[DONE]");
+    const last = JSON.parse(payloads.at(-2) as string);
     expect(last.error).toMatchObject({ type: "upstream_error", code: "stream_interrupted" });
     expect(last.error.message).toContain("Internal error while streaming the response");
     expect(current.b.requests).toHaveLength(0);
@@ -115,8 +115,9 @@ describe("fallback across two AmigoChat upstreams", () => {
     const current = await start();
     current.a.setFaults([{ kind: "cut-after", chunks: 1 }]);
     const { payloads } = await stream(current);
-    expect(streamedText(payloads.slice(0, -1))).toBe("Hell");
-    expect(JSON.parse(payloads.at(-1) as string).error.code).toBe("stream_interrupted");
+    expect(streamedText(payloads.slice(0, -2))).toBe("Hell");
+    expect(JSON.parse(payloads.at(-2) as string).error.code).toBe("stream_interrupted");
+    expect(payloads.at(-1)).toBe("[DONE]");
     expect(current.b.requests).toHaveLength(0);
   });
 
@@ -320,7 +321,8 @@ describe("fallback across two AmigoChat upstreams", () => {
     await sleep(50);
     await current.server.close(100);
     const payloads = sseData(await text);
-    expect(JSON.parse(payloads.at(-1) as string).error.code).toBe("server_shutting_down");
+    expect(payloads.at(-1)).toBe("[DONE]");
+    expect(JSON.parse(payloads.at(-2) as string).error.code).toBe("server_shutting_down");
     await current.a.waitForConnectionsClosed(2_000);
   });
 });

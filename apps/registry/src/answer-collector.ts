@@ -1,10 +1,18 @@
-import { type Chunk, ResponseTooLargeError, TextAccumulator } from "@g4f-ts/provider-core";
-import { asFinishReason, asImage, asReasoning, asUsage } from "./chunk-kinds.js";
-import { chunkText } from "./openai-wire.js";
+import {
+  type Chunk,
+  chunkText,
+  FinishReason,
+  ImageResponse,
+  Reasoning,
+  ResponseTooLargeError,
+  TextAccumulator,
+  Usage,
+} from "@g4f-ts/provider-core";
 
 /** A whole answer, gathered from its chunks. */
 export interface GatheredAnswer {
-  text: string;
+  /** The text, with images written in as g4f writes them (`[![alt](url)](url)`). */
+  content: string;
   reasoning: string;
   images: string[];
   finishReason: string | undefined;
@@ -49,30 +57,25 @@ export class AnswerCollector {
       this.#text.append(chunk);
       return;
     }
-    const image = asImage(chunk);
-    if (image !== undefined) {
+    if (ImageResponse.isInstance(chunk)) {
       const text = chunkText(chunk);
       this.#count(chunkOverheadBytes + Buffer.byteLength(text));
-      this.#images.push(...image.images);
+      this.#images.push(...chunk.images);
       this.#text.append(text);
-      return;
+    } else if (Reasoning.isInstance(chunk)) {
+      this.#count(chunkOverheadBytes + Buffer.byteLength(chunk.text));
+      this.#reasoning.append(chunk.text);
+    } else if (FinishReason.isInstance(chunk)) {
+      this.#finishReason = chunk.reason;
+    } else if (Usage.isInstance(chunk)) {
+      this.#usage = chunk;
     }
-    const reasoning = asReasoning(chunk);
-    if (reasoning !== undefined) {
-      this.#count(chunkOverheadBytes + Buffer.byteLength(reasoning.text));
-      this.#reasoning.append(reasoning.text);
-      return;
-    }
-    const finish = asFinishReason(chunk);
-    if (finish !== undefined) this.#finishReason = finish.reason;
-    const usage = asUsage(chunk);
-    if (usage !== undefined) this.#usage = usage;
   }
 
   /** The answer gathered so far. */
   answer(): GatheredAnswer {
     return {
-      text: this.#text.toString(),
+      content: this.#text.toString(),
       reasoning: this.#reasoning.toString(),
       images: this.#images,
       finishReason: this.#finishReason,

@@ -1,5 +1,11 @@
-import { AbortError, type Chunk } from "@g4f-ts/provider-core";
-import { asFinishReason, asReasoning, asUsage } from "./chunk-kinds.js";
+import {
+  AbortError,
+  type Chunk,
+  chunkText,
+  FinishReason,
+  Reasoning,
+  Usage,
+} from "@g4f-ts/provider-core";
 import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
@@ -8,7 +14,6 @@ import {
   ChatChunkEncoder,
   type ChatRequest,
   chatCompletionBody,
-  chunkText,
   completionId,
   doneEvent,
   errorEvent,
@@ -96,16 +101,14 @@ async function writeStreamChunk(
     return;
   }
   if (typeof chunk === "string") return;
-  const reasoning = asReasoning(chunk);
-  if (reasoning !== undefined && reasoning.text !== "") {
-    state.completionCharacters += reasoning.text.length;
-    await writeChunk(context.response, encoder.reasoning(reasoning.text));
+  if (Reasoning.isInstance(chunk)) {
+    if (chunk.text === "") return;
+    state.completionCharacters += chunk.text.length;
+    await writeChunk(context.response, encoder.reasoning(chunk.text));
     return;
   }
-  const finish = asFinishReason(chunk);
-  if (finish !== undefined) state.finishReason = finish.reason;
-  const usage = asUsage(chunk);
-  if (usage !== undefined) state.usage = usage;
+  if (FinishReason.isInstance(chunk)) state.finishReason = chunk.reason;
+  else if (Usage.isInstance(chunk)) state.usage = chunk;
 }
 
 /**
@@ -113,7 +116,7 @@ async function writeStreamChunk(
  * chunk of some candidate), so until then a failure moves on unseen and an
  * all-failed error is still a plain JSON error with its status. After it, chunks
  * pass straight through with backpressure, and a failure ends the stream with an
- * explicit `data: {"error": …}` event rather than a silent cut.
+ * explicit `data: {"error": …}` event, then `data: [DONE]`, rather than a silent cut.
  */
 async function streamAnswer(
   context: RequestContext,
@@ -170,7 +173,8 @@ async function streamAnswer(
         { type: "upstream_error", code: "stream_interrupted", attempts: [report] },
       );
     }
-    if (!response.destroyed) response.end(errorEvent(streamError));
+    // Then [DONE], as g4f's API ends every stream: a client reading to [DONE] is not left waiting.
+    if (!response.destroyed) response.end(errorEvent(streamError) + doneEvent);
     return;
   }
   run.succeed(committed);

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { AbortError, closeDispatchersWithin, type Messages } from "@g4f-ts/provider-core";
+import {
+  AbortError,
+  chunkText,
+  closeDispatchersWithin,
+  type Messages,
+} from "@g4f-ts/provider-core";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { DemoSetupError, demoPackages, startDemoUpstream } from "./demo-upstream.js";
@@ -9,7 +14,6 @@ import { collectAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { installCommand } from "./install-command.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { chunkText } from "./openai-wire.js";
 import { registryDirectory } from "./plugin-discovery.js";
 import { createRegistry, type Registry } from "./registry.js";
 import { startServer } from "./server.js";
@@ -332,7 +336,7 @@ async function chat(
   });
   if (values.stream !== true) {
     const { answer } = await collectAnswer(run);
-    process.stdout.write(`${answer.text}\n`);
+    process.stdout.write(`${answer.content}\n`);
     return;
   }
   const committed = await run.commit();

@@ -64,7 +64,7 @@ async function setUp(
 
 async function text(run: ReturnType<Awaited<ReturnType<typeof setUp>>["start"]>) {
   const { candidate, answer } = await collectAnswer(run);
-  return `${candidate.entry.id}: ${answer.text}`;
+  return `${candidate.entry.id}: ${answer.content}`;
 }
 
 async function failure(promise: Promise<unknown>): Promise<HttpError> {

@@ -4,6 +4,7 @@ import {
   ConnectionError,
   ContextLengthExceededError,
   InvalidResponseError,
+  isContentChunk,
   type Messages,
   MissingAuthError,
   ModelNotSupportedError,
@@ -25,7 +26,6 @@ import {
   type GatheredAnswer,
 } from "./answer-collector.js";
 import { TimedAttempt } from "./attempt-stream.js";
-import { isAnswerContent } from "./chunk-kinds.js";
 import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
@@ -178,7 +178,7 @@ export class FallbackRun {
         for (;;) {
           const result = await attempt.next();
           if (result.done) throw new EmptyAnswerError(entry.provider.label);
-          if (isAnswerContent(result.value)) {
+          if (isContentChunk(result.value)) {
             leading.push(result.value);
             settings.metrics.firstContent.observe([entry.id], attempt.elapsedMs() / 1000);
             return { candidate, leading, attempt };

@@ -372,7 +372,7 @@ function outcomeText(expected: Expected, mode: Mode): string {
         ? "complete answer from the primary (`x-g4f-provider: amigo-a`), no fallback"
         : "fallback: complete answer from the secondary (`x-g4f-provider: amigo-b`)";
     case "error event":
-      return `200 SSE: the text so far (\`${expected.partialText}\`), then \`data: {"error": …}\` (code \`stream_interrupted\`, reason \`${expected.reason}\`), no \`[DONE]\`, no fallback; openai: \`APIError\` while iterating`;
+      return `200 SSE: the text so far (\`${expected.partialText}\`), then \`data: {"error": …}\` (code \`stream_interrupted\`, reason \`${expected.reason}\`), then \`[DONE]\`, no fallback; openai: \`APIError\` while iterating`;
     case "http error": {
       const errorClass = expected.status === 429 ? "RateLimitError" : "InternalServerError";
       const shape = mode === "stream" ? " (JSON, no SSE started)" : "";
@@ -446,9 +446,9 @@ async function checkRawHttp(row: MatrixRow): Promise<void> {
         expect(contentType).toMatch(/^text\/event-stream/);
         expect(response.headers.get("x-g4f-provider")).toBe("amigo-a");
         const payloads = sseData(text);
-        expect(payloads).not.toContain("[DONE]");
-        expect(streamedText(payloads.slice(0, -1))).toBe(expected.partialText);
-        const last = JSON.parse(payloads.at(-1) as string) as ErrorBody;
+        expect(payloads.at(-1)).toBe("[DONE]");
+        expect(streamedText(payloads.slice(0, -2))).toBe(expected.partialText);
+        const last = JSON.parse(payloads.at(-2) as string) as ErrorBody;
         expect(last.error).toMatchObject({ type: "upstream_error", code: "stream_interrupted" });
         expect(last.error.message).toContain("failed after the answer had started");
         expect(last.error.message).toContain(expected.message);
@@ -691,11 +691,14 @@ describe("clients that misbehave", () => {
       const results = await Promise.all(streams.map((stream) => stream.text));
       const outcomes = { completed: 0, errorEvent: 0, other: 0 };
       results.forEach((text, index) => {
-        const last = sseData(text).at(-1) ?? "";
+        const payloads = sseData(text);
+        const last = payloads.at(-1) ?? "";
+        const beforeLast = payloads.at(-2) ?? "";
         const expectedToComplete = index % 2 === 0;
-        if (last === "[DONE]" && expectedToComplete) outcomes.completed++;
-        else if (last.startsWith('{"error"') && !expectedToComplete) {
-          expect(JSON.parse(last).error.code).toBe("server_shutting_down");
+        if (last !== "[DONE]") outcomes.other++;
+        else if (!beforeLast.startsWith('{"error"') && expectedToComplete) outcomes.completed++;
+        else if (beforeLast.startsWith('{"error"') && !expectedToComplete) {
+          expect(JSON.parse(beforeLast).error.code).toBe("server_shutting_down");
           outcomes.errorEvent++;
         } else outcomes.other++;
       });

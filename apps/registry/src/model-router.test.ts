@@ -159,6 +159,61 @@ describe("ModelRouter", () => {
     expect(error.message).toContain('"alpha" does not serve the model "llama3:8b"');
   });
 
+  it("accepts g4f's provider names: the label in any case, as a pin and as a model prefix", async () => {
+    const amigo = scriptedProvider({
+      id: "amigochat",
+      label: "AmigoChat",
+      chatModels: ["gpt-4o-mini", "gpt-4o-2024-11-20"],
+      modelAliases: { "gpt-4o": "gpt-4o-2024-11-20" },
+    });
+    const registry = await createRegistry({
+      discover: false,
+      providers: [{ provider: beta }, { provider: amigo }],
+    });
+    const table = registry.router;
+    expect(route(table.resolve("gpt-4o-mini", "AmigoChat", "chat"))).toEqual([
+      "amigochat:gpt-4o-mini",
+    ]);
+    expect(route(table.resolve("gpt-4o", "amigochat", "chat"))).toEqual([
+      "amigochat:gpt-4o-2024-11-20",
+    ]);
+    expect(route(table.resolve("AmigoChat:gpt-4o", undefined, "chat"))).toEqual([
+      "amigochat:gpt-4o-2024-11-20",
+    ]);
+    expect(route(table.resolve("AMIGOCHAT:gpt-4o-mini", undefined, "chat"))).toEqual([
+      "amigochat:gpt-4o-mini",
+    ]);
+    expect(route(table.resolve("AmigoChat:gpt-4o", "AmigoChat", "chat"))).toEqual([
+      "amigochat:gpt-4o-2024-11-20",
+    ]);
+  });
+
+  it("tries a space-separated provider list in its order, leaving out those that do not serve the model", async () => {
+    const table = await router();
+    expect(route(table.resolve("gpt-4o-mini", "beta alpha", "chat"))).toEqual([
+      "beta:gpt-4o-mini",
+      "alpha:gpt-4o-mini",
+    ]);
+    expect(route(table.resolve("llama3:8b", "alpha  beta", "chat"))).toEqual(["beta:llama3:8b"]);
+    expect(errorOf(() => table.resolve("gpt-4o-mini", "beta nobody", "chat")).code).toBe(
+      "provider_not_found",
+    );
+    expect(errorOf(() => table.resolve("nothing-here", "alpha beta", "chat")).status).toBe(404);
+  });
+
+  it("answers a pinned image request without a model with the provider's default image model", async () => {
+    const images = scriptedProvider({
+      id: "images",
+      chatModels: ["chat-1"],
+      imageModels: ["flux-pro/v1.1", "flux-realism"],
+      defaultImageModel: "flux-realism",
+    });
+    const registry = await createRegistry({ discover: false, providers: [{ provider: images }] });
+    expect(route(registry.router.resolve(undefined, "images", "image"))).toEqual([
+      "images:flux-realism",
+    ]);
+  });
+
   it("lists every routable name with the provider tried first", async () => {
     const table = await router();
     const names = table.listing.map((listing) => listing.name);

@@ -42,9 +42,14 @@ function byRoutingOrder(left: ProviderEntry, right: ProviderEntry): number {
  * `priority`, then discovery order). Resolving a request is a map lookup; the
  * provider can be pinned by the body's `provider` field or the `/api/<id>/` path
  * (passed as `pin`), or by a `<provider id>:<model>` prefix (also `/`), split at
- * the first separator only when the part before it is a known provider id and the
+ * the first separator only when the part before it is a known provider and the
  * whole name is not a model of its own, so `llama3:8b` and
  * `meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo` still resolve as names.
+ *
+ * A provider is named by its id or, as g4f's users name them, by its label in any
+ * case (`AmigoChat`, `amigochat`). A pin that lists several, separated by spaces
+ * (`"provider": "AmigoChat Ollama"`), is tried in that order, as g4f's
+ * `IterListProvider` does; those that do not serve the model are left out.
  */
 export class ModelRouter {
   readonly entriesById = new Map<string, ProviderEntry>();
@@ -92,10 +97,7 @@ export class ModelRouter {
     kind: RouteKind,
   ): readonly Candidate[] {
     const name = model ?? "";
-    if (pin !== undefined) {
-      const prefix = `${pin}:`;
-      return [this.#pinned(pin, name.startsWith(prefix) ? name.slice(prefix.length) : name, kind)];
-    }
+    if (pin !== undefined) return this.#pinnedList(pin, name, kind);
     if (name === "")
       throw new HttpError(400, "`model` is required (or pin a provider to use its default model)", {
         code: "invalid_value",
@@ -108,11 +110,11 @@ export class ModelRouter {
     for (const separator of [":", "/"]) {
       const at = name.indexOf(separator);
       if (at <= 0) continue;
-      const providerId = name.slice(0, at);
-      if (this.entriesById.has(providerId))
-        return [this.#pinned(providerId, name.slice(at + 1), kind)];
+      const providerName = name.slice(0, at);
+      if (this.findEntry(providerName) !== undefined)
+        return [this.#pinned(providerName, name.slice(at + 1), kind)];
     }
-    if (this.entriesById.has(name)) return [this.#pinned(name, "", kind)];
+    if (this.findEntry(name) !== undefined) return [this.#pinned(name, "", kind)];
 
     const known = [...routes.keys()];
     const suggestions = closeNames(name, known);
@@ -127,8 +129,52 @@ export class ModelRouter {
     );
   }
 
-  #pinned(providerId: string, name: string, kind: RouteKind): Candidate {
-    const entry = this.entriesById.get(providerId);
+  /** A provider by its id, else by its id or label in any case (`AmigoChat`, `amigochat`). */
+  findEntry(name: string): ProviderEntry | undefined {
+    const exact = this.entriesById.get(name);
+    if (exact !== undefined) return exact;
+    const wanted = name.toLowerCase();
+    for (const entry of this.entriesById.values()) {
+      if (entry.id.toLowerCase() === wanted || entry.provider.label.toLowerCase() === wanted)
+        return entry;
+    }
+    return undefined;
+  }
+
+  #pinnedList(pin: string, name: string, kind: RouteKind): readonly Candidate[] {
+    const names = pin.split(/\s+/).filter((part) => part !== "");
+    const strip = (entry: ProviderEntry | undefined) => {
+      // `AmigoChat:gpt-4o` with `"provider": "AmigoChat"` names the provider twice.
+      const at = name.indexOf(":");
+      if (at <= 0) return name;
+      const prefix = this.findEntry(name.slice(0, at));
+      return prefix !== undefined && prefix === entry ? name.slice(at + 1) : name;
+    };
+    if (names.length <= 1) {
+      const only = names[0] ?? pin;
+      return [this.#pinned(only, strip(this.findEntry(only)), kind)];
+    }
+    const candidates: Candidate[] = [];
+    let firstError: unknown;
+    for (const providerName of names) {
+      const entry = this.findEntry(providerName);
+      // A name that is no provider at all is the client's typo: say so rather than skip it.
+      if (entry === undefined) this.#pinned(providerName, name, kind);
+      try {
+        const candidate = this.#pinned(providerName, strip(entry), kind);
+        if (!candidates.some((known) => known.entry === candidate.entry))
+          candidates.push(candidate);
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (candidates.length === 0) throw firstError;
+    return candidates;
+  }
+
+  #pinned(providerName: string, name: string, kind: RouteKind): Candidate {
+    const entry = this.findEntry(providerName);
+    const providerId = entry?.id ?? providerName;
     if (entry === undefined) {
       const suggestions = closeNames(providerId, [...this.entriesById.keys()]);
       throw new HttpError(
@@ -145,7 +191,11 @@ export class ModelRouter {
       );
     const { provider } = entry;
     if (name === "") {
-      const model = kind === "image" ? provider.imageModels[0] : provider.defaultModel;
+      // g4f's default_image_model: the first image model may be one that needs a paid balance.
+      const model =
+        kind === "image"
+          ? (provider.defaultImageModel ?? provider.imageModels[0])
+          : provider.defaultModel;
       if (model === undefined)
         throw new HttpError(404, `The provider "${providerId}" has no image models`, {
           code: "model_not_found",

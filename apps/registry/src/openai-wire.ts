@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  type Chunk,
   formatSchemaIssues,
   type Message,
   type Messages,
@@ -8,7 +7,6 @@ import {
 } from "@g4f-ts/provider-core";
 import { type ZodError, z } from "zod";
 import type { GatheredAnswer } from "./answer-collector.js";
-import { asImage } from "./chunk-kinds.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
 /*
@@ -37,7 +35,8 @@ const messageSchema = z.object({
     .optional(),
 });
 
-const providerPinSchema = z.string().min(1).max(64).optional();
+// One provider, or several separated by spaces (g4f's IterListProvider order).
+const providerPinSchema = z.string().min(1).max(512).optional();
 
 export const chatRequestSchema = z.object({
   model: z.string().max(256).optional(),
@@ -185,16 +184,6 @@ export function completionId(): string {
   return `chatcmpl-${randomUUID()}`;
 }
 
-/** The text a chat client shows for a chunk: its text, or images as markdown (as g4f renders them). */
-export function chunkText(chunk: Chunk): string {
-  if (typeof chunk === "string") return chunk;
-  const image = asImage(chunk);
-  if (image === undefined) return "";
-  let text = "";
-  for (const url of image.images) text += `![${image.alt.replace(/[[\]]/g, "")}](${url})\n`;
-  return text;
-}
-
 /** A rough token count (four characters a token) for providers that report no usage. */
 export function estimateTokens(characters: number): number {
   return Math.ceil(characters / 4);
@@ -296,9 +285,9 @@ export function chatCompletionBody(
   const usage = usageCounts(
     answer.usage,
     promptCharacters,
-    answer.text.length + answer.reasoning.length,
+    answer.content.length + answer.reasoning.length,
   );
-  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.text)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
+  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.content)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
 }
 
 /** The body of an `images/generations` answer. */

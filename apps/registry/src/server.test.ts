@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FinishReason, ResponseStatusError, Usage } from "@g4f-ts/provider-core";
+import { FinishReason, ImageResponse, ResponseStatusError, Usage } from "@g4f-ts/provider-core";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -194,12 +194,31 @@ describe("the HTTP API", () => {
     const server = await serve([alpha, beta]);
     const response = await post(server, "/v1/chat/completions", { ...hello, stream: true });
     const events = (await response.text()).split("\n\n").filter((event) => event !== "");
-    expect(events).toHaveLength(2);
-    expect(events).not.toContain("data: [DONE]");
+    expect(events).toHaveLength(3);
+    expect(events[2]).toBe("data: [DONE]");
     const error = JSON.parse((events[1] as string).slice("data: ".length));
     expect(error.error).toMatchObject({ type: "upstream_error", code: "stream_interrupted" });
     expect(error.error.message).toContain("upstream broke");
     expect(beta.calls).toHaveLength(0);
+  });
+
+  it("writes images a chat answer carries into its text as g4f does, numbered when there are several", async () => {
+    const alpha = scriptedProvider({
+      id: "alpha",
+      script: [
+        [
+          "Here: ",
+          new ImageResponse(["http://127.0.0.1/1.png", "http://127.0.0.1/2.png"], "a cat"),
+        ],
+      ],
+    });
+    const server = await serve([alpha]);
+    const body = (await (await post(server, "/v1/chat/completions", hello)).json()) as {
+      choices: { message: { content: string } }[];
+    };
+    expect(body.choices[0]?.message.content).toBe(
+      "Here: [![#1 a cat](http://127.0.0.1/1.png)](http://127.0.0.1/1.png)\n[![#2 a cat](http://127.0.0.1/2.png)](http://127.0.0.1/2.png)",
+    );
   });
 
   it("lists every model name, aliases included, with its owner", async () => {
@@ -305,6 +324,22 @@ describe("the HTTP API", () => {
       model: "beta:test-model",
     });
     expect(byPrefix.headers.get("x-g4f-provider")).toBe("beta");
+    expect(alpha.calls).toHaveLength(0);
+  });
+
+  it("pins a provider by g4f's name in the /api/<provider>/ path and the provider field", async () => {
+    const alpha = scriptedProvider({ id: "alpha" });
+    const amigo = scriptedProvider({ id: "amigochat", label: "AmigoChat" });
+    const server = await serve([alpha, amigo]);
+    const byPath = await post(server, "/api/AmigoChat/chat/completions", hello);
+    expect(byPath.headers.get("x-g4f-provider")).toBe("amigochat");
+    const models = await fetch(`${server.url}/api/AmigoChat/models`);
+    expect(models.status).toBe(200);
+    const byList = await post(server, "/v1/chat/completions", {
+      ...hello,
+      provider: "AmigoChat alpha",
+    });
+    expect(byList.headers.get("x-g4f-provider")).toBe("amigochat");
     expect(alpha.calls).toHaveLength(0);
   });
 });

@@ -354,7 +354,7 @@ export class RegistryHttpHandler {
         return;
       }
       case "provider_models": {
-        const entry = registry.router.entriesById.get(route.parameter ?? "");
+        const entry = registry.router.findEntry(route.parameter ?? "");
         if (entry === undefined)
           throw new HttpError(404, `No provider has the id "${route.parameter}"`, {
             code: "provider_not_found",

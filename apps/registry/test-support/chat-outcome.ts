@@ -41,7 +41,11 @@ function classifyStream(reply: HttpReply, expectedText: string): ChatOutcome {
   if (reply.status !== 200) return { kind: "failure", why: `a stream with status ${reply.status}` };
   if (!reply.text.endsWith("\n\n"))
     return { kind: "failure", why: "a stream whose last event is unfinished" };
-  const payloads = parseSseData(reply.text);
+  let payloads = parseSseData(reply.text);
+  // An error event is followed by [DONE], as g4f's API ends every stream.
+  const beforeDone = payloads.at(-1) === "[DONE]" ? payloads.at(-2) : undefined;
+  if (beforeDone !== undefined && errorObjectOf(parseJson(beforeDone)) !== undefined)
+    payloads = payloads.slice(0, -1);
   const last = payloads.at(-1);
   const body = payloads.slice(0, -1);
   let text = "";

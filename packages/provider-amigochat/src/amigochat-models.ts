@@ -10,6 +10,12 @@
  */
 export const amigoChatModelTable = {
   defaultModel: "gpt-4o-mini",
+  /**
+   * The image model of a request that names none (g4f's `default_image_model`): the
+   * seed's examples draw with it, and the first image model (`flux-pro/v1.1`) needs
+   * a paid balance.
+   */
+  defaultImageModel: "flux-realism",
   /** Chat model id -> persona id. */
   chatModels: {
     "gpt-4o-2024-11-20": "gpt",
@@ -82,6 +88,7 @@ export const amigoChatModelTable = {
   },
 } as const satisfies {
   defaultModel: string;
+  defaultImageModel: string;
   chatModels: Readonly<Record<string, string>>;
   imageModels: Readonly<Record<string, string>>;
   modelAliases: Readonly<Record<string, string>>;

@@ -114,7 +114,7 @@ describe("invalid options", () => {
     [{ retry: { maxAttempts: 0 } }, "retry.maxAttempts"],
     [{ retry: { maxAttempts: 1.5 } }, "retry.maxAttempts"],
     [{ retry: { baseDelayMs: -1 } }, "retry.baseDelayMs"],
-    [{ retry: { maxAttempt: 2 } }, "retry"],
+    [{ retry: { maxAttempt: 2 } }, "retry.maxAttempt"],
     [{ timeouts: { firstByteMs: 0 } }, "timeouts.firstByteMs"],
     [{ timeouts: { totalMs: Number.POSITIVE_INFINITY } }, "timeouts.totalMs"],
   ])("%j fail with AmigoChatOptionsError naming %s", (options, field) => {
@@ -161,6 +161,21 @@ describe("invalid call options", () => {
       provider.createAsyncGenerator("gpt-4o-mini", hello, options as never),
     );
     expect(error.field).toBe(field);
+  });
+
+  it("include a misspelled option, named with the closest known one, and nothing is sent", async () => {
+    const error = await rejectionOf(
+      provider.createAsyncGenerator("gpt-4o-mini", hello, { temprature: 0.2 } as never),
+    );
+    expect(error.field).toBe("temprature");
+    expect(error.message).toContain('Did you mean "temperature"?');
+  });
+
+  it("include two different values for one option in both spellings", async () => {
+    const error = await rejectionOf(
+      provider.createAsyncGenerator("gpt-4o-mini", hello, { maxTokens: 5, max_tokens: 6 } as never),
+    );
+    expect(error.field).toBe("max_tokens");
   });
 
   it("accept null as absent, as a JSON request may send it", async () => {

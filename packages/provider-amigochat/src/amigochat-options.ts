@@ -1,18 +1,18 @@
 import {
-  callOptionsShape,
-  checkMessages,
+  baseUrlSchema,
+  type CallSettings,
+  defineOptionsError,
   formatSchemaIssues,
-  type HttpTimeouts,
-  httpTimeoutsSchema,
-  httpUrlSchema,
-  InvalidOptionsError,
-  type RetryPolicy,
-  retryPolicySchema,
+  type HttpProviderOptions,
+  type HttpProviderSettings,
+  httpProviderOptionsShape,
+  type ProviderOptions,
+  readOptions,
 } from "@g4f-ts/provider-core";
-import { type ZodError, type ZodType, z } from "zod";
+import { z } from "zod";
 
-/** Options of an `AmigoChat` instance. */
-export interface AmigoChatOptions {
+/** Options of an `AmigoChat` instance, beside `proxy`, `retry` and `timeouts`. */
+export interface AmigoChatOptions extends HttpProviderOptions {
   /** The id in a registry (default `amigochat`). */
   id?: string;
   /** The name in messages and errors (default `AmigoChat`). */
@@ -24,12 +24,6 @@ export interface AmigoChatOptions {
    * without that the real, long dead `https://api.amigochat.io`.
    */
   baseUrl?: string;
-  /** An `http://` or `https://` proxy for every call (a call's own `proxy` wins). */
-  proxy?: string;
-  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
-  retry?: Partial<RetryPolicy>;
-  /** Connect, first-byte, idle and total timeouts in milliseconds. */
-  timeouts?: Partial<HttpTimeouts>;
   /** Override `working` (default: true only when a base URL was configured). */
   working?: boolean;
 }
@@ -37,75 +31,72 @@ export interface AmigoChatOptions {
 /** The environment variable read for the base URL when the `baseUrl` option is absent. */
 export const amigoChatBaseUrlVariable = "AMIGOCHAT_BASE_URL";
 
-const invalidOptionsMarker = Symbol.for("g4f-ts.error.AmigoChatOptionsError");
-
 /**
  * An option of the constructor or of a call is not valid: `field` names it (a dotted
  * path such as `retry.maxAttempts`, or `AMIGOCHAT_BASE_URL`). Not retryable.
  * Values are never echoed: a proxy URL may carry credentials.
  */
-export class AmigoChatOptionsError extends InvalidOptionsError {
-  readonly [invalidOptionsMarker] = true;
-  override readonly name = "AmigoChatOptionsError";
+export const AmigoChatOptionsError = defineOptionsError("AmigoChatOptionsError");
+export type AmigoChatOptionsError = InstanceType<typeof AmigoChatOptionsError>;
 
-  static override isInstance(value: unknown): value is AmigoChatOptionsError {
-    return typeof value === "object" && value !== null && invalidOptionsMarker in value;
-  }
-}
-
-const baseUrlSchema = httpUrlSchema.refine(
-  (value) => {
-    // zod runs a refinement even after the URL check failed: parse without throwing.
-    if (!URL.canParse(value)) return true;
-    const url = new URL(value);
-    return url.search === "" && url.hash === "";
-  },
-  { error: "must be an origin (and optional path) without a query or fragment" },
-);
+const baseUrlOption = baseUrlSchema({ credentials: true });
 
 const instanceOptionsSchema = z.object({
   id: z.string().trim().min(1).optional(),
   label: z.string().trim().min(1).optional(),
-  baseUrl: baseUrlSchema.optional(),
-  proxy: httpUrlSchema.optional(),
-  retry: retryPolicySchema.optional(),
-  timeouts: httpTimeoutsSchema.optional(),
+  baseUrl: baseUrlOption.optional(),
+  ...httpProviderOptionsShape,
   working: z.boolean().optional(),
 });
 
-/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
-const callOptionsSchema = z.object({
-  ...callOptionsShape,
+/** AmigoChat's own call options, beside the common ones (null counts as absent). */
+export const amigoChatCallOptionsShape = {
   chatId: z.string().trim().min(1).nullish(),
-});
+};
 
-export type AmigoChatCallSettings = z.infer<typeof callOptionsSchema>;
+/** The defaults of a call, as in the reference. */
+export const amigoChatCallDefaults = {
+  stream: false,
+  /** Seconds the whole call may take, retries included. */
+  timeout: 300,
+  frequencyPenalty: 0,
+  maxTokens: 4000,
+  presencePenalty: 0,
+  temperature: 0.5,
+  topP: 0.95,
+} as const;
 
-function fieldOf(error: ZodError): string {
-  const path = error.issues[0]?.path ?? [];
-  return path.length === 0 ? "(options)" : path.map(String).join(".");
+/**
+ * A call's sampling settings with the reference's defaults where the call set none
+ * (null counts as none: a JSON request may send it).
+ */
+export function withAmigoChatDefaults(options: CallSettings<typeof amigoChatCallOptionsShape>) {
+  return {
+    stream: options.stream ?? amigoChatCallDefaults.stream,
+    frequencyPenalty: options.frequencyPenalty ?? amigoChatCallDefaults.frequencyPenalty,
+    maxTokens: options.maxTokens ?? amigoChatCallDefaults.maxTokens,
+    presencePenalty: options.presencePenalty ?? amigoChatCallDefaults.presencePenalty,
+    temperature: options.temperature ?? amigoChatCallDefaults.temperature,
+    topP: options.topP ?? amigoChatCallDefaults.topP,
+  };
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  const field = fieldOf(parsed.error);
-  throw new AmigoChatOptionsError({
-    provider,
-    field,
-    message: `${provider}: invalid ${what} "${field}": ${formatSchemaIssues(parsed.error)}`,
-  });
+/**
+ * The options of one AmigoChat call: the common ones, plus `chatId`. g4f's
+ * spellings (`max_tokens`, `top_p`, `frequency_penalty`, `presence_penalty`) are
+ * honoured too; any other option is an `AmigoChatOptionsError` naming the closest.
+ */
+export interface AmigoChatCallOptions extends ProviderOptions {
+  /** The conversation id sent as `chatId` (default: a fresh uuid per call, kept across retries). */
+  chatId?: string;
 }
 
 /** The settled configuration of an instance, after validation and defaults. */
-export interface AmigoChatSettings {
+export interface AmigoChatSettings extends HttpProviderSettings {
   id: string;
   label: string;
   /** The configured base URL without trailing slashes, or undefined for the real service. */
   baseUrl: string | undefined;
-  proxy: string | undefined;
-  retry: Partial<RetryPolicy>;
-  timeouts: Partial<HttpTimeouts>;
   working: boolean | undefined;
 }
 
@@ -128,7 +119,11 @@ export function parseAmigoChatOptions(
     typeof (options as { label?: unknown } | undefined)?.label === "string"
       ? (options as { label: string }).label
       : "AmigoChat";
-  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const parsed = readOptions(instanceOptionsSchema, options, {
+    provider: provisionalLabel,
+    what: "option",
+    error: AmigoChatOptionsError,
+  });
   // Two instances (two upstreams) should be told apart in errors, so a custom id shows in the label.
   const label =
     parsed.label ??
@@ -138,7 +133,7 @@ export function parseAmigoChatOptions(
   let baseUrl = parsed.baseUrl;
   const fromEnvironment = environment[amigoChatBaseUrlVariable]?.trim();
   if (baseUrl === undefined && fromEnvironment) {
-    const checked = baseUrlSchema.safeParse(fromEnvironment);
+    const checked = baseUrlOption.safeParse(fromEnvironment);
     if (!checked.success) {
       throw new AmigoChatOptionsError({
         provider: label,
@@ -157,17 +152,4 @@ export function parseAmigoChatOptions(
     timeouts: parsed.timeouts ?? {},
     working: parsed.working,
   };
-}
-
-/** Validate the options of one call; an invalid one is an `AmigoChatOptionsError` naming it. */
-export function parseAmigoChatCallOptions(
-  options: unknown,
-  provider: string,
-): AmigoChatCallSettings {
-  return parseWith(callOptionsSchema, options, provider, "call option");
-}
-
-/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
-export function checkAmigoChatMessages(messages: unknown, provider: string): void {
-  checkMessages(messages, provider, (options) => new AmigoChatOptionsError(options));
 }

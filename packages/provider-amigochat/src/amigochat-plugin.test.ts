@@ -1,5 +1,5 @@
 import { isProvider, providerContractViolations } from "@g4f-ts/provider-core";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
 import * as entry from "./index.js";
 
@@ -31,6 +31,32 @@ describe("the provider plugin", () => {
 });
 
 describe("the entry module", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("imports without throwing under a bad AMIGOCHAT_BASE_URL, and names the variable when the default instance is used", async () => {
+    vi.stubEnv("AMIGOCHAT_BASE_URL", "not a url");
+    vi.resetModules();
+    const fresh = await import("./index.js");
+    let thrown: unknown;
+    try {
+      void fresh.amigoChat.label;
+    } catch (error) {
+      thrown = error;
+    }
+    expect(fresh.AmigoChatOptionsError.isInstance(thrown)).toBe(true);
+    expect((thrown as { field: string }).field).toBe("AMIGOCHAT_BASE_URL");
+    expect((thrown as Error).message).toContain("AMIGOCHAT_BASE_URL");
+    expect(() => fresh.providerPlugin.createProvider()).toThrow(/AMIGOCHAT_BASE_URL/);
+  });
+
+  it("lets the default instance work as an AmigoChat, methods included", async () => {
+    expect(entry.amigoChat.getPersonaId("gpt-4o-mini")).toBe("amigo");
+    expect(entry.amigoChat.defaultImageModel).toBe("flux-realism");
+    expect(Object.keys(entry.amigoChat)).toContain("chatApiEndpoint");
+  });
+
   it("exports a ready default instance", () => {
     expect(entry.amigoChat).toBeInstanceOf(entry.AmigoChat);
     expect(isProvider(entry.amigoChat)).toBe(true);

@@ -17,7 +17,13 @@ import {
   TimeoutError,
   Usage,
 } from "@g4f-ts/provider-core";
-import { type AmigoChatFake, closedPortUrl, startAmigoChatFake } from "@g4f-ts/testkit";
+import {
+  type AmigoChatFake,
+  closedPortUrl,
+  sendJson,
+  startAmigoChatFake,
+  startTestServer,
+} from "@g4f-ts/testkit";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startConnectProxy } from "../test-support/connect-proxy.js";
 import { amigoChatModelTable } from "./amigochat-models.js";
@@ -153,6 +159,17 @@ describe("the request", () => {
       stream: true,
       temperature: 1.2,
       top_p: 0.5,
+    });
+  });
+
+  it("honours g4f's spellings max_tokens and top_p, as a g4f user passes them", async () => {
+    const options = { max_tokens: 64, top_p: 0.2, frequency_penalty: 0.1, presence_penalty: 0.3 };
+    await collect(amigo().createAsyncGenerator("gpt-4o-mini", hello, options as never));
+    expect(lastRequest().json).toMatchObject({
+      max_tokens: 64,
+      top_p: 0.2,
+      frequency_penalty: 0.1,
+      presence_penalty: 0.3,
     });
   });
 
@@ -371,15 +388,33 @@ describe("images", () => {
     expect(image.alt).toBe("Generate a picture of a kitten.");
   });
 
-  it("fails with InvalidResponseError when the answer holds no image, after its retries", async () => {
+  it("fails with InvalidResponseError when the answer holds no image, and does not retry a paid generation", async () => {
     fake.setFaults(() => ({ kind: "empty" }));
     const { error, before } = await failure(amigo().createAsyncGenerator("dall-e-3", hello));
     expect(error).toBeInstanceOf(InvalidResponseError);
+    expect((error as InvalidResponseError).retryable).toBe(false);
     expect((error as Error).message).toBe(
-      'AmigoChat answered without an image (its answer has no "data" URLs)',
+      "AmigoChat answered without an image URL (not retried: a retry could pay for the generation again)",
     );
     expect(before).toEqual([]);
-    expect(fake.requests).toHaveLength(3);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("skips an answer's image items that have no URL, as the reference does", async () => {
+    const upstream = await startTestServer((_request, response) =>
+      sendJson(response, 200, {
+        data: [{ revised: "x" }, { url: "http://127.0.0.1/1.png" }, null],
+      }),
+    );
+    try {
+      const provider = new AmigoChat({ baseUrl: upstream.url, retry: fastRetry });
+      const chunks = await collect(provider.createAsyncGenerator("flux-realism", hello));
+      expect(chunks).toHaveLength(1);
+      expect((chunks[0] as ImageResponse).images).toEqual(["http://127.0.0.1/1.png"]);
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
   });
 
   it("turns an error object in a 200 image answer into a typed error", async () => {

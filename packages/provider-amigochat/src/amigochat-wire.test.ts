@@ -4,6 +4,7 @@ import {
   amigoChatHeaders,
   amigoChatImageAnswerSchema,
   amigoChatImageBody,
+  amigoChatImageUrls,
 } from "./amigochat-wire.js";
 
 describe("amigoChatHeaders", () => {
@@ -70,7 +71,10 @@ describe("the image answer schema", () => {
     expect(amigoChatImageAnswerSchema.parse({}).data).toBeUndefined();
   });
 
-  it("rejects an image without a URL", () => {
-    expect(amigoChatImageAnswerSchema.safeParse({ data: [{ url: "" }] }).success).toBe(false);
+  it("reads an answer whose items lack a URL, and skips those items", () => {
+    const answer = amigoChatImageAnswerSchema.parse({
+      data: [{ url: "" }, {}, { url: "https://x.test/1.png" }, null],
+    });
+    expect(amigoChatImageUrls(answer)).toEqual(["https://x.test/1.png"]);
   });
 });

@@ -99,12 +99,20 @@ export function amigoChatImageBody(parameters: AmigoChatImageBody): AmigoChatIma
 
 /**
  * The image answer: `{ data: [{ url }, …] }`. Read tolerantly: other fields are
- * ignored, `data` may be missing (the caller decides what that means), and an
- * `error` object in a 200 answer is kept so that it can become a typed error.
+ * ignored, `data` may be missing and an item may lack its `url` (the reference
+ * skips such items), and an `error` object in a 200 answer is kept so that it can
+ * become a typed error.
  */
 export const amigoChatImageAnswerSchema = z.object({
-  data: z.array(z.object({ url: z.string().min(1) })).nullish(),
+  data: z.array(z.object({ url: z.string().nullish() }).nullable()).nullish(),
   error: z.unknown().optional(),
 });
 
 export type AmigoChatImageAnswer = z.infer<typeof amigoChatImageAnswerSchema>;
+
+/** The image URLs of an answer, in order; items without a `url` are skipped, as the reference does. */
+export function amigoChatImageUrls(answer: AmigoChatImageAnswer): string[] {
+  const urls: string[] = [];
+  for (const item of answer.data ?? []) if (item?.url) urls.push(item.url);
+  return urls;
+}

@@ -1,3 +1,5 @@
+export type { AmigoChatChatRequest, AmigoChatImageRequest } from "./amigochat-driver.js";
+export { amigoChat } from "./amigochat-instance.js";
 export {
   type AmigoChatChatModel,
   type AmigoChatImageModel,
@@ -6,19 +8,14 @@ export {
   amigoChatModelTable,
 } from "./amigochat-models.js";
 export {
+  type AmigoChatCallOptions,
   type AmigoChatOptions,
   AmigoChatOptionsError,
   amigoChatBaseUrlVariable,
+  amigoChatCallDefaults,
 } from "./amigochat-options.js";
 export { providerPlugin } from "./amigochat-plugin.js";
-export {
-  AmigoChat,
-  type AmigoChatCallOptions,
-  type AmigoChatChatRequest,
-  type AmigoChatImageRequest,
-  amigoChat,
-  amigoChatCallDefaults,
-} from "./amigochat-provider.js";
+export { AmigoChat } from "./amigochat-provider.js";
 export {
   type AmigoChatChatBody,
   type AmigoChatImageAnswer,
@@ -29,5 +26,6 @@ export {
   amigoChatHeaders,
   amigoChatImageAnswerSchema,
   amigoChatImagePath,
+  amigoChatImageUrls,
   amigoChatSiteUrl,
 } from "./amigochat-wire.js";

@@ -3,14 +3,13 @@
 // In your own code, import from "@g4f-ts/provider-core" instead.
 import {
   type AsyncGeneratorProvider,
+  CallPipeline,
   type Chunk,
   createCompletion,
   type Messages,
   ModelCatalog,
+  openAISamplingFields,
   type ProviderOptions,
-  postJson,
-  readOpenAIChatResponse,
-  withRetries,
 } from "../src/index.js";
 
 export class Example extends ModelCatalog implements AsyncGeneratorProvider {
@@ -22,6 +21,7 @@ export class Example extends ModelCatalog implements AsyncGeneratorProvider {
   readonly supportsSystemMessage = true;
   readonly supportsMessageHistory = true;
   readonly needsAuth = false;
+  readonly #pipeline = new CallPipeline({ provider: "Example" });
 
   constructor(readonly baseUrl: string) {
     super({ label: "Example", defaultModel: "small", chatModels: ["small", "large"] });
@@ -32,23 +32,14 @@ export class Example extends ModelCatalog implements AsyncGeneratorProvider {
     messages: Messages,
     options: ProviderOptions = {},
   ): AsyncGenerator<Chunk> {
-    const json = { model: this.getModel(model), messages, stream: options.stream ?? false };
-    // Retries what can succeed on a retry (refused, 429, 5xx, timeouts), never after text.
-    yield* withRetries(
-      () =>
-        // SSE or JSON, text deltas, FinishReason, Usage, an error inside a 200 answer:
-        // one generator from socket to caller, the response closed however it ends.
-        readOpenAIChatResponse(
-          postJson({
-            provider: this.label,
-            url: `${this.baseUrl}/v1/chat/completions`,
-            json,
-            signal: options.signal,
-          }),
-          { provider: this.label },
-        ),
-      { provider: this.label, signal: options.signal },
-    );
+    // Strict options (a misspelt one is an InvalidOptionsError), the call's deadline.
+    const call = this.#pipeline.start(messages, options);
+    const body = { model: this.getModel(model), messages, stream: call.options.stream ?? false };
+    // POST, retries (never after content), SSE or JSON read into chunks, the socket closed.
+    yield* call.chat({
+      url: `${this.baseUrl}/v1/chat/completions`,
+      body: { ...body, ...openAISamplingFields(call.options) },
+    });
   }
 }
 

@@ -2,17 +2,27 @@ import type { Messages } from "./messages.js";
 import type { AsyncGeneratorProvider, ProviderOptions } from "./provider.js";
 import { ResponseTooLargeError } from "./provider-errors.js";
 import {
+  type Chunk,
+  chunkText,
   FinishReason,
   ImageResponse,
   Reasoning,
-  type ResponseChunk,
+  ResponseChunk,
   Usage,
 } from "./response-chunks.js";
 import { TextAccumulator } from "./text-accumulator.js";
 
 /** A whole answer, collected from a provider's chunks. */
 export interface Completion {
+  /** The text deltas, joined. */
   text: string;
+  /**
+   * The answer as a chat client shows it: the text deltas, with images written in
+   * their place as g4f writes them (see `imageMarkdown`).
+   */
+  content: string;
+  /** The visible reasoning, joined. */
+  reasoning: string;
   /** Every image URL, in order. */
   images: string[];
   /** The prompts of the image responses, in order. */
@@ -41,8 +51,77 @@ export const defaultMaxCompletionCharacters = 32 * 1024 * 1024;
 const chunkOverheadCharacters = 64;
 
 /**
- * Call a provider and collect its answer: the text, images, finish reason and usage,
- * up to `options.maxCharacters`.
+ * Gathers a completion chunk by chunk. Text is kept as joined blocks, not one
+ * string grown by `+=` (about 32 bytes a piece), and everything kept is counted
+ * against `maxCharacters`. Chunk kinds are told apart with each class's
+ * `isInstance`, so chunks made by another copy of this package count too.
+ */
+class CompletionGatherer {
+  readonly #text = new TextAccumulator();
+  readonly #content = new TextAccumulator();
+  readonly #reasoning = new TextAccumulator();
+  readonly #completion: Completion = {
+    text: "",
+    content: "",
+    reasoning: "",
+    images: [],
+    imagePrompts: [],
+    finishReason: undefined,
+    usage: undefined,
+    chunks: [],
+  };
+  /** Characters kept so far, against `maxCharacters`. */
+  characters = 0;
+
+  constructor(readonly maxCharacters: number) {}
+
+  /** Add one chunk; false (and the chunk dropped) once the answer would pass the cap. */
+  add(chunk: Chunk): boolean {
+    if (typeof chunk === "string") {
+      this.characters += chunk.length;
+      if (this.characters > this.maxCharacters) return false;
+      this.#text.append(chunk);
+      this.#content.append(chunk);
+      return true;
+    }
+    if (!ResponseChunk.isInstance(chunk)) return true;
+    this.characters += chunkOverheadCharacters + chunkCharacters(chunk);
+    if (this.characters > this.maxCharacters) return false;
+    const completion = this.#completion;
+    completion.chunks.push(chunk);
+    if (ImageResponse.isInstance(chunk)) {
+      completion.images.push(...chunk.images);
+      completion.imagePrompts.push(chunk.alt);
+      this.#content.append(chunkText(chunk));
+    } else if (Reasoning.isInstance(chunk)) {
+      this.#reasoning.append(chunk.text);
+    } else if (FinishReason.isInstance(chunk)) {
+      completion.finishReason = chunk.reason;
+    } else if (Usage.isInstance(chunk)) {
+      completion.usage = chunk;
+    }
+    return true;
+  }
+
+  completion(): Completion {
+    const completion = this.#completion;
+    completion.text = this.#text.toString();
+    completion.content = this.#content.toString();
+    completion.reasoning = this.#reasoning.toString();
+    return completion;
+  }
+}
+
+/** The completion a list of chunks makes (what a registry answers a non-streaming client). */
+export function completionOf(chunks: Iterable<Chunk>): Completion {
+  const gatherer = new CompletionGatherer(Number.POSITIVE_INFINITY);
+  for (const chunk of chunks) gatherer.add(chunk);
+  return gatherer.completion();
+}
+
+/**
+ * Call a provider and collect its answer: the text, reasoning, images, finish
+ * reason and usage, up to `options.maxCharacters`.
  *
  * @example
  * const { text } = await createCompletion(amigoChat, "gpt-4o-mini", [{ role: "user", content: "Hi" }]);
@@ -54,48 +133,23 @@ export async function createCompletion(
   options?: CompletionOptions,
 ): Promise<Completion> {
   const { maxCharacters = defaultMaxCompletionCharacters, ...providerOptions } = options ?? {};
-  const completion: Completion = {
-    text: "",
-    images: [],
-    imagePrompts: [],
-    finishReason: undefined,
-    usage: undefined,
-    chunks: [],
-  };
-  const text = new TextAccumulator(maxCharacters);
-  let otherCharacters = 0;
-  const tooLarge = () =>
-    new ResponseTooLargeError({
-      provider: provider.label,
-      limit: maxCharacters,
-      limitName: "maxCharacters",
-      message: `The answer of ${provider.label} passed the limit of ${maxCharacters} characters (maxCharacters); stream it to receive longer answers`,
-    });
+  const gatherer = new CompletionGatherer(maxCharacters);
   // Leaving the loop early (the throw) ends the provider's generator, which closes its socket.
   for await (const chunk of provider.createAsyncGenerator(model, messages, providerOptions)) {
-    if (typeof chunk === "string") {
-      if (!text.append(chunk) || text.length + otherCharacters > maxCharacters) throw tooLarge();
-      continue;
-    }
-    otherCharacters += chunkOverheadCharacters + chunkCharacters(chunk);
-    if (text.length + otherCharacters > maxCharacters) throw tooLarge();
-    completion.chunks.push(chunk);
-    if (chunk instanceof ImageResponse) {
-      completion.images.push(...chunk.images);
-      completion.imagePrompts.push(chunk.alt);
-    } else if (chunk instanceof FinishReason) {
-      completion.finishReason = chunk.reason;
-    } else if (chunk instanceof Usage) {
-      completion.usage = chunk;
-    }
+    if (!gatherer.add(chunk))
+      throw new ResponseTooLargeError({
+        provider: provider.label,
+        limit: maxCharacters,
+        limitName: "maxCharacters",
+        message: `The answer of ${provider.label} passed the limit of ${maxCharacters} characters (maxCharacters); stream it to receive longer answers`,
+      });
   }
-  completion.text = text.toString();
-  return completion;
+  return gatherer.completion();
 }
 
 function chunkCharacters(chunk: ResponseChunk): number {
-  if (chunk instanceof Reasoning) return chunk.text.length;
-  if (chunk instanceof ImageResponse) {
+  if (Reasoning.isInstance(chunk)) return chunk.text.length;
+  if (ImageResponse.isInstance(chunk)) {
     let characters = chunk.alt.length;
     for (const url of chunk.images) characters += url.length;
     return characters;

@@ -1,7 +1,26 @@
 export { CallDeadline } from "./call-deadline.js";
 export {
+  CallOptionsReader,
+  type CallSettings,
+  g4fOptionSpellings,
+  type OptionsContext,
+  type OptionsErrorFactory,
+  readOptions,
+} from "./call-options.js";
+export {
+  type AttemptRequest,
+  Call,
+  CallPipeline,
+  type CallPipelineSettings,
+  type ChatAttemptRequest,
+  type HttpProviderOptions,
+  type HttpProviderSettings,
+  type ImageAttemptRequest,
+} from "./call-pipeline.js";
+export {
   type Completion,
   type CompletionOptions,
+  completionOf,
   createCompletion,
   defaultMaxCompletionCharacters,
 } from "./create-completion.js";
@@ -42,6 +61,11 @@ export {
   readOpenAIChatResponse,
 } from "./openai-chat-wire.js";
 export {
+  type OpenAISamplingFields,
+  openAISamplingFields,
+  type SamplingOptions,
+} from "./openai-sampling.js";
+export {
   type AsyncGeneratorProvider,
   defineProviderPlugin,
   isProvider,
@@ -69,18 +93,24 @@ export {
   type TimeoutPhase,
 } from "./provider-errors.js";
 export {
+  baseUrlSchema,
   callOptionsShape,
   checkMessages,
+  defineOptionsError,
+  httpProviderOptionsShape,
   httpTimeoutsSchema,
   httpUrlSchema,
   InvalidOptionsError,
+  type OptionsErrorClass,
   retryPolicySchema,
 } from "./provider-options.js";
 export {
   type AsyncResult,
   type Chunk,
+  chunkText,
   FinishReason,
   ImageResponse,
+  imageMarkdown,
   isContentChunk,
   Reasoning,
   ResponseChunk,

@@ -7,6 +7,11 @@ export interface ProviderModelMixin {
   readonly models: readonly string[];
   readonly chatModels: readonly string[];
   readonly imageModels: readonly string[];
+  /**
+   * The image model of a request that names none (g4f's `default_image_model`);
+   * without it, a registry takes the first of `imageModels`.
+   */
+  readonly defaultImageModel?: string | undefined;
   /** Friendly name -> the provider's own model id. */
   readonly modelAliases: Readonly<Record<string, string>>;
   getModels(): readonly string[];
@@ -25,6 +30,8 @@ export interface ModelTable {
   defaultModel: string;
   chatModels: readonly string[];
   imageModels?: readonly string[];
+  /** The image model of a request that names none (default: the first of `imageModels`). */
+  defaultImageModel?: string;
   modelAliases?: Readonly<Record<string, string>>;
 }
 
@@ -102,6 +109,7 @@ export class ModelCatalog implements ProviderModelMixin {
   readonly defaultModel: string;
   readonly chatModels: readonly string[];
   readonly imageModels: readonly string[];
+  readonly defaultImageModel: string | undefined;
   readonly models: readonly string[];
   readonly modelAliases: Readonly<Record<string, string>>;
   readonly #table: ModelTable;
@@ -111,6 +119,7 @@ export class ModelCatalog implements ProviderModelMixin {
     this.defaultModel = table.defaultModel;
     this.chatModels = table.chatModels;
     this.imageModels = table.imageModels ?? [];
+    this.defaultImageModel = table.defaultImageModel ?? this.imageModels[0];
     this.models = [...new Set([...this.chatModels, ...this.imageModels])];
     this.modelAliases = table.modelAliases ?? {};
   }

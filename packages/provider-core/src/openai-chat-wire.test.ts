@@ -80,6 +80,29 @@ describe("readOpenAIChatResponse", () => {
     expect((chunks[4] as Usage).totalTokens).toBe(5);
   });
 
+  it("reads the first choice only, and a delta's content over a choice's text, as the reference does", async () => {
+    const body =
+      frame({ choices: [{ delta: { content: "one" } }, { delta: { content: "TWO" } }] }) +
+      frame({ choices: [{ delta: { content: null }, text: "stray" }] }) +
+      frame({ choices: [{ delta: { content: " done" }, text: "stray" }] }) +
+      frame({ choices: [{ delta: {}, finish_reason: "stop" }, { finish_reason: "length" }] }) +
+      "data: [DONE]\n\n";
+    const { chunks, error } = await answer("text/event-stream", body);
+    expect(error).toBeUndefined();
+    expect(chunks.slice(0, 2)).toEqual(["one", " done"]);
+    expect(chunks).toHaveLength(3);
+    expect((chunks[2] as FinishReason).reason).toBe("stop");
+  });
+
+  it("reads a JSON answer's message over its text", async () => {
+    const body = JSON.stringify({
+      choices: [{ message: { content: null }, text: "stray", finish_reason: "stop" }],
+    });
+    const { chunks } = await answer("application/json", body);
+    expect(chunks).toHaveLength(1);
+    expect((chunks[0] as FinishReason).reason).toBe("stop");
+  });
+
   it("reads a plain JSON chat.completion (the reference's lost answer)", async () => {
     const body = JSON.stringify({
       choices: [{ message: { content: "Whole answer" }, finish_reason: "stop" }],

@@ -221,16 +221,17 @@ async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 /** The chunks one decoded event carries, in the order a client shows them. */
 function chunksOfEvent(event: OpenAIChatChunk, chunks: Chunk[]): void {
   if (event.usage != null) chunks.push(toUsage(event.usage));
-  const choices = event.choices;
-  if (choices == null) return;
-  for (const choice of choices) {
-    const delta = choice.delta;
-    const reasoning = delta?.reasoning_content ?? delta?.reasoning;
-    if (reasoning) chunks.push(new Reasoning(reasoning));
-    const content = delta?.content ?? choice.text;
-    if (content) chunks.push(content);
-    if (choice.finish_reason) chunks.push(new FinishReason(choice.finish_reason));
-  }
+  // The first choice only, as the reference reads it: a second choice (n > 1) is
+  // another answer, and joining it to the first would garble both.
+  const choice = event.choices?.[0];
+  if (choice == null) return;
+  const delta = choice.delta;
+  const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+  if (reasoning) chunks.push(new Reasoning(reasoning));
+  // A choice with a delta is read from the delta alone (its content may be null); `text` is for choices without one.
+  const content = delta != null ? delta.content : choice.text;
+  if (content) chunks.push(content);
+  if (choice.finish_reason) chunks.push(new FinishReason(choice.finish_reason));
 }
 
 function* readJsonCompletion(
@@ -263,7 +264,8 @@ function* readJsonCompletion(
   const choice = parsed.data.choices?.[0];
   const reasoning = choice?.message?.reasoning_content;
   if (reasoning) yield new Reasoning(reasoning);
-  const content = choice?.message?.content ?? choice?.text;
+  const message = choice?.message;
+  const content = message != null ? message.content : choice?.text;
   if (content) yield content;
   if (choice?.finish_reason) yield new FinishReason(choice.finish_reason);
   if (parsed.data.usage != null) yield toUsage(parsed.data.usage);

@@ -31,6 +31,58 @@ export const httpUrlSchema = z.url({
   error: "must be an http:// or https:// URL",
 });
 
+/** A provider's own subclass of `InvalidOptionsError`, as {@link defineOptionsError} makes it. */
+export interface OptionsErrorClass {
+  new (options: ProviderErrorOptions & { field: string }): InvalidOptionsError;
+  readonly prototype: InvalidOptionsError;
+  /** True for an error of this class, also one made by another copy of the package. */
+  isInstance(value: unknown): value is InvalidOptionsError;
+}
+
+/**
+ * Make a provider's own subclass of `InvalidOptionsError`, named `name` (its
+ * `isInstance` works across copies of the package, through a `Symbol.for` marker),
+ * so that a provider's errors carry its name without a class body of their own.
+ *
+ * @example
+ * export const AcmeOptionsError = defineOptionsError("AcmeOptionsError");
+ * export type AcmeOptionsError = InstanceType<typeof AcmeOptionsError>;
+ */
+export function defineOptionsError(name: string): OptionsErrorClass {
+  const marker = Symbol.for(`g4f-ts.error.${name}`);
+  return class extends InvalidOptionsError {
+    override readonly name: string = name;
+
+    constructor(options: ProviderErrorOptions & { field: string }) {
+      super(options);
+      Object.defineProperty(this, marker, { value: true });
+    }
+
+    static override isInstance(value: unknown): value is InvalidOptionsError {
+      return typeof value === "object" && value !== null && marker in value;
+    }
+  };
+}
+
+/**
+ * A base URL option: `http://` or `https://`, without a query or a fragment, and,
+ * with `credentials: false`, without `user:password@` (`problem` says what to do instead).
+ */
+export function baseUrlSchema(rules: { credentials: boolean; problem?: string }) {
+  return httpUrlSchema.refine(
+    (value) => {
+      // zod runs a refinement even after the URL check failed: parse without throwing.
+      if (!URL.canParse(value)) return true;
+      const url = new URL(value);
+      const credentials = url.username !== "" || url.password !== "";
+      return url.search === "" && url.hash === "" && (rules.credentials || !credentials);
+    },
+    {
+      error: rules.problem ?? "must be an origin (and optional path) without a query or fragment",
+    },
+  );
+}
+
 /** `Partial<RetryPolicy>` as a provider option. */
 export const retryPolicySchema = z
   .strictObject({
@@ -52,6 +104,16 @@ export const httpTimeoutsSchema = z
     totalMs: positiveMilliseconds,
   })
   .partial();
+
+/**
+ * The transport options of an HTTP provider's instance (`HttpProviderOptions`), as
+ * zod fields: a provider spreads them into its own options schema.
+ */
+export const httpProviderOptionsShape = {
+  proxy: httpUrlSchema.optional(),
+  retry: retryPolicySchema.optional(),
+  timeouts: httpTimeoutsSchema.optional(),
+};
 
 /**
  * The fields of `ProviderOptions` every provider reads, null counting as absent; a

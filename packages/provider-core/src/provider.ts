@@ -2,7 +2,12 @@ import type { Messages } from "./messages.js";
 import type { ProviderModelMixin } from "./model-resolution.js";
 import type { AsyncResult } from "./response-chunks.js";
 
-/** Options of one call. Sampling fields use TypeScript casing; providers map them to their wire names. */
+/**
+ * Options of one call. Sampling fields use TypeScript casing; providers map them to
+ * their wire names. A provider with extras of its own extends this interface; an
+ * option a provider does not know is an `InvalidOptionsError` naming the closest
+ * known one, so a misspelled `temprature` neither compiles nor passes silently.
+ */
 export interface ProviderOptions {
   /** Ask the upstream to stream (default: the provider's own default). */
   stream?: boolean;
@@ -17,8 +22,6 @@ export interface ProviderOptions {
   maxTokens?: number;
   frequencyPenalty?: number;
   presencePenalty?: number;
-  /** Provider-specific extras. */
-  [extra: string]: unknown;
 }
 
 /** The provider interface, g4f's `AsyncGeneratorProvider` in TypeScript casing. */
@@ -100,6 +103,9 @@ export function providerContractViolations(value: unknown): string[] {
   }
   for (const key of ["models", "chatModels", "imageModels"]) {
     if (!Array.isArray(record[key])) problems.push(`${key} should be an array`);
+  }
+  if (record.defaultImageModel !== undefined && typeof record.defaultImageModel !== "string") {
+    problems.push(`defaultImageModel should be a string, got ${typeof record.defaultImageModel}`);
   }
   if (typeof record.modelAliases !== "object" || record.modelAliases === null) {
     problems.push("modelAliases should be an object");

@@ -1,22 +1,41 @@
 const chunkMarker = Symbol.for("g4f-ts.response-chunk");
+const imageMarker = Symbol.for("g4f-ts.response-chunk.ImageResponse");
+const finishReasonMarker = Symbol.for("g4f-ts.response-chunk.FinishReason");
+const usageMarker = Symbol.for("g4f-ts.response-chunk.Usage");
+const reasoningMarker = Symbol.for("g4f-ts.response-chunk.Reasoning");
+
+function hasMarker(value: unknown, marker: symbol): boolean {
+  return typeof value === "object" && value !== null && marker in value;
+}
 
 /**
  * The base of every non-text chunk a provider yields. A text delta is a plain
  * `string`; everything else is a subclass, so consumers tell them apart with
- * `instanceof` (as g4f's users do with `isinstance`). `isInstance` works across
- * two copies of this package in one `node_modules`.
+ * `instanceof` (as g4f's users do with `isinstance`) or, across two copies of this
+ * package in one `node_modules`, with each class's static `isInstance`.
+ *
+ * A chunk kind that is part of the answer a client sees (text, images, reasoning)
+ * says so with `carriesContent`: the first such chunk is the point after which a
+ * provider never retries and a registry never falls back. A new content kind
+ * overrides it, and both places follow without a change.
  */
 export abstract class ResponseChunk {
   readonly [chunkMarker] = true;
   abstract readonly type: string;
 
+  /** True when this chunk is part of the answer (not metadata such as usage). */
+  get carriesContent(): boolean {
+    return false;
+  }
+
   static isInstance(value: unknown): value is ResponseChunk {
-    return typeof value === "object" && value !== null && chunkMarker in value;
+    return hasMarker(value, chunkMarker);
   }
 }
 
 /** Generated images: their URLs and the prompt (g4f's `alt`). */
 export class ImageResponse extends ResponseChunk {
+  readonly [imageMarker] = true;
   readonly type = "image";
   constructor(
     readonly images: string[],
@@ -30,18 +49,32 @@ export class ImageResponse extends ResponseChunk {
   get prompt(): string {
     return this.alt;
   }
+
+  override get carriesContent(): boolean {
+    return this.images.length > 0;
+  }
+
+  static override isInstance(value: unknown): value is ImageResponse {
+    return hasMarker(value, imageMarker);
+  }
 }
 
 /** Why the model stopped: `stop`, `length`, `content_filter`, `tool_calls`, or the upstream's word. */
 export class FinishReason extends ResponseChunk {
+  readonly [finishReasonMarker] = true;
   readonly type = "finish-reason";
   constructor(readonly reason: string) {
     super();
+  }
+
+  static override isInstance(value: unknown): value is FinishReason {
+    return hasMarker(value, finishReasonMarker);
   }
 }
 
 /** Token counts of a completion, as the upstream reported them. */
 export class Usage extends ResponseChunk {
+  readonly [usageMarker] = true;
   readonly type = "usage";
   readonly promptTokens: number;
   readonly completionTokens: number;
@@ -52,13 +85,26 @@ export class Usage extends ResponseChunk {
     this.completionTokens = usage.completionTokens ?? 0;
     this.totalTokens = usage.totalTokens ?? this.promptTokens + this.completionTokens;
   }
+
+  static override isInstance(value: unknown): value is Usage {
+    return hasMarker(value, usageMarker);
+  }
 }
 
 /** A piece of the model's visible reasoning, kept apart from the answer's text. */
 export class Reasoning extends ResponseChunk {
+  readonly [reasoningMarker] = true;
   readonly type = "reasoning";
   constructor(readonly text: string) {
     super();
+  }
+
+  override get carriesContent(): boolean {
+    return this.text.length > 0;
+  }
+
+  static override isInstance(value: unknown): value is Reasoning {
+    return hasMarker(value, reasoningMarker);
   }
 }
 
@@ -68,8 +114,54 @@ export type Chunk = string | ResponseChunk;
 /** The result of `createAsyncGenerator`: an async iterable of chunks. */
 export type AsyncResult = AsyncIterable<Chunk>;
 
-/** True for a chunk that carries answer content (text or images), as opposed to metadata. */
+/**
+ * True for a chunk that carries answer content (text, images, reasoning, and any
+ * later kind whose `carriesContent` says so), as opposed to metadata. The one test
+ * behind both "a provider never retries after content" and a registry's commit point.
+ */
 export function isContentChunk(chunk: Chunk): boolean {
   if (typeof chunk === "string") return chunk.length > 0;
-  return chunk instanceof ImageResponse && chunk.images.length > 0;
+  return ResponseChunk.isInstance(chunk) && chunk.carriesContent === true;
+}
+
+// g4f's quote_title: whitespace runs become one space. Brackets would end the alt early.
+function altText(alt: string): string {
+  return alt.replace(/[[\]]/g, "").split(/\s+/).filter(Boolean).join(" ");
+}
+
+// Characters that would end a markdown link target early.
+function linkTarget(url: string): string {
+  return url.replace(
+    /[\s()<>]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
+}
+
+/**
+ * Images as g4f writes them into chat text (`format_images_markdown`): one image is
+ * `[![alt](url)](url)`; several are one such line each, their alt prefixed `#1 `,
+ * `#2 `, …
+ *
+ * @example
+ * imageMarkdown(new ImageResponse(["https://x/a.png"], "a cat")) // "[![a cat](https://x/a.png)](https://x/a.png)"
+ */
+export function imageMarkdown(image: ImageResponse): string {
+  const alt = altText(image.alt);
+  const { images } = image;
+  if (images.length === 1) {
+    const url = linkTarget(images[0] as string);
+    return `[![${alt}](${url})](${url})`;
+  }
+  return images
+    .map((raw, index) => {
+      const url = linkTarget(raw);
+      return `[![#${index + 1} ${alt}](${url})](${url})`;
+    })
+    .join("\n");
+}
+
+/** The text a chat client shows for a chunk: a text delta, images as markdown, or "" for anything else. */
+export function chunkText(chunk: Chunk): string {
+  if (typeof chunk === "string") return chunk;
+  return ImageResponse.isInstance(chunk) && chunk.images.length > 0 ? imageMarkdown(chunk) : "";
 }

@@ -6,7 +6,7 @@ import {
   RateLimitError,
   ResponseStatusError,
 } from "./provider-errors.js";
-import { type Chunk, FinishReason } from "./response-chunks.js";
+import { type Chunk, FinishReason, Reasoning } from "./response-chunks.js";
 import { retryDelayMs, withRetries } from "./retry.js";
 
 const fast = { baseDelayMs: 1, maxDelayMs: 2 };
@@ -34,6 +34,18 @@ async function run(
 }
 
 describe("withRetries", () => {
+  it("never retries after reasoning was passed on, so the reasoning is not repeated", async () => {
+    let attempts = 0;
+    const result = await run(async function* () {
+      attempts++;
+      yield new Reasoning("think ");
+      throw new ResponseStatusError({ provider: "Example", status: 503, retryable: true });
+    });
+    expect(attempts).toBe(1);
+    expect(result.chunks).toEqual([new Reasoning("think ")]);
+    expect(ResponseStatusError.isInstance(result.error)).toBe(true);
+  });
+
   it("retries a retryable failure and passes on the answer of the attempt that works", async () => {
     const seen: number[] = [];
     const result = await run(async function* (attemptNumber) {

@@ -1,14 +1,12 @@
 export {
   defaultModelsTtlMs,
+  type OpenAICompatibleCallOptions,
   type OpenAICompatibleOptions,
   OpenAICompatibleOptionsError,
+  openAICompatibleCallDefaults,
 } from "./openai-compatible-options.js";
 export { providerPlugin } from "./openai-compatible-plugin.js";
-export {
-  OpenAICompatible,
-  type OpenAICompatibleCallOptions,
-  openAICompatibleCallDefaults,
-} from "./openai-compatible-provider.js";
+export { OpenAICompatible } from "./openai-compatible-provider.js";
 export {
   imageUrlsOf,
   type OpenAICompatibleChatBody,
@@ -21,4 +19,5 @@ export {
   openAICompatibleImageBody,
   openAICompatibleModelListSchema,
   openAICompatiblePaths,
+  revisedPromptOf,
 } from "./openai-compatible-wire.js";

@@ -47,15 +47,3 @@ export function refineUpstreamError(error: unknown, context: UpstreamErrorContex
   }
   return error;
 }
-
-/** Run `attempt`, passing its chunks on and its failure through {@link refineUpstreamError}. */
-export async function* refiningErrors<T>(
-  attempt: AsyncIterable<T>,
-  context: UpstreamErrorContext,
-): AsyncGenerator<T> {
-  try {
-    yield* attempt;
-  } catch (error) {
-    throw refineUpstreamError(error, context);
-  }
-}

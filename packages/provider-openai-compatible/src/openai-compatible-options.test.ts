@@ -1,9 +1,7 @@
 import { ProviderError } from "@g4f-ts/provider-core";
 import { describe, expect, it } from "vitest";
 import {
-  checkOpenAICompatibleMessages,
   OpenAICompatibleOptionsError,
-  parseOpenAICompatibleCallOptions,
   parseOpenAICompatibleOptions,
 } from "./openai-compatible-options.js";
 import { OpenAICompatible } from "./openai-compatible-provider.js";
@@ -200,34 +198,34 @@ describe("the options", () => {
 });
 
 describe("the call options", () => {
-  it("are read with null as absent", () => {
-    expect(parseOpenAICompatibleCallOptions({ temperature: null, n: 2 }, "P")).toMatchObject({
-      temperature: null,
-      n: 2,
-    });
-  });
+  const provider = new OpenAICompatible({ baseUrl, models: ["m"], retry: { maxAttempts: 1 } });
+  const hello = [{ role: "user" as const, content: "Hi" }];
+  const rejectionOf = async (options: unknown, messages: unknown = hello) => {
+    try {
+      await provider.createAsyncGenerator("m", messages as never, options as never).next();
+    } catch (error) {
+      expect(OpenAICompatibleOptionsError.isInstance(error)).toBe(true);
+      return error as OpenAICompatibleOptionsError;
+    }
+    throw new Error("expected an OpenAICompatibleOptionsError");
+  };
 
-  it("name a bad field", () => {
-    const error = thrownBy(() => parseOpenAICompatibleCallOptions({ temperature: "hot" }, "P"));
+  it("name a bad field", async () => {
+    const error = await rejectionOf({ temperature: "hot" });
     expect(error.field).toBe("temperature");
-    expect(error.message).toMatch(/^P: invalid call option "temperature"/);
-    expect(thrownBy(() => parseOpenAICompatibleCallOptions({ maxTokens: 1.5 }, "P")).field).toBe(
-      "maxTokens",
-    );
+    expect(error.message).toMatch(/: invalid call option "temperature"/);
+    expect((await rejectionOf({ maxTokens: 1.5 })).field).toBe("maxTokens");
+    expect((await rejectionOf({ n: 11 })).field).toBe("n");
   });
 
-  it("ignore extras of other providers", () => {
-    expect(() => parseOpenAICompatibleCallOptions({ chatId: "abc" }, "P")).not.toThrow();
+  it("refuse an option of another provider, or a misspelled one, naming the closest known option", async () => {
+    const error = await rejectionOf({ chatId: "abc" });
+    expect(error.field).toBe("chatId");
+    expect((await rejectionOf({ extrabody: {} })).message).toContain('Did you mean "extraBody"?');
   });
-});
 
-describe("the messages", () => {
-  it("must be a list of role and content", () => {
-    expect(() =>
-      checkOpenAICompatibleMessages([{ role: "user", content: "Hi" }], "P"),
-    ).not.toThrow();
-    const error = thrownBy(() => checkOpenAICompatibleMessages([{ role: "user" }], "P"));
-    expect(error.field).toBe("messages.0.content");
-    expect(thrownBy(() => checkOpenAICompatibleMessages("Hi", "P")).field).toBe("messages");
+  it("refuse messages that are not a list of role and content, naming the field", async () => {
+    expect((await rejectionOf({}, [{ role: "user" }])).field).toBe("messages.0.content");
+    expect((await rejectionOf({}, "Hi")).field).toBe("messages");
   });
 });

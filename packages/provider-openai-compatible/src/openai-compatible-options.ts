@@ -1,16 +1,13 @@
 import {
-  callOptionsShape,
-  checkMessages,
-  closeNames,
-  formatSchemaIssues,
-  type HttpTimeouts,
-  httpTimeoutsSchema,
-  httpUrlSchema,
-  InvalidOptionsError,
-  type RetryPolicy,
-  retryPolicySchema,
+  baseUrlSchema,
+  defineOptionsError,
+  type HttpProviderOptions,
+  type HttpProviderSettings,
+  httpProviderOptionsShape,
+  type ProviderOptions,
+  readOptions,
 } from "@g4f-ts/provider-core";
-import { type ZodError, type ZodType, z } from "zod";
+import { z } from "zod";
 
 /**
  * Options of an `OpenAICompatible` instance. Only `baseUrl` is required.
@@ -19,7 +16,7 @@ import { type ZodError, type ZodType, z } from "zod";
  * new OpenAICompatible({ id: "ollama", baseUrl: "http://127.0.0.1:11434/v1" });
  * new OpenAICompatible({ id: "together", baseUrl: "https://api.together.xyz/v1", apiKeyEnv: "TOGETHER_API_KEY" });
  */
-export interface OpenAICompatibleOptions {
+export interface OpenAICompatibleOptions extends HttpProviderOptions {
   /** The id in a registry (default `openai-compatible`). */
   id?: string;
   /** The name in messages and errors (default: the `id` when one is given, else `OpenAI-compatible`). */
@@ -50,12 +47,6 @@ export interface OpenAICompatibleOptions {
   defaultModel?: string;
   /** Models answered through `/images/generations` rather than `/chat/completions`. */
   imageModels?: readonly string[];
-  /** Connect, first-byte, idle and total timeouts in milliseconds. */
-  timeouts?: Partial<HttpTimeouts>;
-  /** An `http://` or `https://` proxy for every request (a call's own `proxy` wins). */
-  proxy?: string;
-  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
-  retry?: Partial<RetryPolicy>;
   /** The flag a registry reads to route to this instance (default true). */
   working?: boolean;
   /** Default: true when an API key is configured. */
@@ -72,34 +63,19 @@ export interface OpenAICompatibleOptions {
   extraBody?: Record<string, unknown>;
 }
 
-const invalidOptionsMarker = Symbol.for("g4f-ts.error.OpenAICompatibleOptionsError");
-
 /**
  * An option of the constructor or of a call is not valid: `field` names it (a dotted
  * path such as `retry.maxAttempts`, or `apiKeyEnv`). Not retryable. Values are never
  * echoed: an API key, a header or a proxy URL may be a secret.
  */
-export class OpenAICompatibleOptionsError extends InvalidOptionsError {
-  readonly [invalidOptionsMarker] = true;
-  override readonly name = "OpenAICompatibleOptionsError";
+export const OpenAICompatibleOptionsError = defineOptionsError("OpenAICompatibleOptionsError");
+export type OpenAICompatibleOptionsError = InstanceType<typeof OpenAICompatibleOptionsError>;
 
-  static override isInstance(value: unknown): value is OpenAICompatibleOptionsError {
-    return typeof value === "object" && value !== null && invalidOptionsMarker in value;
-  }
-}
-
-const baseUrlSchema = httpUrlSchema.refine(
-  (value) => {
-    // zod runs a refinement even after the URL check failed: parse without throwing.
-    if (!URL.canParse(value)) return true;
-    const url = new URL(value);
-    return url.search === "" && url.hash === "" && url.username === "" && url.password === "";
-  },
-  {
-    error:
-      "must be a URL without a query, fragment or credentials (an API key goes in apiKey or apiKeyEnv)",
-  },
-);
+const baseUrl = baseUrlSchema({
+  credentials: false,
+  problem:
+    "must be a URL without a query, fragment or credentials (an API key goes in apiKey or apiKeyEnv)",
+});
 
 const modelNameSchema = z.string().trim().min(1, "must not be empty");
 // Printable ASCII without spaces: a key read from a file with its newline would
@@ -119,7 +95,7 @@ const headerValueSchema = z
 const instanceOptionsSchema = z.strictObject({
   id: z.string().trim().min(1).optional(),
   label: z.string().trim().min(1).optional(),
-  baseUrl: baseUrlSchema,
+  baseUrl,
   apiKey: apiKeySchema.optional(),
   apiKeyEnv: z
     .string()
@@ -131,49 +107,35 @@ const instanceOptionsSchema = z.strictObject({
   modelAliases: z.record(modelNameSchema, modelNameSchema).optional(),
   defaultModel: modelNameSchema.optional(),
   imageModels: z.array(modelNameSchema).optional(),
-  timeouts: httpTimeoutsSchema.optional(),
-  proxy: httpUrlSchema.optional(),
-  retry: retryPolicySchema.optional(),
+  ...httpProviderOptionsShape,
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
   streamUsage: z.boolean().optional(),
   extraBody: z.record(z.string(), z.unknown()).optional(),
 });
 
-const optionNames = Object.keys(instanceOptionsSchema.shape);
-
-/** The options of one `createAsyncGenerator` call, as read (null counts as absent). */
-const callOptionsSchema = z.object({
-  ...callOptionsShape,
+/** The provider's own call options, beside the common ones (null counts as absent). */
+export const openAICompatibleCallOptionsShape = {
   n: z.int().min(1).max(10).nullish(),
   size: z.string().trim().min(1).nullish(),
   extraBody: z.record(z.string(), z.unknown()).nullish(),
-});
+};
 
-export type OpenAICompatibleCallSettings = z.infer<typeof callOptionsSchema>;
-
-function fieldOf(error: ZodError): string {
-  const issue = error.issues[0];
-  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-    return [...issue.path.map(String), issue.keys[0]].join(".");
-  }
-  const path = issue?.path ?? [];
-  return path.length === 0 ? "(options)" : path.map(String).join(".");
+/** The options of one call: the common ones, plus image and body extras. */
+export interface OpenAICompatibleCallOptions extends ProviderOptions {
+  /** How many images an image model makes, sent as `n` (default: the upstream's). */
+  n?: number;
+  /** The image size, such as `1024x1024`, sent as `size` (default: the upstream's). */
+  size?: string;
+  /** Fields added to this call's chat body, over the instance's `extraBody`. */
+  extraBody?: Record<string, unknown>;
 }
 
-function describeIssues(error: ZodError): string {
-  const issue = error.issues[0];
-  if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
-    const unknown = issue.keys[0] ?? "";
-    const suggestions = closeNames(unknown, optionNames, 1);
-    const hint = suggestions.length > 0 ? ` Did you mean "${suggestions[0]}"?` : "";
-    return `not an option of this provider.${hint}`;
-  }
-  // One issue is named by the field already; several need their own paths.
-  return error.issues.length === 1 && issue !== undefined
-    ? issue.message
-    : formatSchemaIssues(error);
-}
+/** The defaults of a call. */
+export const openAICompatibleCallDefaults = {
+  /** As g4f's OpenAI template: a call streams only when asked to. */
+  stream: false,
+} as const;
 
 function optionsError(provider: string, field: string, detail: string, what = "option") {
   return new OpenAICompatibleOptionsError({
@@ -183,17 +145,11 @@ function optionsError(provider: string, field: string, detail: string, what = "o
   });
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, provider: string, what: string): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  throw optionsError(provider, fieldOf(parsed.error), describeIssues(parsed.error), what);
-}
-
 // Headers whose values are credentials: scrubbed from what an upstream echoes back.
 const secretHeaderPattern = /authorization|cookie|api-?key|token|secret/i;
 
 /** The settled configuration of an instance, after validation and defaults. */
-export interface OpenAICompatibleSettings {
+export interface OpenAICompatibleSettings extends HttpProviderSettings {
   id: string;
   label: string;
   /** The base URL without trailing slashes. */
@@ -209,9 +165,6 @@ export interface OpenAICompatibleSettings {
   modelAliases: Record<string, string>;
   defaultModel: string | undefined;
   imageModels: string[];
-  timeouts: Partial<HttpTimeouts>;
-  proxy: string | undefined;
-  retry: Partial<RetryPolicy>;
   working: boolean;
   needsAuth: boolean;
   streamUsage: boolean;
@@ -252,7 +205,11 @@ export function parseOpenAICompatibleOptions(
       "is required: the API's base URL, version included, such as http://127.0.0.1:11434/v1",
     );
   }
-  const parsed = parseWith(instanceOptionsSchema, options, provisionalLabel, "option");
+  const parsed = readOptions(instanceOptionsSchema, options, {
+    provider: provisionalLabel,
+    what: "option",
+    error: OpenAICompatibleOptionsError,
+  });
   const label = parsed.label ?? parsed.id ?? defaultLabel;
 
   if (parsed.apiKey !== undefined && parsed.apiKeyEnv !== undefined) {
@@ -337,17 +294,4 @@ export function parseOpenAICompatibleOptions(
 
 function unique(names: readonly string[]): string[] {
   return [...new Set(names)];
-}
-
-/** Validate the options of one call; an invalid one is an `OpenAICompatibleOptionsError` naming it. */
-export function parseOpenAICompatibleCallOptions(
-  options: unknown,
-  provider: string,
-): OpenAICompatibleCallSettings {
-  return parseWith(callOptionsSchema, options, provider, "call option");
-}
-
-/** Check that `messages` is a list of `{ role, content }` before it goes on the wire. */
-export function checkOpenAICompatibleMessages(messages: unknown, provider: string): void {
-  checkMessages(messages, provider, (options) => new OpenAICompatibleOptionsError(options));
 }

@@ -1,4 +1,4 @@
-import type { Messages } from "@g4f-ts/provider-core";
+import { type Messages, openAISamplingFields } from "@g4f-ts/provider-core";
 import { z } from "zod";
 
 /** The paths appended to the base URL (which carries the version, e.g. `/v1`), as the OpenAI SDK does. */
@@ -56,16 +56,7 @@ export function openAICompatibleChatBody(
   } else {
     delete body.stream_options;
   }
-  const sampling = [
-    ["temperature", parameters.temperature],
-    ["top_p", parameters.topP],
-    ["max_tokens", parameters.maxTokens],
-    ["frequency_penalty", parameters.frequencyPenalty],
-    ["presence_penalty", parameters.presencePenalty],
-  ] as const;
-  for (const [name, value] of sampling) {
-    if (value != null) body[name] = value;
-  }
+  Object.assign(body, openAISamplingFields(parameters));
   return body;
 }
 
@@ -120,6 +111,12 @@ export function imageUrlsOf(answer: OpenAICompatibleImageAnswer): string[] {
     else if (image.b64_json) urls.push(`data:image/png;base64,${image.b64_json}`);
   }
   return urls;
+}
+
+/** The `ImageResponse` options of an answer: the first `revised_prompt`, when there is one. */
+export function revisedPromptOf(answer: OpenAICompatibleImageAnswer): Record<string, unknown> {
+  const revisedPrompt = answer.data?.find((image) => image.revised_prompt)?.revised_prompt;
+  return revisedPrompt ? { revisedPrompt } : {};
 }
 
 /** `GET /models`: `{ data: [{ id }, …] }` (other fields of each model are ignored). */

@@ -27,6 +27,7 @@ export interface ScriptedProviderOptions {
   defaultModel?: string;
   chatModels?: string[];
   imageModels?: string[];
+  defaultImageModel?: string;
   modelAliases?: Record<string, string>;
   /** The steps of each call, by call index; the last entry repeats. Default: "Hello" from the id. */
   script?: ScriptStep[][] | ((call: ScriptedCall, index: number) => ScriptStep[]);
@@ -52,6 +53,9 @@ export function scriptedProvider(options: ScriptedProviderOptions): ScriptedProv
     defaultModel: options.defaultModel ?? chatModels[0] ?? "test-model",
     chatModels,
     imageModels: options.imageModels ?? [],
+    ...(options.defaultImageModel === undefined
+      ? {}
+      : { defaultImageModel: options.defaultImageModel }),
     modelAliases: options.modelAliases ?? {},
   });
   const calls: ScriptedCall[] = [];
@@ -97,6 +101,7 @@ export function scriptedProvider(options: ScriptedProviderOptions): ScriptedProv
     models: catalog.models,
     chatModels: catalog.chatModels,
     imageModels: catalog.imageModels,
+    defaultImageModel: catalog.defaultImageModel,
     modelAliases: catalog.modelAliases,
     getModels: () => catalog.getModels(),
     getModel: (name: string | undefined) => catalog.getModel(name),

@@ -1,0 +1,145 @@
+import { type ZodError, type ZodType, z } from "zod";
+import { closeNames } from "./model-resolution.js";
+import type { ProviderErrorOptions } from "./provider-errors.js";
+import {
+  callOptionsShape,
+  InvalidOptionsError,
+  type OptionsErrorClass,
+} from "./provider-options.js";
+import { formatSchemaIssues } from "./schema-errors.js";
+
+/** Makes a provider's own subclass of `InvalidOptionsError`. */
+export type OptionsErrorFactory = (
+  options: ProviderErrorOptions & { field: string },
+) => InvalidOptionsError;
+
+/** The options of one call as read: the common ones plus a provider's own, null counting as absent. */
+export type CallSettings<Extras extends z.ZodRawShape = Record<never, never>> = z.infer<
+  z.ZodObject<typeof callOptionsShape>
+> &
+  z.infer<z.ZodObject<Extras>>;
+
+/**
+ * g4f's spellings of the sampling options, as its users pass them
+ * (`max_tokens=…`): each is honoured as its camelCase twin.
+ */
+export const g4fOptionSpellings = {
+  max_tokens: "maxTokens",
+  top_p: "topP",
+  frequency_penalty: "frequencyPenalty",
+  presence_penalty: "presencePenalty",
+} as const;
+
+function issueField(error: ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+    return [...issue.path.map(String), issue.keys[0]].join(".");
+  }
+  const path = issue?.path ?? [];
+  return path.length === 0 ? "(options)" : path.map(String).join(".");
+}
+
+function isErrorClass(error: OptionsErrorClass | OptionsErrorFactory): error is OptionsErrorClass {
+  return error.prototype instanceof Error;
+}
+
+/** Who reads a set of options, for {@link readOptions}. */
+export interface OptionsContext {
+  /** The provider's label, named in the error. */
+  provider: string;
+  /** What the options are, in the message (`option`, `call option`). */
+  what: string;
+  /** The provider's `InvalidOptionsError` subclass (see `defineOptionsError`), or a factory of its errors. */
+  error: OptionsErrorClass | OptionsErrorFactory;
+  /** The known names, for the hint after an unknown key (default: the schema's keys). */
+  names?: readonly string[];
+}
+
+/**
+ * Validate options with `schema`; a failure is the provider's `InvalidOptionsError`
+ * naming the first bad field (`retry.maxAttempts`), and for an unknown key of a strict
+ * schema the closest known name. Values are never echoed: they may be secrets.
+ */
+export function readOptions<T>(schema: ZodType<T>, value: unknown, context: OptionsContext): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const field = issueField(parsed.error);
+  const issue = parsed.error.issues[0];
+  let detail: string;
+  if (issue?.code === "unrecognized_keys" && issue.path.length === 0) {
+    const names = context.names ?? (schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+    const [closest] = closeNames(field, names, 1);
+    const hint = closest === undefined ? "" : ` Did you mean "${closest}"?`;
+    detail = `not an option of ${context.provider}.${hint}`;
+  } else {
+    // One issue is named by the field already; several need their own paths.
+    detail =
+      parsed.error.issues.length === 1 && issue !== undefined
+        ? issue.message
+        : formatSchemaIssues(parsed.error);
+  }
+  const options = {
+    provider: context.provider,
+    field,
+    message: `${context.provider}: invalid ${context.what} "${field}": ${detail}`,
+  };
+  throw isErrorClass(context.error) ? new context.error(options) : context.error(options);
+}
+
+/**
+ * A strict reader of call options: an unknown or misspelled option is an
+ * `InvalidOptionsError` naming it and the closest known option (`temprature`:
+ * did you mean `temperature`?), never a silent drop. g4f's snake_case spellings of
+ * the sampling options are read as their camelCase twins.
+ */
+export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, never>> {
+  readonly #schema: z.ZodObject<typeof callOptionsShape & Extras>;
+  /** Every option a call may carry, g4f's spellings included. */
+  readonly optionNames: readonly string[];
+
+  /** Makes the provider's error for a bad option. */
+  readonly createError: OptionsErrorFactory;
+
+  constructor(
+    readonly provider: string,
+    extras: Extras,
+    error: OptionsErrorClass | OptionsErrorFactory = InvalidOptionsError,
+  ) {
+    this.createError = isErrorClass(error) ? (options) => new error(options) : error;
+    this.#schema = z.strictObject({ ...callOptionsShape, ...extras }) as unknown as z.ZodObject<
+      typeof callOptionsShape & Extras
+    >;
+    this.optionNames = [...Object.keys(this.#schema.shape), ...Object.keys(g4fOptionSpellings)];
+  }
+
+  /** Validate the options of one call; see the class. */
+  read(options: unknown): CallSettings<Extras> {
+    const { provider } = this;
+    if (options !== undefined && options !== null && typeof options !== "object") {
+      throw this.#error("(options)", "the call options must be an object");
+    }
+    const record: Record<string, unknown> = { ...(options as Record<string, unknown> | null) };
+    for (const [g4fName, name] of Object.entries(g4fOptionSpellings)) {
+      if (!Object.hasOwn(record, g4fName)) continue;
+      if (record[name] != null && record[g4fName] != null && record[name] !== record[g4fName]) {
+        throw this.#error(g4fName, `set ${name} or ${g4fName} (g4f's spelling), not both`);
+      }
+      record[name] ??= record[g4fName];
+      delete record[g4fName];
+    }
+    return readOptions(this.#schema, record, {
+      provider,
+      what: "call option",
+      error: this.createError,
+      names: this.optionNames,
+    }) as CallSettings<Extras>;
+  }
+
+  #error(field: string, detail: string): InvalidOptionsError {
+    return this.createError({
+      provider: this.provider,
+      field,
+      message: `${this.provider}: invalid call option "${field}": ${detail}`,
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import type { z } from "zod";
+import { CallDeadline } from "./call-deadline.js";
+import { CallOptionsReader, type CallSettings, type OptionsErrorFactory } from "./call-options.js";
+import {
+  defaultHttpTimeouts,
+  type HttpResponse,
+  type HttpTimeouts,
+  postJson,
+  readJson,
+} from "./http-client.js";
+import { lastMessageText, type Messages } from "./messages.js";
+import { readOpenAIChatResponse } from "./openai-chat-wire.js";
+import { InvalidResponseError } from "./provider-errors.js";
+import { checkMessages, type OptionsErrorClass } from "./provider-options.js";
+import { type Chunk, ImageResponse } from "./response-chunks.js";
+import { type RetryPolicy, withRetries } from "./retry.js";
+import { errorFromPayload } from "./status-errors.js";
+
+/** The transport options an HTTP provider's instance takes, and hands to its pipeline as they are. */
+export interface HttpProviderOptions {
+  /** An `http://` or `https://` proxy for every call (a call's own `proxy` wins). */
+  proxy?: string | undefined;
+  /** Retries of one call (default: 3 attempts in all, 250 ms backoff doubling up to 4 s). */
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Connect, first-byte, idle and total timeouts in ms; `totalMs` is a call's time when it sets no `timeout`. */
+  timeouts?: Partial<HttpTimeouts> | undefined;
+}
+
+/** `HttpProviderOptions` as an instance keeps them once read: absent parts are empty. */
+export interface HttpProviderSettings {
+  proxy: string | undefined;
+  retry: Partial<RetryPolicy>;
+  timeouts: Partial<HttpTimeouts>;
+}
+
+/** What a provider tells its pipeline once, when the instance is made. */
+export interface CallPipelineSettings<Extras extends z.ZodRawShape> extends HttpProviderOptions {
+  /** The provider's label, named in errors. */
+  provider: string;
+  /** The provider's own call options beyond the common ones, as zod fields (use `.nullish()`). */
+  options?: Extras;
+  /** The provider's own subclass of `InvalidOptionsError` (see `defineOptionsError`), or a factory of its errors (default: the core's class). */
+  optionsError?: OptionsErrorClass | OptionsErrorFactory;
+}
+
+/** The HTTP side of one attempt: where it goes and what it sends. */
+export interface AttemptRequest {
+  url: string;
+  /** The JSON body, the same for every attempt. */
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Values to keep out of every error (an API key, a device id). */
+  secrets?: readonly string[];
+  /**
+   * Headers and secrets made fresh for each attempt (AmigoChat's device uuid); they
+   * are added to `headers` and `secrets`.
+   */
+  eachAttempt?: () => { headers?: Record<string, string>; secrets?: readonly string[] };
+  /** Turns an attempt's failure into a more precise one (a provider's reading of its upstream's errors). */
+  refineError?: (error: unknown) => unknown;
+}
+
+/** A chat attempt: the request, and how its answer is read (default: an OpenAI-shaped answer, SSE or JSON). */
+export interface ChatAttemptRequest extends AttemptRequest {
+  read?: (
+    response: Promise<HttpResponse>,
+    context: { provider: string; secrets: readonly string[] },
+  ) => AsyncIterable<Chunk>;
+}
+
+/** An image attempt: the request, the answer's schema, and where the URLs are in it. */
+export interface ImageAttemptRequest<Answer extends { error?: unknown }> extends AttemptRequest {
+  /** The prompt, kept as the `ImageResponse`'s `alt`. */
+  prompt: string;
+  schema: z.ZodType<Answer>;
+  /** The image URLs of an answer; items without one are left out. */
+  images: (answer: Answer) => string[];
+  /** Extra fields of the `ImageResponse` (a revised prompt, say). */
+  imageOptions?: (answer: Answer) => Record<string, unknown>;
+}
+
+/**
+ * The per-call machinery every HTTP provider shares, configured once per instance:
+ * strict call options, the call's deadline over all its attempts, retries that
+ * never run after content, the undici transport with proxy and abort, and the chat
+ * and image attempts. A provider keeps its model table, its wire schemas and its
+ * mappers, and its `createAsyncGenerator` reads like a description of its upstream.
+ *
+ * @example
+ * const call = this.#pipeline.start(messages, options);
+ * const json = { model: this.getModel(model), messages, stream: call.options.stream ?? false };
+ * yield* call.chat({ url: `${this.baseUrl}/v1/chat/completions`, body: json });
+ */
+export class CallPipeline<Extras extends z.ZodRawShape = Record<never, never>> {
+  readonly reader: CallOptionsReader<Extras>;
+
+  constructor(readonly settings: CallPipelineSettings<Extras>) {
+    this.reader = new CallOptionsReader(
+      settings.provider,
+      settings.options ?? ({} as Extras),
+      settings.optionsError,
+    );
+  }
+
+  /**
+   * Begin a call: read its options strictly and check its messages (each failure an
+   * `InvalidOptionsError` naming the field), and start its deadline.
+   */
+  start(messages: Messages, options: unknown): Call<Extras> {
+    const read = this.reader.read(options);
+    checkMessages(messages, this.settings.provider, this.reader.createError);
+    return new Call(this.settings, read, this.reader);
+  }
+}
+
+/** One call in progress: its options as read, its deadline, and its attempts. */
+export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
+  readonly signal: AbortSignal | undefined;
+  readonly deadline: CallDeadline;
+  readonly #provider: string;
+  readonly #proxy: string | undefined;
+
+  constructor(
+    readonly settings: CallPipelineSettings<Extras>,
+    readonly options: CallSettings<Extras>,
+    readonly reader: CallOptionsReader<Extras>,
+  ) {
+    this.#provider = settings.provider;
+    this.signal = options.signal ?? undefined;
+    this.#proxy = options.proxy ?? settings.proxy;
+    const totalMs = settings.timeouts?.totalMs ?? defaultHttpTimeouts.totalMs;
+    // The call's time covers every attempt: each gets what is left of it.
+    this.deadline = new CallDeadline(
+      settings.provider,
+      options.timeout != null ? options.timeout * 1000 : totalMs,
+    );
+  }
+
+  /**
+   * The prompt of an image model: the text of the last message. A blank one is an
+   * `InvalidOptionsError` on `messages`, since no upstream can draw it.
+   */
+  prompt(messages: Messages): string {
+    const prompt = lastMessageText(messages);
+    if (prompt.trim() === "") {
+      throw this.reader.createError({
+        provider: this.#provider,
+        field: "messages",
+        message: `${this.#provider}: an image model needs a prompt, and the last message has no text`,
+      });
+    }
+    return prompt;
+  }
+
+  /** POST the chat request and read its answer, retried as {@link withRetries} allows. */
+  chat(request: ChatAttemptRequest): AsyncGenerator<Chunk> {
+    const read = request.read ?? readOpenAIChatResponse;
+    return this.#retried(request, (response, secrets) =>
+      read(response, { provider: this.#provider, secrets }),
+    );
+  }
+
+  /**
+   * POST the image request and yield one `ImageResponse`. An error object in the
+   * answer becomes its typed error; an answer without any image URL is an
+   * `InvalidResponseError` that is not retried, since a retry could pay for a
+   * generation again.
+   */
+  image<Answer extends { error?: unknown }>(
+    request: ImageAttemptRequest<Answer>,
+  ): AsyncGenerator<Chunk> {
+    const provider = this.#provider;
+    return this.#retried(request, async function* (pending, secrets) {
+      const response = await pending;
+      const answer = await readJson(response, request.schema, provider, secrets);
+      if (answer.error != null) throw errorFromPayload(provider, answer, secrets);
+      const urls = request.images(answer);
+      if (urls.length === 0) {
+        throw new InvalidResponseError({
+          provider,
+          status: response.status,
+          retryable: false,
+          message: `${provider} answered without an image URL (not retried: a retry could pay for the generation again)`,
+        });
+      }
+      yield new ImageResponse(urls, request.prompt, request.imageOptions?.(answer) ?? {});
+    });
+  }
+
+  #retried(
+    request: AttemptRequest,
+    read: (response: Promise<HttpResponse>, secrets: readonly string[]) => AsyncIterable<Chunk>,
+  ): AsyncGenerator<Chunk> {
+    const { settings, signal } = this;
+    const attempt = (): AsyncIterable<Chunk> => {
+      const fresh = request.eachAttempt?.() ?? {};
+      const secrets = [...(request.secrets ?? []), ...(fresh.secrets ?? [])];
+      const response = postJson({
+        provider: this.#provider,
+        url: request.url,
+        headers: { ...request.headers, ...fresh.headers },
+        json: request.body,
+        secrets,
+        proxy: this.#proxy,
+        signal,
+        timeouts: { ...settings.timeouts, totalMs: this.deadline.remainingMs() },
+      });
+      // The reader reports a failed request; one never started must not leave it unhandled.
+      response.catch(ignore);
+      const chunks = read(response, secrets);
+      return request.refineError === undefined ? chunks : refining(chunks, request.refineError);
+    };
+    return withRetries(attempt, { provider: this.#provider, policy: settings.retry, signal });
+  }
+}
+
+function ignore(): void {}
+
+async function* refining(
+  chunks: AsyncIterable<Chunk>,
+  refine: (error: unknown) => unknown,
+): AsyncGenerator<Chunk> {
+  try {
+    yield* chunks;
+  } catch (error) {
+    throw refine(error);
+  }
+}

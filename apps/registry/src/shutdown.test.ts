@@ -122,12 +122,15 @@ function openStream(url: string): { firstData: Promise<void>; text: Promise<stri
 }
 
 /** The last `data:` payload of an SSE text. */
-function lastEvent(text: string): string {
-  const events = text
+function dataEvents(text: string): string[] {
+  return text
     .split("\n")
     .filter((line) => line.startsWith("data: "))
     .map((line) => line.slice("data: ".length));
-  return events.at(-1) ?? "";
+}
+
+function lastEvent(text: string): string {
+  return dataEvents(text).at(-1) ?? "";
 }
 
 describe("g4f-ts serve's shutdown", () => {
@@ -184,9 +187,11 @@ describe("g4f-ts serve's shutdown", () => {
     serving.child.kill("SIGTERM");
     const texts = await Promise.all(streams.map((stream) => stream.text));
     for (const text of texts) {
-      const last = lastEvent(text);
+      // The error event, then `[DONE]`, as g4f's API ends every stream.
+      const events = dataEvents(text);
       expect(text).not.toContain("<cut>");
-      expect(JSON.parse(last).error.code).toBe("server_shutting_down");
+      expect(events.at(-1)).toBe("[DONE]");
+      expect(JSON.parse(events.at(-2) ?? "").error.code).toBe("server_shutting_down");
     }
     expect(await serving.exited).toBe(143);
     expect(performance.now() - forcedAt).toBeLessThan(5_000);
@@ -200,6 +205,7 @@ describe("g4f-ts serve's shutdown", () => {
     serving.child.kill("SIGHUP");
     const text = await stream.text;
     expect(lastEvent(text)).toBe("[DONE]");
+    expect(text).not.toContain('"error"');
     expect(text).toContain("39 ");
     expect(await serving.exited).toBe(0);
     expect(serving.stderr()).toContain("SIGHUP: shutting down");

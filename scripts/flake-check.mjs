@@ -44,8 +44,11 @@ function startBurner() {
 }
 
 const burners = Array.from({ length: burnerCount }, startBurner);
+/** The vitest run in progress, stopped with the burners when the check is interrupted. */
+let current;
 const stopBurners = () => {
   for (const burner of burners) if (burner.exitCode === null) burner.kill("SIGKILL");
+  if (current !== undefined && current.exitCode === null) current.kill("SIGTERM");
 };
 process.once("exit", stopBurners);
 for (const signal of ["SIGINT", "SIGTERM"])
@@ -62,6 +65,7 @@ function runOnce() {
     stdio: ["ignore", "pipe", "pipe"],
     env: process.env,
   });
+  current = child;
   let output = "";
   child.stdout.on("data", (data) => {
     output += data;

@@ -561,7 +561,11 @@ describe("clients that misbehave", () => {
   it("holds backpressure for a client that stops reading: the upstream stalls and memory stays bounded", async () => {
     // 64 MB of answer text in 64,000 chunks; loopback socket buffers hold a few MB of it.
     const upstream = await startLargeAnswerUpstream(64_000, 1_000);
-    const pair = await startAmigoPair({ baseUrlA: upstream.server.url });
+    // Timeouts out of the way: on a starved machine the 64 MB take longer than the default 10 s total.
+    const pair = await startAmigoPair({
+      baseUrlA: upstream.server.url,
+      config: { routing: { timeouts: { firstChunkMs: 60_000, idleMs: 60_000, totalMs: 600_000 } } },
+    });
     try {
       // A first, small answer makes the one-time allocations (code, pools) before the baseline.
       await (
@@ -591,10 +595,12 @@ describe("clients that misbehave", () => {
       response.pause();
       // Stalled by event-loop turns, not by a sleep: how far the upstream gets before the
       // buffers fill depends on the machine's load, that it stops far short does not.
+      const pausedAt = performance.now();
       const stillAt = await upstream.stalled();
+      const stalledAfterMs = Math.round(performance.now() - pausedAt);
       const held = settledMemoryBytes() - baseline;
       console.log(
-        `slow reader: upstream wrote ${(stillAt / 1e6).toFixed(1)} of ${(upstream.totalBytes / 1e6).toFixed(1)} MB while the client paused; memory held ${(held / 1e6).toFixed(1)} MB`,
+        `slow reader: upstream wrote ${(stillAt / 1e6).toFixed(1)} of ${(upstream.totalBytes / 1e6).toFixed(1)} MB while the client paused (stalled after ${stalledAfterMs} ms); memory held ${(held / 1e6).toFixed(1)} MB`,
       );
       expect(upstream.waitingForDrain()).toBe(true);
       expect(upstream.bytesWritten()).toBe(stillAt);
@@ -613,7 +619,8 @@ describe("clients that misbehave", () => {
       await pair.close();
       await upstream.server.close();
     }
-  }, 30_000);
+    // 64 MB through the registry after the resume: seconds alone, a minute on a starved machine.
+  }, 120_000);
 
   it.each([
     { position: "mid-stream", fault: { kind: "never-end", afterChunks: 2 } as Fault },
@@ -664,6 +671,9 @@ describe("clients that misbehave", () => {
     // ones need, so they finish in it on a loaded machine too, and the long ones never do.
     const fake = await startAmigoChatFake({
       chunkDelayMs: 20,
+      // The serve process opens 100 connections at once; starved of CPU it can take seconds
+      // to write a request on one it has opened, which the fake's 1 s default answers with 408.
+      server: { idleConnectionTimeoutMs: 30_000 },
       reply: (request) => {
         const content = (request.json as { messages?: { content?: string }[] }).messages?.[0]
           ?.content;

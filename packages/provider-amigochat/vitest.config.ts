@@ -18,7 +18,11 @@ export default defineConfig({
       {
         extends: true,
         // Long files size their own work; this only guards against a hang.
-        test: { name: "long", include: ["src/**/*.long.test.ts", "examples/**/*.long.test.ts"], testTimeout: 900_000 },
+        test: {
+          name: "long",
+          include: ["src/**/*.long.test.ts", "examples/**/*.long.test.ts"],
+          testTimeout: 900_000,
+        },
       },
     ],
   },

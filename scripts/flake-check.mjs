@@ -8,8 +8,9 @@
 //
 // Build first (`pnpm build`): the registry's tests spawn its dist/cli.js.
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -99,7 +100,9 @@ for (let run = 1; run <= runs; run++) {
   console.log(`run ${run}/${runs}: ${verdict} in ${result.seconds.toFixed(1)} s`);
   if (result.code !== 0) {
     for (const line of result.failed.slice(0, 20)) console.log(`    ${line.trim()}`);
-    if (result.failed.length === 0) console.log(result.output.slice(-3_000));
+    const saved = join(tmpdir(), `flake-check-run-${run}-${process.pid}.log`);
+    writeFileSync(saved, result.output);
+    console.log(`    whole output: ${saved}`);
   }
 }
 stopBurners();

@@ -5,7 +5,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 // A file named on the command line (`npx vitest run src/x.test.ts`) runs in its project.
 export default defineConfig({
   test: {
-    testTimeout: 10_000,
+    // A guard against a hang, sized for a starved machine; no test's claim rests on it.
+    testTimeout: 30_000,
     projects: [
       {
         extends: true,

@@ -24,7 +24,7 @@ import type { ChatOrErrorBody } from "./__fixtures__/http-bodies.js";
  */
 
 const seed = Number(process.env.FUZZ_SEED ?? 20_261_124);
-const numRuns = Number(process.env.FUZZ_RUNS ?? 50);
+const numRuns = Number(process.env.FUZZ_RUNS ?? 20);
 const bodyLimitBytes = 64 * 1024;
 const reply = "Hello from gpt-4o-mini!";
 

@@ -396,10 +396,20 @@ const rows: MatrixRow[] = faultCases.flatMap((faultCase) =>
   }),
 );
 
-async function startMatrixPair(setup: Setup): Promise<AmigoPair> {
+/**
+ * Timeouts for the rows no timeout decides: far beyond any delay of a starved machine, so
+ * the healthy fallback's answer cannot be timed out under load. The rows that leave the
+ * primary's answer unfinished (closesPrimarySocket) are decided by a timeout and keep the
+ * 500 ms ones.
+ */
+const untimedRows = { firstChunkMs: 30_000, idleMs: 30_000, totalMs: 60_000 };
+
+async function startMatrixPair(row: MatrixRow): Promise<AmigoPair> {
+  const { setup } = row;
+  const timeouts = row.closesPrimarySocket ? defaultTimeouts : untimedRows;
   const pair = await startAmigoPair({
     baseUrlA: setup.primary === "refused" ? await closedPortUrl() : undefined,
-    config: { routing: { timeouts: { ...defaultTimeouts, ...setup.timeouts } } },
+    config: { routing: { timeouts: { ...timeouts, ...setup.timeouts } } },
   });
   if (setup.primary !== "refused") pair.a.setFaults([setup.primary]);
   if (setup.secondary !== undefined) pair.b.setFaults([setup.secondary]);
@@ -417,7 +427,7 @@ function expectUpstreamCalls(pair: AmigoPair, row: MatrixRow): void {
 }
 
 async function checkRawHttp(row: MatrixRow): Promise<void> {
-  const pair = await startMatrixPair(row.setup);
+  const pair = await startMatrixPair(row);
   try {
     const stream = row.mode === "stream";
     const response = await postJson(pair.server, "/v1/chat/completions", { ...question, stream });
@@ -468,14 +478,14 @@ async function checkRawHttp(row: MatrixRow): Promise<void> {
       }
     }
     expectUpstreamCalls(pair, row);
-    if (row.closesPrimarySocket) await pair.a.waitForConnectionsClosed(1_000);
+    if (row.closesPrimarySocket) await pair.a.waitForConnectionsClosed(10_000);
   } finally {
     await pair.close();
   }
 }
 
 async function checkOpenAIClient(row: MatrixRow): Promise<void> {
-  const pair = await startMatrixPair(row.setup);
+  const pair = await startMatrixPair(row);
   try {
     // Default retries stay on: x-should-retry: false must keep the SDK from adding attempts.
     const openai = new OpenAI({ baseURL: `${pair.server.url}/v1`, apiKey: "sk-test" });
@@ -561,7 +571,11 @@ describe("clients that misbehave", () => {
   it("holds backpressure for a client that stops reading: the upstream stalls and memory stays bounded", async () => {
     // 64 MB of answer text in 64,000 chunks; loopback socket buffers hold a few MB of it.
     const upstream = await startLargeAnswerUpstream(64_000, 1_000);
-    const pair = await startAmigoPair({ baseUrlA: upstream.server.url });
+    // Timeouts out of the way: on a starved machine the 64 MB take longer than the default 10 s total.
+    const pair = await startAmigoPair({
+      baseUrlA: upstream.server.url,
+      config: { routing: { timeouts: { firstChunkMs: 60_000, idleMs: 60_000, totalMs: 600_000 } } },
+    });
     try {
       // A first, small answer makes the one-time allocations (code, pools) before the baseline.
       await (
@@ -589,16 +603,17 @@ describe("clients that misbehave", () => {
       });
       await new Promise((resolve) => response.once("data", resolve));
       response.pause();
-      await sleep(500);
-      const stalledAt = upstream.bytesWritten();
-      await sleep(300);
-      const stillAt = upstream.bytesWritten();
+      // Stalled by event-loop turns, not by a sleep: how far the upstream gets before the
+      // buffers fill depends on the machine's load, that it stops far short does not.
+      const pausedAt = performance.now();
+      const stillAt = await upstream.stalled();
+      const stalledAfterMs = Math.round(performance.now() - pausedAt);
       const held = settledMemoryBytes() - baseline;
       console.log(
-        `slow reader: upstream wrote ${(stillAt / 1e6).toFixed(1)} of ${(upstream.totalBytes / 1e6).toFixed(1)} MB while the client paused; memory held ${(held / 1e6).toFixed(1)} MB`,
+        `slow reader: upstream wrote ${(stillAt / 1e6).toFixed(1)} of ${(upstream.totalBytes / 1e6).toFixed(1)} MB while the client paused (stalled after ${stalledAfterMs} ms); memory held ${(held / 1e6).toFixed(1)} MB`,
       );
-      expect(stillAt).toBe(stalledAt);
       expect(upstream.waitingForDrain()).toBe(true);
+      expect(upstream.bytesWritten()).toBe(stillAt);
       expect(stillAt).toBeLessThan(upstream.totalBytes / 4);
       // Nothing of the text already passed on stays held (a stream keeps counts and
       // a short tail), nor the megabytes still upstream.
@@ -614,16 +629,21 @@ describe("clients that misbehave", () => {
       await pair.close();
       await upstream.server.close();
     }
-  }, 30_000);
+    // 64 MB through the registry after the resume: seconds alone, minutes on a starved machine.
+  }, 300_000);
 
   it.each([
     { position: "mid-stream", fault: { kind: "never-end", afterChunks: 2 } as Fault },
     { position: "before the first chunk", fault: { kind: "never-end", afterChunks: 0 } as Fault },
   ])(
-    "closes the upstream socket within 100 ms of a client that disconnects $position",
+    "closes the upstream socket as soon as a client disconnects $position, not at a timeout",
     async ({ position, fault }) => {
+      // Timeouts past the test's own: only the disconnect can close the upstream socket in
+      // time, whatever the machine's load (the delays are printed, not asserted).
       const pair = await startAmigoPair({
-        config: { routing: { timeouts: { firstChunkMs: 10_000, idleMs: 10_000 } } },
+        config: {
+          routing: { timeouts: { firstChunkMs: 120_000, idleMs: 120_000, totalMs: 120_000 } },
+        },
       });
       try {
         const delays: number[] = [];
@@ -638,7 +658,7 @@ describe("clients that misbehave", () => {
             response.catch(() => undefined);
           }
           expect(pair.a.openConnections()).toBe(1);
-          const closed = pair.a.nextConnectionClose(2_000);
+          const closed = pair.a.nextConnectionClose(10_000);
           const leftAt = Date.now();
           request.destroy();
           delays.push((await closed) - leftAt);
@@ -646,7 +666,8 @@ describe("clients that misbehave", () => {
         console.log(
           `client disconnect ${position}: upstream socket closed after ${delays.join(", ")} ms`,
         );
-        expect(Math.max(...delays)).toBeLessThan(100);
+        expect(delays).toHaveLength(5);
+        expect(pair.a.openConnections()).toBe(0);
         expect(pair.b.requests).toHaveLength(0);
         while (pair.server.openRequests() > 0) await sleep(5);
       } finally {
@@ -656,13 +677,17 @@ describe("clients that misbehave", () => {
   );
 
   it("answers every one of 100 streams in flight at SIGTERM, completed or with an explicit error event, and exits 0", async () => {
-    // Half the answers end within the grace period, half would take 10 s.
+    // Half the answers need 0.2 s more, half 20 s: the 5 s grace is 25 times what the short
+    // ones need, so they finish in it on a loaded machine too, and the long ones never do.
     const fake = await startAmigoChatFake({
       chunkDelayMs: 20,
+      // The serve process opens 100 connections at once; starved of CPU it can take seconds
+      // to write a request on one it has opened, which the fake's 1 s default answers with 408.
+      server: { idleConnectionTimeoutMs: 30_000 },
       reply: (request) => {
         const content = (request.json as { messages?: { content?: string }[] }).messages?.[0]
           ?.content;
-        return Array.from({ length: content === "long" ? 500 : 40 }, (_, index) => `${index} `);
+        return Array.from({ length: content === "long" ? 1_000 : 10 }, (_, index) => `${index} `);
       },
     });
     const configPath = join(await mkdtemp(join(tmpdir(), "g4f-sigterm-")), "g4f.json");
@@ -680,7 +705,7 @@ describe("clients that misbehave", () => {
       }),
     );
     const serve = await startServeProcess([
-      ...["--port", "0", "--config", configPath, "--log-level", "silent", "--grace-ms", "2000"],
+      ...["--port", "0", "--config", configPath, "--log-level", "silent", "--grace-ms", "5000"],
     ]);
     try {
       const streams = Array.from({ length: 100 }, (_, index) =>
@@ -709,7 +734,7 @@ describe("clients that misbehave", () => {
       if (serve.child.exitCode === null) serve.child.kill("SIGKILL");
       await fake.close();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 /** A streamed chat read to its end over its own connection; `firstData` resolves with its first bytes. */

@@ -11,6 +11,15 @@ export interface LargeAnswerUpstream {
   bytesWritten(): number;
   /** True while the upstream waits for its socket to drain: it feels backpressure. */
   waitingForDrain(): boolean;
+  /**
+   * Resolves with `bytesWritten()` once the upstream is stalled: waiting for `drain` with
+   * the same byte count over `turns` event-loop turns in a row, each after an I/O poll (the
+   * registry, this upstream and the test share one loop, so a turn in which the registry
+   * reads moves the count). It also resolves when the answer has been written whole, so a
+   * reader that never pushes back fails the test's byte bound instead of hanging it. Turns,
+   * not a wall-clock window: on a loaded machine the turns come slower and still count.
+   */
+  stalled(turns?: number): Promise<number>;
 }
 
 /**
@@ -27,6 +36,7 @@ export async function startLargeAnswerUpstream(
   const frame = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece } }] })}\n\n`;
   const frameBytes = Buffer.byteLength(frame);
   const closing = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`;
+  const totalBytes = frameBytes * chunks + Buffer.byteLength(closing);
   let written = 0;
   let drainWaits = false;
   const server = await startTestServer(async (_request, response) => {
@@ -46,9 +56,22 @@ export async function startLargeAnswerUpstream(
   });
   return {
     server,
-    totalBytes: frameBytes * chunks + Buffer.byteLength(closing),
+    totalBytes,
     textLength: pieceLength * chunks,
     bytesWritten: () => written,
     waitingForDrain: () => drainWaits,
+    stalled: async (turns = 20) => {
+      let last = -1;
+      let still = 0;
+      while (still < turns) {
+        // setTimeout, not setImmediate: a few ms a turn, so a kernel ack timer (~40 ms) cannot pose as a stall.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        const now = written;
+        if (now === totalBytes && !drainWaits) return now;
+        still = drainWaits && now === last ? still + 1 : 0;
+        last = now;
+      }
+      return last;
+    },
   };
 }

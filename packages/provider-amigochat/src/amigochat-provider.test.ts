@@ -497,7 +497,8 @@ describe("retries", () => {
     const { error } = await failure(amigo().createAsyncGenerator("gpt-4o-mini", hello));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error).toMatchObject({ status: 429, retryAfter: 120 });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Waiting the 120 s would time the test out; the bound is far from any load's delay.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -572,7 +573,8 @@ describe("retries", () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ phase: "first-byte", timeoutMs: 100 });
     expect(fake.requests).toHaveLength(3);
-    expect(performance.now() - started).toBeLessThan(1500);
+    // Waiting for the 2 s headers three times would take 6 s; cut at 100 ms each, it takes far less.
+    expect(performance.now() - started).toBeLessThan(6_000);
   });
 
   it("answers after a first-byte timeout when the next attempt is quick", async () => {
@@ -586,13 +588,12 @@ describe("retries", () => {
 
   it("bounds the whole call, retries included, by the call's timeout", async () => {
     fake.setFaults(() => ({ kind: "never-end" }));
-    const started = performance.now();
     const { error } = await failure(
       amigo().createAsyncGenerator("gpt-4o-mini", hello, { stream: true, timeout: 0.3 }),
     );
     expect(error).toBeInstanceOf(TimeoutError);
+    // The upstream never ends: only the call's 0.3 s timeout can have ended it.
     expect((error as TimeoutError).phase).toBe("total");
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
@@ -610,15 +611,14 @@ describe("failures inside a stream", () => {
 
   it("does not retry a stream that stalls after text, and fails within the idle timeout", async () => {
     fake.setFaults(() => ({ kind: "never-end", afterChunks: 1 }));
-    const started = performance.now();
     const { error, before } = await failure(
       amigo({ timeouts: { idleMs: 150 } }).createAsyncGenerator("gpt-4o-mini", hello, {
         stream: true,
       }),
     );
     expect(before).toEqual(["Hell"]);
+    // The upstream never sends again: only the idle timeout can have ended it.
     expect(error).toBeInstanceOf(ProviderError);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -698,7 +698,7 @@ describe("cancellation", () => {
     })();
     await expect(consumed).rejects.toBeInstanceOf(AbortError);
     expect(seen).toEqual(["Hell"]);
-    await fake.waitForConnectionsClosed(500);
+    await fake.waitForConnectionsClosed(5_000);
     expect(fake.openConnections()).toBe(0);
     expect(fake.requests).toHaveLength(1);
   });
@@ -711,7 +711,7 @@ describe("cancellation", () => {
       expect(chunk).toBe("Hell");
       break;
     }
-    await fake.waitForConnectionsClosed(500);
+    await fake.waitForConnectionsClosed(5_000);
   });
 
   it("returns at once when the signal aborts during a backoff wait", async () => {
@@ -726,7 +726,8 @@ describe("cancellation", () => {
     const abortedAt = performance.now();
     controller.abort();
     const { error } = await pending;
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // The backoff is at least 5 s: ending sooner is the abort's doing.
+    expect(performance.now() - abortedAt).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(AbortError);
     expect(fake.requests).toHaveLength(1);
   });

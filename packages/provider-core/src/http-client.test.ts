@@ -272,16 +272,13 @@ describe("timeouts", () => {
   });
 
   it("fires the first-byte timeout when the headers do not come", async () => {
-    const server = await serve((_request, response) => {
-      setTimeout(() => response.end("late"), 1000);
-    });
-    const started = Date.now();
+    // Headers that never come: only the timeout can end the call, on any machine load.
+    const server = await serve(() => {});
     const error = await caught(
       sendRequest({ provider: "Example", url: server.url, timeouts: { firstByteMs: 100 } }),
     );
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ phase: "first-byte", timeoutMs: 100 });
-    expect(Date.now() - started).toBeLessThan(900);
   });
 
   it("fires the idle timeout when the body stalls between chunks", async () => {
@@ -303,12 +300,15 @@ describe("timeouts", () => {
       const timer = setInterval(() => response.write("."), 20);
       response.on("close", () => clearInterval(timer));
     });
-    const response = await sendRequest({
-      provider: "Example",
-      url: server.url,
-      timeouts: { totalMs: 200, idleMs: 1000 },
-    });
-    const error = await caught(response.text());
+    // On a loaded machine the 200 ms can pass before the headers are read: the total
+    // deadline covers both, so the call and its body are awaited as one.
+    const error = await caught(
+      sendRequest({
+        provider: "Example",
+        url: server.url,
+        timeouts: { totalMs: 200, idleMs: 1000 },
+      }).then((response) => response.text()),
+    );
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ phase: "total", timeoutMs: 200 });
   });
@@ -337,8 +337,8 @@ describe("cancellation", () => {
     const reading = caught(iterator.next());
     controller.abort();
     expect(await reading).toBeInstanceOf(AbortError);
-    const elapsed = await waitUntil(() => server.sockets.size === 0, 1000);
-    expect(elapsed).toBeLessThan(500);
+    // Nothing else closes a socket mid-body (undici's body timeout is 300 s): the bound is a guard.
+    await waitUntil(() => server.sockets.size === 0, 10_000);
   });
 
   it("closes the upstream socket when the signal aborts while waiting for headers", async () => {
@@ -350,7 +350,7 @@ describe("cancellation", () => {
     await waitUntil(() => server.requests.length === 1);
     controller.abort();
     expect(await request).toBeInstanceOf(AbortError);
-    await waitUntil(() => server.sockets.size === 0, 1000);
+    await waitUntil(() => server.sockets.size === 0, 10_000);
   });
 
   it("ends a call still waiting for its connection at once when the signal aborts", async () => {

@@ -122,7 +122,8 @@ describe("withRetries", () => {
       controller.signal,
     );
     expect(result.error).toBeInstanceOf(AbortError);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The backoff is at least 5 s (half the step, plus jitter): ending sooner is the abort's doing.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

@@ -122,7 +122,8 @@ describe("sendSse", () => {
     controller.abort();
 
     expect(await finished).toBe(false);
-    expect(Date.now() - abortedAt).toBeLessThan(500);
+    // All 100 frames take 5 s: stopping well before that is the hang-up's doing.
+    expect(Date.now() - abortedAt).toBeLessThan(4_000);
   });
 
   it("stops writing when its signal aborts", async () => {

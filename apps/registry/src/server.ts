@@ -504,6 +504,9 @@ export interface RunningServer {
   closeNow(): Promise<void>;
 }
 
+/** How long aborted requests get to write their last event before connections close. */
+const abortedRequestsWaitMs = 3_000;
+
 /**
  * Serve the OpenAI HTTP API of a registry.
  *
@@ -551,7 +554,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     httpServer.closeIdleConnections();
     if (!(await Promise.race([handler.waitForIdle(graceMs), graceEnded]))) {
       handler.abortOpenRequests();
-      await handler.waitForIdle(1_000);
+      // Each aborted stream still writes its error event: on a starved machine that
+      // took over a second for 50 streams, and a connection closed before it is a
+      // silent cut. Bounded (a client that stops reading holds its stream), and
+      // within the CLI's last-resort exit at grace + 5 s.
+      await handler.waitForIdle(abortedRequestsWaitMs);
     }
     const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeAllConnections();

@@ -21,9 +21,7 @@ describe("AnswerCollector", () => {
     collector.add(new FinishReason("stop"));
     collector.add(new Usage({ promptTokens: 1, completionTokens: 2 }));
     const answer = collector.answer();
-    expect(answer.content).toBe(
-      "Hello[![a cat](http://127.0.0.1/a.png)](http://127.0.0.1/a.png)",
-    );
+    expect(answer.content).toBe("Hello[![a cat](http://127.0.0.1/a.png)](http://127.0.0.1/a.png)");
     expect(answer.reasoning).toBe("think more");
     expect(answer.images).toEqual(["http://127.0.0.1/a.png"]);
     expect(answer.finishReason).toBe("stop");

@@ -16,7 +16,7 @@ describe("installCommand", () => {
   });
 
   it("falls back to npm when nothing says which manager runs it", () => {
-    expect(installCommand(["g4f-ts-provider-echo"], undefined)).toBe(
+    expect(installCommand(["g4f-ts-provider-echo"], "")).toBe(
       "npm install g4f-ts-provider-echo",
     );
   });

@@ -30,6 +30,10 @@ describe("the package's surface", () => {
     expect(undocumented).toEqual([]);
   });
 
+  it("exports the conformance suite alone at ./vitest", async () => {
+    expect(Object.keys(await import("./vitest.js"))).toEqual(["describeProviderConformance"]);
+  });
+
   it("exports its internals at ./internal, none of them also at the root", async () => {
     const root = await import("./index.js");
     const internal = Object.keys(await import("./internal.js")).sort();

@@ -1,13 +1,12 @@
 import {
   type Chunk,
-  chunkText,
   FinishReason,
   ImageResponse,
   Reasoning,
   ResponseTooLargeError,
-  TextAccumulator,
   Usage,
 } from "@g4f-ts/provider-core";
+import { chunkText, TextAccumulator } from "@g4f-ts/provider-core/internal";
 
 /** A whole answer, gathered from its chunks. */
 export interface GatheredAnswer {

@@ -1,12 +1,12 @@
 import {
   AbortError,
   type Chunk,
-  DeadlineTimer,
   type Messages,
   type Provider,
   type ProviderOptions,
   TimeoutError,
 } from "@g4f-ts/provider-core";
+import { DeadlineTimer } from "@g4f-ts/provider-core/internal";
 import type { AttemptTimeouts } from "./config.js";
 import type { AbortSource } from "./request-abort.js";
 

@@ -1,11 +1,5 @@
-import {
-  AbortError,
-  type Chunk,
-  chunkText,
-  FinishReason,
-  Reasoning,
-  Usage,
-} from "@g4f-ts/provider-core";
+import { AbortError, type Chunk, FinishReason, Reasoning, Usage } from "@g4f-ts/provider-core";
+import { chunkText } from "@g4f-ts/provider-core/internal";
 import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";

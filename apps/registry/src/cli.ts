@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import {
-  AbortError,
-  chunkText,
-  closeDispatchersWithin,
-  type Messages,
-} from "@g4f-ts/provider-core";
+import { AbortError, closeDispatchersWithin, type Messages } from "@g4f-ts/provider-core";
+import { chunkText } from "@g4f-ts/provider-core/internal";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { DemoSetupError, demoPackages, startDemoUpstream } from "./demo-upstream.js";

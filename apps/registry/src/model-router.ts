@@ -1,4 +1,5 @@
-import { closeNames, ModelNotSupportedError, type Provider } from "@g4f-ts/provider-core";
+import { ModelNotSupportedError, type Provider } from "@g4f-ts/provider-core";
+import { closeNames } from "@g4f-ts/provider-core/internal";
 import { HttpError } from "./http-errors.js";
 import type { ProviderEntry } from "./provider-set.js";
 

@@ -1,10 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  formatSchemaIssues,
-  type Message,
-  type Messages,
-  type ProviderOptions,
-} from "@g4f-ts/provider-core";
+import type { Message, Messages, ProviderOptions } from "@g4f-ts/provider-core";
+import { formatSchemaIssues } from "@g4f-ts/provider-core/internal";
 import { type ZodError, z } from "zod";
 import type { GatheredAnswer } from "./answer-collector.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";

@@ -1,13 +1,12 @@
 import {
   type AsyncGeneratorProvider,
-  defaultMaxCompletionCharacters,
   ImageResponse,
   InvalidResponseError,
   type Messages,
   ModelNotSupportedError,
   ResponseTooLargeError,
-  TextAccumulator,
 } from "@g4f-ts/provider-core";
+import { defaultMaxCompletionCharacters, TextAccumulator } from "@g4f-ts/provider-core/internal";
 
 /** A chat through the driver methods: the messages, the model and the call's options. */
 export interface AmigoChatChatRequest {

@@ -1,14 +1,16 @@
 import {
-  baseUrlSchema,
-  type CallSettings,
   defineOptionsError,
-  formatSchemaIssues,
   type HttpProviderOptions,
   type HttpProviderSettings,
-  httpProviderOptionsShape,
   type ProviderOptions,
   readOptions,
 } from "@g4f-ts/provider-core";
+import {
+  baseUrlSchema,
+  type CallSettings,
+  formatSchemaIssues,
+  httpProviderOptionsShape,
+} from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
 
 /** Options of an `AmigoChat` instance, beside `proxy`, `retry` and `timeouts`. */

@@ -1,4 +1,6 @@
-export type { AmigoChatChatRequest, AmigoChatImageRequest } from "./amigochat-driver.js";
+// The documented API (see README.md). The wire details (paths, headers, schemas) and
+// the defaults are in ./internal.ts, published as "@g4f-ts/provider-amigochat/internal"
+// and not covered by semver.
 export { amigoChat } from "./amigochat-instance.js";
 export {
   type AmigoChatChatModel,
@@ -11,21 +13,6 @@ export {
   type AmigoChatCallOptions,
   type AmigoChatOptions,
   AmigoChatOptionsError,
-  amigoChatBaseUrlVariable,
-  amigoChatCallDefaults,
 } from "./amigochat-options.js";
 export { providerPlugin } from "./amigochat-plugin.js";
 export { AmigoChat } from "./amigochat-provider.js";
-export {
-  type AmigoChatChatBody,
-  type AmigoChatImageAnswer,
-  type AmigoChatImageBody,
-  amigoChatChatPath,
-  amigoChatClientVersion,
-  amigoChatDefaultBaseUrl,
-  amigoChatHeaders,
-  amigoChatImageAnswerSchema,
-  amigoChatImagePath,
-  amigoChatImageUrls,
-  amigoChatSiteUrl,
-} from "./amigochat-wire.js";

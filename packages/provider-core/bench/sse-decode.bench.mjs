@@ -9,7 +9,8 @@ import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createParser } from "eventsource-parser";
-import { openAIChatChunkSchema, SseEventDecoder } from "../dist/index.js";
+import { SseEventDecoder } from "../dist/index.js";
+import { openAIChatChunkSchema } from "../dist/internal.js";
 
 const pieceSize = 16 * 1024;
 

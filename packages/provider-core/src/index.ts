@@ -1,12 +1,8 @@
+// The documented API (see README.md and docs/writing-a-provider.md). What other
+// workspace packages need beyond it is in ./internal.ts, published as
+// "@g4f-ts/provider-core/internal" and not covered by semver.
 export { CallDeadline } from "./call-deadline.js";
-export {
-  CallOptionsReader,
-  type CallSettings,
-  g4fOptionSpellings,
-  type OptionsContext,
-  type OptionsErrorFactory,
-  readOptions,
-} from "./call-options.js";
+export { readOptions } from "./call-options.js";
 export {
   type AttemptRequest,
   Call,
@@ -22,14 +18,10 @@ export {
   type CompletionOptions,
   completionOf,
   createCompletion,
-  defaultMaxCompletionCharacters,
 } from "./create-completion.js";
-export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export {
   closeDispatchers,
   closeDispatchersWithin,
-  defaultHttpTimeouts,
-  getDispatcher,
   type HttpRequestOptions,
   type HttpResponse,
   type HttpTimeouts,
@@ -45,21 +37,8 @@ export {
   type MessageContentPart,
   type Messages,
 } from "./messages.js";
-export {
-  closeNames,
-  ModelCatalog,
-  type ModelTable,
-  type ProviderModelMixin,
-  resolveModel,
-} from "./model-resolution.js";
-export {
-  type OpenAIChatChunk,
-  type OpenAIChatCompletion,
-  type OpenAIChatReadOptions,
-  openAIChatChunkSchema,
-  openAIChatCompletionSchema,
-  readOpenAIChatResponse,
-} from "./openai-chat-wire.js";
+export { ModelCatalog, type ModelTable, type ProviderModelMixin } from "./model-resolution.js";
+export { type OpenAIChatReadOptions, readOpenAIChatResponse } from "./openai-chat-wire.js";
 export {
   type OpenAISamplingFields,
   openAISamplingFields,
@@ -93,21 +72,13 @@ export {
   type TimeoutPhase,
 } from "./provider-errors.js";
 export {
-  baseUrlSchema,
-  callOptionsShape,
-  checkMessages,
   defineOptionsError,
-  httpProviderOptionsShape,
-  httpTimeoutsSchema,
-  httpUrlSchema,
   InvalidOptionsError,
   type OptionsErrorClass,
-  retryPolicySchema,
 } from "./provider-options.js";
 export {
   type AsyncResult,
   type Chunk,
-  chunkText,
   FinishReason,
   ImageResponse,
   imageMarkdown,
@@ -116,37 +87,12 @@ export {
   ResponseChunk,
   Usage,
 } from "./response-chunks.js";
-export {
-  defaultRetryPolicy,
-  type RetryOptions,
-  type RetryPolicy,
-  retryDelayMs,
-  withRetries,
-} from "./retry.js";
-export { formatSchemaIssues } from "./schema-errors.js";
-export {
-  redactionMark,
-  redactSecrets,
-  secretsOfHeaders,
-  secretsOfHeaderValue,
-  secretsOfUrl,
-} from "./secret-redaction.js";
+export { type RetryOptions, type RetryPolicy, withRetries } from "./retry.js";
+export { redactSecrets } from "./secret-redaction.js";
 export {
   decodeSseStream,
   type SseDecodeOptions,
   SseEventDecoder,
   type SseStream,
 } from "./sse-events.js";
-export {
-  describeBody,
-  errorFromPayload,
-  errorFromStatus,
-  isRetryableStatus,
-  parseRetryAfter,
-  type StatusErrorInput,
-  toProviderError,
-  trimBody,
-  upstreamSnippet,
-} from "./status-errors.js";
-export { TextAccumulator } from "./text-accumulator.js";
-export { defaultTailCharacters, TextTail } from "./text-tail.js";
+export { errorFromStatus, type StatusErrorInput, upstreamSnippet } from "./status-errors.js";

@@ -1,23 +1,10 @@
+// The documented API (see README.md). The wire (paths, bodies, schemas) and the
+// defaults are in ./internal.ts, published as
+// "@g4f-ts/provider-openai-compatible/internal" and not covered by semver.
 export {
-  defaultModelsTtlMs,
   type OpenAICompatibleCallOptions,
   type OpenAICompatibleOptions,
   OpenAICompatibleOptionsError,
-  openAICompatibleCallDefaults,
 } from "./openai-compatible-options.js";
 export { providerPlugin } from "./openai-compatible-plugin.js";
 export { OpenAICompatible } from "./openai-compatible-provider.js";
-export {
-  imageUrlsOf,
-  type OpenAICompatibleChatBody,
-  type OpenAICompatibleChatParameters,
-  type OpenAICompatibleImageAnswer,
-  type OpenAICompatibleImageBody,
-  type OpenAICompatibleModelList,
-  openAICompatibleChatBody,
-  openAICompatibleImageAnswerSchema,
-  openAICompatibleImageBody,
-  openAICompatibleModelListSchema,
-  openAICompatiblePaths,
-  revisedPromptOf,
-} from "./openai-compatible-wire.js";

@@ -1,12 +1,11 @@
 import {
-  baseUrlSchema,
   defineOptionsError,
   type HttpProviderOptions,
   type HttpProviderSettings,
-  httpProviderOptionsShape,
   type ProviderOptions,
   readOptions,
 } from "@g4f-ts/provider-core";
+import { baseUrlSchema, httpProviderOptionsShape } from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
 
 /**

@@ -1,6 +1,7 @@
+// The documented API (see README.md); "./vitest" holds the conformance suite, and
+// ./internal.ts ("@g4f-ts/testkit/internal", not covered by semver) the fakes' fixed values.
 export type { AmigoChatFake, AmigoChatFakeOptions } from "./amigochat-fake.js";
 export { startAmigoChatFake } from "./amigochat-fake.js";
-export { FAKE_COMPLETION_ID, FAKE_CREATED } from "./chat-completion.js";
 export { closedPortUrl } from "./closed-port.js";
 export type { FakeServer, FakeServerOptions } from "./fake-server.js";
 export type {
@@ -24,7 +25,6 @@ export type {
 export type { OpenAICompatibleFake, OpenAICompatibleFakeOptions } from "./openai-fake.js";
 export { startOpenAICompatibleFake } from "./openai-fake.js";
 export type { ReplyFunction, ReplySource } from "./reply-text.js";
-export { splitReply } from "./reply-text.js";
 export type { SendSseOptions } from "./responses.js";
 export { destroySocket, sendJson, sendSse, sendText } from "./responses.js";
 export { secretEchoForms, secretPiecesIn } from "./secret-echoes.js";

@@ -10,6 +10,7 @@ import { ConfigError } from "./config-error.js";
 import type { EnvironmentVariables } from "./config-secrets.js";
 import { CooldownTracker } from "./cooldown.js";
 import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallback.js";
+import { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 import { silentLogger } from "./logger.js";
 import { RegistryMetrics } from "./metrics.js";
 import { type Candidate, type ModelListing, ModelRouter } from "./model-router.js";
@@ -105,7 +106,7 @@ export class Registry {
       retryDelayMs: config.routing.retryDelayMs,
       answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
-      metrics: this.metrics,
+      observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
     };
     this.modelsBody = JSON.stringify({
       object: "list",

@@ -13,7 +13,7 @@ import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallb
 import { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 import { silentLogger } from "./logger.js";
 import { RegistryMetrics } from "./metrics.js";
-import { type Candidate, type ModelListing, ModelRouter } from "./model-router.js";
+import { type Candidate, type ModelListing, ModelRouter, type RouteKind } from "./model-router.js";
 import {
   type DiscoveredPlugin,
   type DiscoveryProblem,
@@ -90,7 +90,7 @@ export class Registry {
   readonly fallbackSettings: FallbackSettings;
   /** `created` of every `/v1/models` entry: when the registry started. */
   readonly createdAt = Math.floor(Date.now() / 1000);
-  readonly modelsBody: string;
+  readonly #modelsBody: string;
 
   constructor(
     readonly config: RegistryConfig,
@@ -108,10 +108,67 @@ export class Registry {
       cooldown: this.cooldown,
       observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
     };
-    this.modelsBody = JSON.stringify({
+    this.#modelsBody = JSON.stringify({
       object: "list",
       data: this.router.listing.map((listing) => this.modelObject(listing)),
     });
+  }
+
+  /** Every model name routed to, with its providers (what `/v1/models` lists). */
+  modelListing(): readonly ModelListing[] {
+    return this.router.listing;
+  }
+
+  /** The `/v1/models` answer: every model name routed to, as JSON text. */
+  modelsBody(): string {
+    return this.#modelsBody;
+  }
+
+  /** The `/v1/models/<name>` entry, or undefined when no provider serves the name. */
+  describeModel(name: string): Record<string, unknown> | undefined {
+    const listing = this.router.listing.find((model) => model.name === name);
+    return listing === undefined ? undefined : this.modelObject(listing);
+  }
+
+  /** The `/api/<provider>/models` entries, or undefined when no provider has the id. */
+  describeProviderModels(id: string): Record<string, unknown>[] | undefined {
+    const entry = this.router.findEntry(id);
+    if (entry === undefined) return undefined;
+    const { provider } = entry;
+    const names = [...new Set([...provider.getModels(), ...Object.keys(provider.modelAliases)])];
+    return names.map((name) => ({
+      id: name,
+      object: "model",
+      created: this.createdAt,
+      owned_by: entry.id,
+      type: provider.imageModels.includes(name) ? "image" : "chat",
+    }));
+  }
+
+  /**
+   * The ordered candidates for a requested model (and provider, when the client
+   * pinned one); throws a 404 `HttpError` when no enabled provider serves it.
+   */
+  resolve(
+    model: string | undefined,
+    provider: string | undefined,
+    kind: RouteKind,
+  ): readonly Candidate[] {
+    return this.router.resolve(model, provider, kind);
+  }
+
+  /** How many providers there are, and how many of them are routed to. */
+  providerCounts(): { providers: number; enabled: number } {
+    return {
+      providers: this.entries.length,
+      enabled: this.entries.filter((entry) => entry.enabled).length,
+    };
+  }
+
+  /** Count one answered HTTP request in the metrics. */
+  recordRequest(route: string, status: number, seconds: number): void {
+    this.metrics.requests.inc([route, String(status)]);
+    this.metrics.requestDuration.observe([route], seconds);
   }
 
   /** One `/v1/models` entry. */

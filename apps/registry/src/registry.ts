@@ -13,7 +13,7 @@ import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallb
 import { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 import { silentLogger } from "./logger.js";
 import { RegistryMetrics } from "./metrics.js";
-import { type Candidate, type ModelListing, ModelRouter, type RouteKind } from "./model-router.js";
+import type { Candidate, ModelListing, ModelRouter, RouteKind } from "./model-router.js";
 import {
   type DiscoveredPlugin,
   type DiscoveryProblem,
@@ -21,6 +21,7 @@ import {
   registryDirectory,
 } from "./plugin-discovery.js";
 import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
+import { RouteTable } from "./route-table.js";
 
 export interface CreateRegistryOptions {
   /** A config value (validated here) or one from `parseConfig`/`loadConfig`. */
@@ -80,17 +81,17 @@ export interface ProviderDescription {
 
 /**
  * A registry: its providers, the route table built from them, the cooldown state,
- * the metrics and the fallback engine's settings. Immutable once built, so the
- * route table and the `/v1/models` answer are computed once.
+ * the metrics and the fallback engine's settings. The route table and the
+ * `/v1/models` answer follow the providers' model lists: computed once, and again
+ * only after a provider's list changed (a refresh from its upstream).
  */
 export class Registry {
-  readonly router: ModelRouter;
+  readonly #routes: RouteTable;
   readonly cooldown: CooldownTracker;
   readonly metrics = new RegistryMetrics();
   readonly fallbackSettings: FallbackSettings;
   /** `created` of every `/v1/models` entry: when the registry started. */
   readonly createdAt = Math.floor(Date.now() / 1000);
-  readonly #modelsBody: string;
 
   constructor(
     readonly config: RegistryConfig,
@@ -99,7 +100,9 @@ export class Registry {
     readonly logger: Logger,
     options: { now?: () => number; random?: () => number } = {},
   ) {
-    this.router = new ModelRouter(entries, config.routing.strategy, options.random);
+    this.#routes = new RouteTable(entries, config.routing.strategy, options.random, (listing) =>
+      this.modelObject(listing),
+    );
     this.cooldown = new CooldownTracker(config.cooldown, options.now);
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
@@ -108,10 +111,6 @@ export class Registry {
       cooldown: this.cooldown,
       observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
     };
-    this.#modelsBody = JSON.stringify({
-      object: "list",
-      data: this.router.listing.map((listing) => this.modelObject(listing)),
-    });
   }
 
   /** Every model name routed to, with its providers (what `/v1/models` lists). */
@@ -121,7 +120,16 @@ export class Registry {
 
   /** The `/v1/models` answer: every model name routed to, as JSON text. */
   modelsBody(): string {
-    return this.#modelsBody;
+    return this.#routes.modelsBody();
+  }
+
+  /**
+   * The route table over the providers' current model lists: rebuilt when a
+   * provider's list changed (see `RouteTable`), so routing, `/v1/models` and
+   * `/v1/providers` agree.
+   */
+  get router(): ModelRouter {
+    return this.#routes.router();
   }
 
   /** The `/v1/models/<name>` entry, or undefined when no provider serves the name. */

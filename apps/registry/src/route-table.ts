@@ -31,11 +31,12 @@ function sameAliases(
   return keys.length === Object.keys(right).length && keys.every((key) => left[key] === right[key]);
 }
 
-function sameModels(left: ProviderModels, right: ProviderModels): boolean {
+function stillServes(entry: ProviderEntry, built: ProviderModels): boolean {
+  const { provider } = entry;
   return (
-    sameList(left.models, right.models) &&
-    sameList(left.imageModels, right.imageModels) &&
-    sameAliases(left.aliases, right.aliases)
+    sameList(provider.getModels(), built.models) &&
+    sameList(provider.imageModels, built.imageModels) &&
+    sameAliases(provider.modelAliases, built.aliases)
   );
 }
 
@@ -50,6 +51,7 @@ function sameModels(left: ProviderModels, right: ProviderModels): boolean {
  */
 export class RouteTable {
   #router: ModelRouter;
+  readonly #enabled: readonly ProviderEntry[];
   #builtFrom: ProviderModels[];
   #modelsBody: string | undefined;
 
@@ -60,19 +62,18 @@ export class RouteTable {
     /** One `/v1/models` entry of a listing. */
     readonly modelObject: (listing: ModelListing) => Record<string, unknown>,
   ) {
-    this.#builtFrom = this.#snapshot();
+    this.#enabled = entries.filter((entry) => entry.enabled);
+    this.#builtFrom = this.#enabled.map(modelsOf);
     this.#router = new ModelRouter(entries, strategy, random);
   }
 
   /** The router over the providers' current model lists. */
   router(): ModelRouter {
-    const current = this.#snapshot();
-    const changed = current.some((models, index) => {
-      const built = this.#builtFrom[index];
-      return built === undefined || !sameModels(models, built);
-    });
+    const changed = this.#enabled.some(
+      (entry, index) => !stillServes(entry, this.#builtFrom[index] as ProviderModels),
+    );
     if (changed) {
-      this.#builtFrom = current;
+      this.#builtFrom = this.#enabled.map(modelsOf);
       this.#router = new ModelRouter(this.entries, this.strategy, this.random);
       this.#modelsBody = undefined;
     }
@@ -87,9 +88,5 @@ export class RouteTable {
       data: router.listing.map((listing) => this.modelObject(listing)),
     });
     return this.#modelsBody;
-  }
-
-  #snapshot(): ProviderModels[] {
-    return this.entries.filter((entry) => entry.enabled).map(modelsOf);
   }
 }

@@ -30,11 +30,7 @@ export async function handleChatCompletion(
   pin: string | undefined,
 ): Promise<void> {
   const request = parseChatRequest(body, context.registry.config.server);
-  const candidates = context.registry.router.resolve(
-    request.model,
-    pin ?? request.provider,
-    "chat",
-  );
+  const candidates = context.registry.resolve(request.model, pin ?? request.provider, "chat");
   const messages = toMessages(request);
   // Providers are always asked to stream: failures show sooner, and the idle timer
   // means something. A JSON client gets the same chunks, grouped.

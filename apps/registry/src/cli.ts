@@ -255,7 +255,7 @@ async function serve(values: {
   );
   const count = (number: number, noun: string) => `${number} ${noun}${number === 1 ? "" : "s"}`;
   process.stderr.write(
-    `g4f-ts: serving the OpenAI API on ${server.url} (${count(registry.entries.length, "provider")}, ${enabled} enabled, ${count(registry.router.listing.length, "model name")})\n`,
+    `g4f-ts: serving the OpenAI API on ${server.url} (${count(registry.entries.length, "provider")}, ${enabled} enabled, ${count(registry.modelListing().length, "model name")})\n`,
   );
   if (enabled === 0) process.stderr.write(idleHint(registry));
   warnProblems(registry);
@@ -268,17 +268,17 @@ async function serve(values: {
 async function listModels(values: { config?: string | undefined; json?: boolean | undefined }) {
   const registry = await oneShotRegistry(values.config);
   if (values.json === true) {
-    process.stdout.write(`${registry.modelsBody}\n`);
+    process.stdout.write(`${registry.modelsBody()}\n`);
     return;
   }
-  if (registry.router.listing.length === 0) {
+  if (registry.modelListing().length === 0) {
     process.stderr.write(
       "No model is available: no provider is enabled. Configure one (see g4f-ts providers).\n",
     );
     return;
   }
-  const width = Math.max(...registry.router.listing.map((listing) => listing.name.length));
-  for (const listing of registry.router.listing)
+  const width = Math.max(...registry.modelListing().map((listing) => listing.name.length));
+  for (const listing of registry.modelListing())
     process.stdout.write(
       `${listing.name.padEnd(width)}  ${listing.kind.padEnd(5)}  ${listing.providers.join(", ")}\n`,
     );
@@ -317,7 +317,7 @@ async function chat(
   if (values.model === undefined && values.provider === undefined)
     throw new UsageError("chat needs --model M (or --provider P for its default model)");
   const registry = await oneShotRegistry(values.config);
-  const candidates = registry.router.resolve(values.model, values.provider, "chat");
+  const candidates = registry.resolve(values.model, values.provider, "chat");
   const messages: Messages = [];
   if (values.system !== undefined) messages.push({ role: "system", content: values.system });
   messages.push({ role: "user", content: prompt });
@@ -364,7 +364,7 @@ async function image(
   if (values.model === undefined && values.provider === undefined)
     throw new UsageError("image needs --model M (or --provider P for its first image model)");
   const registry = await oneShotRegistry(values.config);
-  const candidates = registry.router.resolve(values.model, values.provider, "image");
+  const candidates = registry.resolve(values.model, values.provider, "image");
   const run = registry.run(candidates, {
     requestedModel: values.model ?? values.provider ?? "",
     messages: [{ role: "user", content: prompt }],

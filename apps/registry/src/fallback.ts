@@ -28,13 +28,13 @@ import {
 import { TimedAttempt } from "./attempt-stream.js";
 import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
+import type { FallbackObserver } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
-import type { RegistryMetrics } from "./metrics.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
 
-/** How the fallback engine retries and whom it tells. */
+/** How the fallback engine retries, what it reads and whom it tells. */
 export interface FallbackSettings {
   /**
    * Registry-level retries of a retryable failure on the same provider before the
@@ -44,8 +44,13 @@ export interface FallbackSettings {
   retriesPerProvider: number;
   /** The first wait before such a retry; each next one doubles. */
   retryDelayMs: number;
+  /** Read to skip providers that cool down and to weigh failures; written only by an observer. */
   cooldown: CooldownTracker;
-  metrics: RegistryMetrics;
+  /**
+   * Told of each attempt and its outcome, in order (the registry's: metrics,
+   * cooldown, log; see `fallback-observers.ts`).
+   */
+  observers: readonly FallbackObserver[];
   /**
    * The most bytes an answer sent in one piece (JSON) may hold (default 32 MiB,
    * `server.answerLimitBytes`); a streamed answer has no such limit, it is never held.
@@ -180,7 +185,11 @@ export class FallbackRun {
           if (result.done) throw new EmptyAnswerError(entry.provider.label);
           if (isContentChunk(result.value)) {
             leading.push(result.value);
-            settings.metrics.firstContent.observe([entry.id], attempt.elapsedMs() / 1000);
+            this.#notify("firstContent", {
+              candidate,
+              request,
+              elapsedMs: attempt.elapsedMs(),
+            });
             return { candidate, leading, attempt };
           }
           keepLatestOfKind(leading, result.value);
@@ -197,16 +206,12 @@ export class FallbackRun {
 
   /** The committed attempt's answer ended well. */
   succeed(committed: CommittedAttempt): void {
-    const { entry } = committed.candidate;
-    this.settings.cooldown.recordSuccess(entry.id, {
-      client: this.request.client,
+    this.#notify("attemptSucceeded", {
+      candidate: committed.candidate,
+      request: this.request,
+      elapsedMs: committed.attempt.elapsedMs(),
       promptCharacters: this.#promptCharacters(),
     });
-    this.settings.metrics.attempts.inc([entry.id, "success"]);
-    this.settings.metrics.attemptDuration.observe(
-      [entry.id, "success"],
-      committed.attempt.elapsedMs() / 1000,
-    );
   }
 
   /**
@@ -229,12 +234,11 @@ export class FallbackRun {
   /** The client left during the committed attempt: neither the provider's success nor its failure. */
   cancel(committed: CommittedAttempt): void {
     committed.attempt.close();
-    const { entry } = committed.candidate;
-    this.settings.metrics.attempts.inc([entry.id, "cancelled"]);
-    this.settings.metrics.attemptDuration.observe(
-      [entry.id, "cancelled"],
-      committed.attempt.elapsedMs() / 1000,
-    );
+    this.#notify("attemptCancelled", {
+      candidate: committed.candidate,
+      request: this.request,
+      elapsedMs: committed.attempt.elapsedMs(),
+    });
   }
 
   /** True when the client's signal was aborted. */
@@ -289,6 +293,15 @@ export class FallbackRun {
     return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
   }
 
+  /** Tell every observer, in order, of one event. */
+  #notify<Kind extends keyof FallbackObserver>(
+    kind: Kind,
+    event: Parameters<NonNullable<FallbackObserver[Kind]>>[0],
+  ): void {
+    for (const observer of this.settings.observers)
+      (observer[kind] as ((event: unknown) => void) | undefined)?.call(observer, event);
+  }
+
   #throwIfClientGone(): void {
     if (this.request.signal?.aborted)
       throw new AbortError({ message: "The client closed the request" });
@@ -300,15 +313,15 @@ export class FallbackRun {
   }
 
   #skipCoolingDown(candidate: Candidate, remainingMs: number): void {
-    const { entry } = candidate;
-    this.failures.push({
-      provider: entry.id,
+    const report: AttemptReport = {
+      provider: candidate.entry.id,
       model: candidate.model,
       status: null,
       reason: "cooldown",
       message: `skipped: cooling down for ${Math.ceil(remainingMs / 1000)} s more`,
-    });
-    this.settings.metrics.failures.inc([entry.id, "cooldown"]);
+    };
+    this.failures.push(report);
+    this.#notify("attemptSkipped", { candidate, request: this.request, report, remainingMs });
     this.#noteRetryAfter(remainingMs);
     this.#index++;
     this.#retries = 0;
@@ -338,20 +351,21 @@ export class FallbackRun {
       message: messageOf(error),
     };
     this.failures.push(report);
-    settings.metrics.failures.inc([entry.id, reason]);
-    settings.metrics.attempts.inc([entry.id, "failure"]);
-    settings.metrics.attemptDuration.observe([entry.id, "failure"], attempt.elapsedMs() / 1000);
     const blame = blameFailure(error, {
       reason,
       beforeContent,
       promptMuchLargerThanRecent: () =>
         settings.cooldown.isMuchLargerThanRecentPrompts(entry.id, this.#promptCharacters()),
     });
-    if (blame === "provider")
-      settings.cooldown.recordFailure(entry.id, report.message, {
-        client: request.client,
-        retryAfterSeconds: providerError?.retryAfter,
-      });
+    this.#notify("attemptFailed", {
+      candidate,
+      request,
+      report,
+      error,
+      blame,
+      retryAfterSeconds: providerError?.retryAfter,
+      elapsedMs: attempt.elapsedMs(),
+    });
     if (reason === "rate_limit") {
       const waitMs = Math.max(
         (providerError?.retryAfter ?? 0) * 1000,
@@ -359,17 +373,6 @@ export class FallbackRun {
       );
       if (waitMs > 0) this.#noteRetryAfter(waitMs);
     }
-    request.logger?.warn(
-      {
-        requestId: request.requestId,
-        provider: entry.id,
-        model: candidate.model,
-        status: report.status,
-        reason,
-        blame,
-      },
-      "attempt failed",
-    );
     return report;
   }
 
@@ -398,7 +401,8 @@ export class FallbackRun {
     }
     this.#index++;
     this.#retries = 0;
-    if (this.#index < this.candidates.length) settings.metrics.fallbacks.inc([entry.id]);
+    if (this.#index < this.candidates.length)
+      this.#notify("fellBack", { candidate, request: this.request });
   }
 }
 

@@ -16,11 +16,7 @@ export async function handleImageGeneration(
   pin: string | undefined,
 ): Promise<void> {
   const request = parseImageRequest(body);
-  const candidates = context.registry.router.resolve(
-    request.model,
-    pin ?? request.provider,
-    "image",
-  );
+  const candidates = context.registry.resolve(request.model, pin ?? request.provider, "image");
   const run = context.registry.run(candidates, {
     requestedModel: request.model ?? pin ?? "",
     messages: [{ role: "user", content: request.prompt }],

@@ -30,6 +30,17 @@ export {
   type FallbackSettings,
   failureReason,
 } from "./fallback.js";
+export type {
+  CancelledAttemptEvent,
+  FailedAttemptEvent,
+  FallbackObserver,
+  FellBackEvent,
+  FirstContentEvent,
+  ObservedRequest,
+  SkippedAttemptEvent,
+  SucceededAttemptEvent,
+} from "./fallback-observer.js";
+export { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 export { type AttemptReport, HttpError, type HttpErrorDetails } from "./http-errors.js";
 export { createLogger, type LogLevel } from "./logger.js";
 export { type AttemptOutcome, RegistryMetrics } from "./metrics.js";

@@ -10,9 +10,10 @@ import { ConfigError } from "./config-error.js";
 import type { EnvironmentVariables } from "./config-secrets.js";
 import { CooldownTracker } from "./cooldown.js";
 import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallback.js";
+import { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 import { silentLogger } from "./logger.js";
 import { RegistryMetrics } from "./metrics.js";
-import { type Candidate, type ModelListing, ModelRouter } from "./model-router.js";
+import type { Candidate, ModelListing, ModelRouter, RouteKind } from "./model-router.js";
 import {
   type DiscoveredPlugin,
   type DiscoveryProblem,
@@ -20,6 +21,7 @@ import {
   registryDirectory,
 } from "./plugin-discovery.js";
 import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
+import { RouteTable } from "./route-table.js";
 
 export interface CreateRegistryOptions {
   /** A config value (validated here) or one from `parseConfig`/`loadConfig`. */
@@ -79,17 +81,17 @@ export interface ProviderDescription {
 
 /**
  * A registry: its providers, the route table built from them, the cooldown state,
- * the metrics and the fallback engine's settings. Immutable once built, so the
- * route table and the `/v1/models` answer are computed once.
+ * the metrics and the fallback engine's settings. The route table and the
+ * `/v1/models` answer follow the providers' model lists: computed once, and again
+ * only after a provider's list changed (a refresh from its upstream).
  */
 export class Registry {
-  readonly router: ModelRouter;
+  readonly #routes: RouteTable;
   readonly cooldown: CooldownTracker;
   readonly metrics = new RegistryMetrics();
   readonly fallbackSettings: FallbackSettings;
   /** `created` of every `/v1/models` entry: when the registry started. */
   readonly createdAt = Math.floor(Date.now() / 1000);
-  readonly modelsBody: string;
 
   constructor(
     readonly config: RegistryConfig,
@@ -98,19 +100,83 @@ export class Registry {
     readonly logger: Logger,
     options: { now?: () => number; random?: () => number } = {},
   ) {
-    this.router = new ModelRouter(entries, config.routing.strategy, options.random);
+    this.#routes = new RouteTable(entries, config.routing.strategy, options.random, (listing) =>
+      this.modelObject(listing),
+    );
     this.cooldown = new CooldownTracker(config.cooldown, options.now);
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
       retryDelayMs: config.routing.retryDelayMs,
       answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
-      metrics: this.metrics,
+      observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
     };
-    this.modelsBody = JSON.stringify({
-      object: "list",
-      data: this.router.listing.map((listing) => this.modelObject(listing)),
-    });
+  }
+
+  /** Every model name routed to, with its providers (what `/v1/models` lists). */
+  modelListing(): readonly ModelListing[] {
+    return this.router.listing;
+  }
+
+  /** The `/v1/models` answer: every model name routed to, as JSON text. */
+  modelsBody(): string {
+    return this.#routes.modelsBody();
+  }
+
+  /**
+   * The route table over the providers' current model lists: rebuilt when a
+   * provider's list changed (see `RouteTable`), so routing, `/v1/models` and
+   * `/v1/providers` agree.
+   */
+  get router(): ModelRouter {
+    return this.#routes.router();
+  }
+
+  /** The `/v1/models/<name>` entry, or undefined when no provider serves the name. */
+  describeModel(name: string): Record<string, unknown> | undefined {
+    const listing = this.router.listing.find((model) => model.name === name);
+    return listing === undefined ? undefined : this.modelObject(listing);
+  }
+
+  /** The `/api/<provider>/models` entries, or undefined when no provider has the id. */
+  describeProviderModels(id: string): Record<string, unknown>[] | undefined {
+    const entry = this.router.findEntry(id);
+    if (entry === undefined) return undefined;
+    const { provider } = entry;
+    const names = [...new Set([...provider.getModels(), ...Object.keys(provider.modelAliases)])];
+    return names.map((name) => ({
+      id: name,
+      object: "model",
+      created: this.createdAt,
+      owned_by: entry.id,
+      type: provider.imageModels.includes(name) ? "image" : "chat",
+    }));
+  }
+
+  /**
+   * The ordered candidates for a requested model (and provider, when the client
+   * pinned one); throws a 404 `HttpError` when no enabled provider serves it.
+   */
+  resolve(
+    model: string | undefined,
+    provider: string | undefined,
+    kind: RouteKind,
+  ): readonly Candidate[] {
+    return this.router.resolve(model, provider, kind);
+  }
+
+  /** How many providers there are, and how many of them are routed to. */
+  providerCounts(): { providers: number; enabled: number } {
+    return {
+      providers: this.entries.length,
+      enabled: this.entries.filter((entry) => entry.enabled).length,
+    };
+  }
+
+  /** Count one answered HTTP request in the metrics. */
+  recordRequest(route: string, status: number, seconds: number): void {
+    this.metrics.requests.inc([route, String(status)]);
+    this.metrics.requestDuration.observe([route], seconds);
   }
 
   /** One `/v1/models` entry. */

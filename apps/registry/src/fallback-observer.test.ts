@@ -1,0 +1,111 @@
+import { ResponseStatusError } from "@g4f-ts/provider-core";
+import { describe, expect, it } from "vitest";
+import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
+import { collectAnswer, FallbackRun } from "./fallback.js";
+import type { FallbackObserver } from "./fallback-observer.js";
+import { createRegistry } from "./registry.js";
+
+function recorder(): { observer: FallbackObserver; events: string[] } {
+  const events: string[] = [];
+  const observer: FallbackObserver = {
+    attemptSkipped: ({ candidate }) => events.push(`skipped ${candidate.entry.id}`),
+    firstContent: ({ candidate }) => events.push(`first content ${candidate.entry.id}`),
+    attemptSucceeded: ({ candidate, promptCharacters }) =>
+      events.push(`succeeded ${candidate.entry.id} (${promptCharacters} characters)`),
+    attemptFailed: ({ candidate, report, blame }) =>
+      events.push(`failed ${candidate.entry.id}: ${report.reason}, blamed on the ${blame}`),
+    attemptCancelled: ({ candidate }) => events.push(`cancelled ${candidate.entry.id}`),
+    fellBack: ({ candidate }) => events.push(`fell back from ${candidate.entry.id}`),
+  };
+  return { observer, events };
+}
+
+async function registryOf(
+  scripts: Record<string, Parameters<typeof scriptedProvider>[0]["script"]>,
+) {
+  return createRegistry({
+    discover: false,
+    config: { routing: { retryDelayMs: 0 }, cooldown: { failureThreshold: 1 } },
+    providers: Object.entries(scripts).map(([id, script]) => scriptedProvider({ id, script })),
+  });
+}
+
+describe("FallbackRun's observers", () => {
+  it("reports each attempt and its outcome, in order, to every observer", async () => {
+    const registry = await registryOf({
+      a: [
+        [
+          {
+            fail: new ResponseStatusError({
+              provider: "a",
+              status: 503,
+              retryable: true,
+              message: "a: 503",
+            }),
+          },
+        ],
+      ],
+      b: [["Hello"]],
+    });
+    const first = recorder();
+    const second = recorder();
+    const run = new FallbackRun(
+      registry.router.resolve("test-model", undefined, "chat"),
+      {
+        requestedModel: "test-model",
+        messages: [{ role: "user", content: "Hi" }],
+        options: {},
+        signal: undefined,
+        logger: undefined,
+      },
+      { ...registry.fallbackSettings, observers: [first.observer, second.observer] },
+    );
+    const { answer } = await collectAnswer(run);
+    expect(answer.content).toBe("Hello");
+    const expected = [
+      "failed a: status, blamed on the provider",
+      "fell back from a",
+      "first content b",
+      "succeeded b (2 characters)",
+    ];
+    expect(first.events).toEqual(expected);
+    expect(second.events).toEqual(expected);
+    // The run wrote nothing itself: the registry's cooldown observer was not subscribed.
+    expect(registry.cooldown.health("a").failures).toBe(0);
+  });
+
+  it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
+    const registry = await registryOf({
+      a: [
+        [
+          {
+            fail: new ResponseStatusError({
+              provider: "a",
+              status: 500,
+              retryable: true,
+              message: "a: 500",
+            }),
+          },
+        ],
+      ],
+      b: [["one"], ["two"]],
+    });
+    const candidates = registry.router.resolve("test-model", undefined, "chat");
+    const request = {
+      requestedModel: "test-model",
+      messages: [{ role: "user" as const, content: "Hi" }],
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    };
+    await collectAnswer(registry.run(candidates, request));
+    expect(registry.cooldown.health("a").failures).toBe(1);
+    const { observer, events } = recorder();
+    const run = new FallbackRun(candidates, request, {
+      ...registry.fallbackSettings,
+      observers: [...registry.fallbackSettings.observers, observer],
+    });
+    await collectAnswer(run);
+    expect(events).toEqual(["skipped a", "first content b", "succeeded b (2 characters)"]);
+  });
+});

@@ -1,0 +1,66 @@
+import type { CooldownTracker } from "./cooldown.js";
+import type { FallbackObserver } from "./fallback-observer.js";
+import type { RegistryMetrics } from "./metrics.js";
+
+/** Counts attempts, failures, fallbacks and their latencies in the registry's metrics. */
+export function metricsObserver(metrics: RegistryMetrics): FallbackObserver {
+  return {
+    attemptSkipped({ candidate }) {
+      metrics.failures.inc([candidate.entry.id, "cooldown"]);
+    },
+    firstContent({ candidate, elapsedMs }) {
+      metrics.firstContent.observe([candidate.entry.id], elapsedMs / 1000);
+    },
+    attemptSucceeded({ candidate, elapsedMs }) {
+      metrics.attempts.inc([candidate.entry.id, "success"]);
+      metrics.attemptDuration.observe([candidate.entry.id, "success"], elapsedMs / 1000);
+    },
+    attemptFailed({ candidate, report, elapsedMs }) {
+      metrics.failures.inc([candidate.entry.id, report.reason]);
+      metrics.attempts.inc([candidate.entry.id, "failure"]);
+      metrics.attemptDuration.observe([candidate.entry.id, "failure"], elapsedMs / 1000);
+    },
+    attemptCancelled({ candidate, elapsedMs }) {
+      metrics.attempts.inc([candidate.entry.id, "cancelled"]);
+      metrics.attemptDuration.observe([candidate.entry.id, "cancelled"], elapsedMs / 1000);
+    },
+    fellBack({ candidate }) {
+      metrics.fallbacks.inc([candidate.entry.id]);
+    },
+  };
+}
+
+/** Feeds successes and the failures blamed on a provider to the cooldown tracker. */
+export function cooldownObserver(cooldown: CooldownTracker): FallbackObserver {
+  return {
+    attemptSucceeded({ candidate, request, promptCharacters }) {
+      cooldown.recordSuccess(candidate.entry.id, { client: request.client, promptCharacters });
+    },
+    attemptFailed({ candidate, request, report, blame, retryAfterSeconds }) {
+      if (blame !== "provider") return;
+      cooldown.recordFailure(candidate.entry.id, report.message, {
+        client: request.client,
+        retryAfterSeconds,
+      });
+    },
+  };
+}
+
+/** Logs each failed attempt at warn, on the request's own logger when it has one. */
+export function logObserver(): FallbackObserver {
+  return {
+    attemptFailed({ candidate, request, report, blame }) {
+      request.logger?.warn(
+        {
+          requestId: request.requestId,
+          provider: candidate.entry.id,
+          model: candidate.model,
+          status: report.status,
+          reason: report.reason,
+          blame,
+        },
+        "attempt failed",
+      );
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { handleChatCompletion } from "./chat-completions.js";
+import { HttpError, notFoundRoute } from "./http-errors.js";
+import { sendJson } from "./http-responses.js";
+import { handleImageGeneration } from "./image-generations.js";
+import { readJsonBody } from "./request-body.js";
+import type { RequestContext } from "./request-context.js";
+import type { RouteMatch } from "./routes.js";
+
+/** What the routes need to know of the server itself. */
+export interface ServerState {
+  readonly shuttingDown: boolean;
+  readonly openRequests: number;
+}
+
+/** Answer a request that passed the host, method, key and content-type checks. */
+export async function answerRoute(
+  context: RequestContext,
+  route: RouteMatch,
+  path: string,
+  server: ServerState,
+): Promise<void> {
+  const { registry, response } = context;
+  switch (route.name) {
+    case "chat":
+    case "images": {
+      const body = await readJsonBody(context.request, registry.config.server.bodyLimitBytes);
+      if (route.name === "chat") await handleChatCompletion(context, body, route.parameter);
+      else await handleImageGeneration(context, body, route.parameter);
+      return;
+    }
+    case "models":
+      sendJson(response, 200, registry.modelsBody());
+      return;
+    case "model": {
+      const model = registry.describeModel(route.parameter ?? "");
+      if (model === undefined)
+        throw new HttpError(404, `The model "${route.parameter}" does not exist`, {
+          code: "model_not_found",
+          param: "model",
+        });
+      sendJson(response, 200, JSON.stringify(model));
+      return;
+    }
+    case "provider_models": {
+      const models = registry.describeProviderModels(route.parameter ?? "");
+      if (models === undefined)
+        throw new HttpError(404, `No provider has the id "${route.parameter}"`, {
+          code: "provider_not_found",
+        });
+      sendJson(response, 200, JSON.stringify({ object: "list", data: models }));
+      return;
+    }
+    case "providers":
+      sendJson(
+        response,
+        200,
+        JSON.stringify({
+          object: "list",
+          data: registry.describeProviders(),
+          skipped: registry.problems,
+        }),
+      );
+      return;
+    case "healthz": {
+      const { providers, enabled } = registry.providerCounts();
+      sendJson(
+        response,
+        server.shuttingDown ? 503 : 200,
+        JSON.stringify({
+          status: server.shuttingDown ? "shutting_down" : "ok",
+          providers,
+          enabled,
+        }),
+      );
+      return;
+    }
+    case "metrics": {
+      const text = registry.renderMetrics(server.openRequests);
+      response.writeHead(200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+      });
+      response.end(text);
+      return;
+    }
+    default:
+      throw notFoundRoute(context.request.method ?? "GET", path);
+  }
+}

@@ -1,0 +1,107 @@
+import { closeDispatchers } from "@g4f-ts/provider-core";
+import { providerPlugin as openAICompatiblePlugin } from "@g4f-ts/provider-openai-compatible";
+import { startOpenAICompatibleFake } from "@g4f-ts/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { postJson } from "./__fixtures__/amigo-pair.js";
+import {
+  type ChatOrErrorBody,
+  type ModelsBody,
+  type ProvidersBody,
+  readJson,
+} from "./__fixtures__/http-bodies.js";
+import { type RunningServer, startServer } from "./server.js";
+
+const opened: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const close of opened.splice(0).reverse()) await close();
+  await closeDispatchers();
+});
+
+/**
+ * A registry with one OpenAI-compatible provider "local" without a fixed model list,
+ * on a local fake whose `GET /v1/models` lists `upstreamModels` as they are at each
+ * request (the test changes the array in place to change the upstream's list).
+ */
+async function start(upstreamModels: string[], modelsTtlMs: number): Promise<RunningServer> {
+  const upstream = await startOpenAICompatibleFake({ models: upstreamModels });
+  opened.push(() => upstream.close());
+  const server = await startServer({
+    config: {
+      logLevel: "silent",
+      providers: [
+        {
+          id: "local",
+          use: "openai-compatible",
+          options: { baseUrl: `${upstream.url}/v1`, modelsTtlMs },
+        },
+      ],
+    },
+    discover: false,
+    plugins: [openAICompatiblePlugin],
+    port: 0,
+    env: {},
+  });
+  opened.push(() => server.close(0));
+  return server;
+}
+
+/** What `/v1/models`, `/v1/providers` and routing say of the registry's models now. */
+async function modelViews(server: RunningServer, names: readonly string[]) {
+  const models = await readJson<ModelsBody>(await fetch(`${server.url}/v1/models`));
+  const providers = await readJson<ProvidersBody>(await fetch(`${server.url}/v1/providers`));
+  const routed: Record<string, string> = {};
+  for (const name of names) {
+    const response = await postJson(server, "/v1/chat/completions", {
+      model: name,
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    const body = await readJson<ChatOrErrorBody>(response);
+    routed[name] =
+      response.status === 200 ? body.provider : `${response.status} ${body.error.code}`;
+  }
+  return {
+    models: models.data.map((model) => model.id),
+    providers: providers.data.find((provider) => provider.id === "local")?.models,
+    routed,
+  };
+}
+
+describe("the registry's one model list", () => {
+  it("routes, lists in /v1/models and shows in /v1/providers the same models after a provider refreshed its list", async () => {
+    const upstreamModels = ["first-model"];
+    const server = await start(upstreamModels, 60_000);
+    expect(await modelViews(server, ["first-model", "second-model"])).toEqual({
+      models: ["first-model"],
+      providers: ["first-model"],
+      routed: { "first-model": "local", "second-model": "404 model_not_found" },
+    });
+
+    upstreamModels.splice(0, upstreamModels.length, "second-model");
+    await server.registry.entries[0]?.provider.refreshModels?.();
+
+    expect(await modelViews(server, ["first-model", "second-model"])).toEqual({
+      models: ["second-model"],
+      providers: ["second-model"],
+      routed: { "first-model": "404 model_not_found", "second-model": "local" },
+    });
+  });
+
+  it("follows a list the provider refreshed on its own during a call, once its modelsTtlMs passed", async () => {
+    const upstreamModels = ["first-model"];
+    const server = await start(upstreamModels, 0);
+    upstreamModels.push("second-model");
+    // With a time to live of 0, the call refreshes the provider's list first.
+    const response = await postJson(server, "/v1/chat/completions", {
+      model: "first-model",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    expect(response.status).toBe(200);
+
+    expect(await modelViews(server, ["second-model"])).toEqual({
+      models: ["first-model", "second-model"],
+      providers: ["first-model", "second-model"],
+      routed: { "second-model": "local" },
+    });
+  });
+});

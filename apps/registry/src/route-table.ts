@@ -1,0 +1,92 @@
+import { type ModelListing, ModelRouter, type RoutingStrategy } from "./model-router.js";
+import type { ProviderEntry } from "./provider-set.js";
+
+/** What the route table was built from, per enabled provider: its lists as they were then. */
+interface ProviderModels {
+  readonly models: readonly string[];
+  readonly imageModels: readonly string[];
+  readonly aliases: Readonly<Record<string, string>>;
+}
+
+function modelsOf(entry: ProviderEntry): ProviderModels {
+  const { provider } = entry;
+  return {
+    models: provider.getModels(),
+    imageModels: provider.imageModels,
+    aliases: provider.modelAliases,
+  };
+}
+
+function sameList(left: readonly string[], right: readonly string[]): boolean {
+  if (left === right) return true;
+  return left.length === right.length && left.every((name, index) => name === right[index]);
+}
+
+function sameAliases(
+  left: Readonly<Record<string, string>>,
+  right: Readonly<Record<string, string>>,
+): boolean {
+  if (left === right) return true;
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => left[key] === right[key]);
+}
+
+function stillServes(entry: ProviderEntry, built: ProviderModels): boolean {
+  const { provider } = entry;
+  return (
+    sameList(provider.getModels(), built.models) &&
+    sameList(provider.imageModels, built.imageModels) &&
+    sameAliases(provider.modelAliases, built.aliases)
+  );
+}
+
+/**
+ * The one owner of the registry's model list. The providers say which models they
+ * serve (a provider may refresh its list from its upstream at any time: an
+ * OpenAI-compatible one after `modelsTtlMs`); the route table is derived from what
+ * they say now, and rebuilt, with the `/v1/models` answer, whenever a provider's
+ * list changed since it was built. So routing, `/v1/models` and `/v1/providers`
+ * always agree. Checking costs a comparison of each provider's lists, by reference
+ * first (providers keep the same arrays while their list stays the same).
+ */
+export class RouteTable {
+  #router: ModelRouter;
+  readonly #enabled: readonly ProviderEntry[];
+  #builtFrom: ProviderModels[];
+  #modelsBody: string | undefined;
+
+  constructor(
+    readonly entries: readonly ProviderEntry[],
+    readonly strategy: RoutingStrategy,
+    readonly random: (() => number) | undefined,
+    /** One `/v1/models` entry of a listing. */
+    readonly modelObject: (listing: ModelListing) => Record<string, unknown>,
+  ) {
+    this.#enabled = entries.filter((entry) => entry.enabled);
+    this.#builtFrom = this.#enabled.map(modelsOf);
+    this.#router = new ModelRouter(entries, strategy, random);
+  }
+
+  /** The router over the providers' current model lists. */
+  router(): ModelRouter {
+    const changed = this.#enabled.some(
+      (entry, index) => !stillServes(entry, this.#builtFrom[index] as ProviderModels),
+    );
+    if (changed) {
+      this.#builtFrom = this.#enabled.map(modelsOf);
+      this.#router = new ModelRouter(this.entries, this.strategy, this.random);
+      this.#modelsBody = undefined;
+    }
+    return this.#router;
+  }
+
+  /** The `/v1/models` answer over the current lists, as JSON text (built once per list). */
+  modelsBody(): string {
+    const router = this.router();
+    this.#modelsBody ??= JSON.stringify({
+      object: "list",
+      data: router.listing.map((listing) => this.modelObject(listing)),
+    });
+    return this.#modelsBody;
+  }
+}

@@ -1,0 +1,72 @@
+/** The routes the registry serves, as named in metrics and the access log. */
+export type RouteName =
+  | "chat"
+  | "images"
+  | "models"
+  | "model"
+  | "provider_models"
+  | "providers"
+  | "healthz"
+  | "metrics"
+  | "unknown";
+
+/** What a path resolved to: the route, its method, and the provider or model named in the path. */
+export interface RouteMatch {
+  name: RouteName;
+  method: "GET" | "POST";
+  /** Behind the API keys, when keys are configured. */
+  protected: boolean;
+  /** The provider id of `/api/<id>/…`, or the model of `/v1/models/<model>`. */
+  parameter: string | undefined;
+}
+
+const staticRoutes = new Map<string, RouteMatch>();
+function staticRoute(paths: string[], name: RouteName, method: "GET" | "POST", guarded: boolean) {
+  for (const path of paths)
+    staticRoutes.set(path, { name, method, protected: guarded, parameter: undefined });
+}
+staticRoute(["/v1/chat/completions", "/chat/completions"], "chat", "POST", true);
+staticRoute(["/v1/images/generations", "/images/generations"], "images", "POST", true);
+staticRoute(["/v1/models", "/models"], "models", "GET", true);
+staticRoute(["/v1/providers", "/providers"], "providers", "GET", true);
+staticRoute(["/healthz", "/health"], "healthz", "GET", false);
+staticRoute(["/metrics"], "metrics", "GET", false);
+
+// g4f's per-provider paths: /api/<provider>/chat/completions (with or without v1/).
+const providerPathPattern =
+  /^\/api\/([^/]+)\/(?:v1\/)?(chat\/completions|images\/generations|models)$/;
+const providerPathRoutes: Record<string, { name: RouteName; method: "GET" | "POST" }> = {
+  "chat/completions": { name: "chat", method: "POST" },
+  "images/generations": { name: "images", method: "POST" },
+  models: { name: "provider_models", method: "GET" },
+};
+
+/** The route a path names, or undefined when it names none. */
+export function matchRoute(path: string): RouteMatch | undefined {
+  const fixed = staticRoutes.get(path);
+  if (fixed !== undefined) return fixed;
+  if (path.startsWith("/api/")) {
+    const match = providerPathPattern.exec(path);
+    const route = match === null ? undefined : providerPathRoutes[match[2] as string];
+    if (match === null || route === undefined) return undefined;
+    return { ...route, protected: true, parameter: safeDecode(match[1] as string) };
+  }
+  for (const prefix of ["/v1/models/", "/models/"]) {
+    if (path.startsWith(prefix) && path.length > prefix.length)
+      return {
+        name: "model",
+        method: "GET",
+        protected: true,
+        parameter: safeDecode(path.slice(prefix.length)),
+      };
+  }
+  return undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

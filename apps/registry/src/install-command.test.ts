@@ -16,8 +16,6 @@ describe("installCommand", () => {
   });
 
   it("falls back to npm when nothing says which manager runs it", () => {
-    expect(installCommand(["g4f-ts-provider-echo"], "")).toBe(
-      "npm install g4f-ts-provider-echo",
-    );
+    expect(installCommand(["g4f-ts-provider-echo"], "")).toBe("npm install g4f-ts-provider-echo");
   });
 });

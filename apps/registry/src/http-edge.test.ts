@@ -1,12 +1,11 @@
 import { connect, type Socket } from "node:net";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawExchange, requestBytes } from "../test-support/raw-exchange.js";
 import type { ErrorBody } from "./__fixtures__/http-bodies.js";
 import { type ScriptedProvider, scriptedProvider } from "./__fixtures__/scripted-provider.js";
+import { type ScriptedServerOptions, startScriptedServer } from "./__fixtures__/scripted-server.js";
 import type { RegistryConfigInput } from "./config.js";
-import { type RunningServer, startServer } from "./server.js";
+import type { RunningServer } from "./server.js";
 
 /*
  * The HTTP edge against what a hostile web page, a careless client or a flood of
@@ -21,29 +20,9 @@ afterEach(async () => {
 async function serve(
   providers: ScriptedProvider[],
   config: RegistryConfigInput = {},
-  options: { env?: Record<string, string>; logLines?: string[] } = {},
+  options: ScriptedServerOptions = {},
 ) {
-  const logLines = options.logLines;
-  const logger =
-    logLines === undefined
-      ? undefined
-      : pino(
-          { level: "info" },
-          new Writable({
-            write(chunk, _encoding, callback) {
-              logLines.push(String(chunk));
-              callback();
-            },
-          }),
-        );
-  const server = await startServer({
-    discover: false,
-    config,
-    providers,
-    port: 0,
-    env: options.env ?? {},
-    logger,
-  });
+  const server = await startScriptedServer(providers, config, { ...options, logLevel: "info" });
   servers.push(server);
   return server;
 }

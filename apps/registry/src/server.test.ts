@@ -1,8 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FinishReason, ImageResponse, ResponseStatusError, Usage } from "@g4f-ts/provider-core";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ChatBody,
@@ -13,8 +11,9 @@ import {
   readJson,
 } from "./__fixtures__/http-bodies.js";
 import { type ScriptedProvider, scriptedProvider } from "./__fixtures__/scripted-provider.js";
+import { type ScriptedServerOptions, startScriptedServer } from "./__fixtures__/scripted-server.js";
 import type { RegistryConfigInput } from "./config.js";
-import { type RunningServer, startServer } from "./server.js";
+import type { RunningServer } from "./server.js";
 
 const servers: RunningServer[] = [];
 afterEach(async () => {
@@ -24,29 +23,9 @@ afterEach(async () => {
 async function serve(
   providers: ScriptedProvider[],
   config: RegistryConfigInput = {},
-  options: { env?: Record<string, string>; logLines?: string[] } = {},
+  options: ScriptedServerOptions = {},
 ) {
-  const logLines = options.logLines;
-  const logger =
-    logLines === undefined
-      ? undefined
-      : pino(
-          { level: "trace" },
-          new Writable({
-            write(chunk, _encoding, callback) {
-              logLines.push(String(chunk));
-              callback();
-            },
-          }),
-        );
-  const server = await startServer({
-    discover: false,
-    config,
-    providers,
-    port: 0,
-    env: options.env ?? {},
-    logger,
-  });
+  const server = await startScriptedServer(providers, config, options);
   servers.push(server);
   return server;
 }

@@ -1,14 +1,12 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { closedPortUrl, type Fault, startAmigoChatFake } from "@g4f-ts/testkit";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { settledMemoryBytes } from "../test-support/forced-gc.js";
 import { startLargeAnswerUpstream } from "../test-support/large-answer-upstream.js";
-import { startServeProcess } from "../test-support/serve-process.js";
+import { startServeProcess, writeConfigFile } from "../test-support/serve-process.js";
 import {
   type AmigoPair,
   postJson,
@@ -690,20 +688,16 @@ describe("clients that misbehave", () => {
         return Array.from({ length: content === "long" ? 1_000 : 10 }, (_, index) => `${index} `);
       },
     });
-    const configPath = join(await mkdtemp(join(tmpdir(), "g4f-sigterm-")), "g4f.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        discovery: { installed: false },
-        providers: [
-          {
-            id: "amigo",
-            use: "@g4f-ts/provider-amigochat",
-            options: { baseUrl: fake.url, retry: { maxAttempts: 1 } },
-          },
-        ],
-      }),
-    );
+    const configPath = await writeConfigFile({
+      discovery: { installed: false },
+      providers: [
+        {
+          id: "amigo",
+          use: "@g4f-ts/provider-amigochat",
+          options: { baseUrl: fake.url, retry: { maxAttempts: 1 } },
+        },
+      ],
+    });
     const serve = await startServeProcess([
       ...["--port", "0", "--config", configPath, "--log-level", "silent", "--grace-ms", "5000"],
     ]);

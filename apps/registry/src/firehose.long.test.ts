@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startFirehoseUpstream } from "../test-support/firehose-upstream.js";
-import { type ServeProcess, startServeProcess } from "../test-support/serve-process.js";
+import {
+  type ServeProcess,
+  startServeProcess,
+  writeConfigFile,
+} from "../test-support/serve-process.js";
 
 /*
  * Issue 14's firehose: an upstream that streams 16 KiB pieces as fast as it can.
@@ -71,25 +72,21 @@ function readFirehoseStream(url: string, name: string, pieceByte: number): Promi
 
 /** `g4f-ts serve` as a child process with one OpenAI-compatible provider on the firehose. */
 async function startFirehoseServe(upstreamUrl: string): Promise<ServeProcess> {
-  const configPath = join(await mkdtemp(join(tmpdir(), "g4f-firehose-")), "g4f.json");
-  await writeFile(
-    configPath,
-    JSON.stringify({
-      discovery: { installed: false },
-      providers: [
-        {
-          id: "firehose",
-          use: "@g4f-ts/provider-openai-compatible",
-          options: {
-            baseUrl: `${upstreamUrl}/v1`,
-            models: ["firehose"],
-            streamUsage: false,
-            retry: { maxAttempts: 1 },
-          },
+  const configPath = await writeConfigFile({
+    discovery: { installed: false },
+    providers: [
+      {
+        id: "firehose",
+        use: "@g4f-ts/provider-openai-compatible",
+        options: {
+          baseUrl: `${upstreamUrl}/v1`,
+          models: ["firehose"],
+          streamUsage: false,
+          retry: { maxAttempts: 1 },
         },
-      ],
-    }),
-  );
+      },
+    ],
+  });
   return startServeProcess([...["--port", "0", "--config", configPath, "--log-level", "silent"]]);
 }
 

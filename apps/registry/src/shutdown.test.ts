@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, writeFile } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type AmigoChatFake, startAmigoChatFake, startTestServer } from "@g4f-ts/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { cliPath, type ServeProcess, startServeProcess } from "../test-support/serve-process.js";
+import {
+  cliPath,
+  type ServeProcess,
+  startServeProcess,
+  writeConfigFile,
+} from "../test-support/serve-process.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 const children: ServeProcess["child"][] = [];
@@ -14,12 +16,6 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   await Promise.all(closers.splice(0).map((close) => close()));
 });
-
-async function configFile(config: unknown): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), "g4f-shutdown-")), "g4f.json");
-  await writeFile(path, JSON.stringify(config));
-  return path;
-}
 
 /** An OpenAI-compatible upstream whose `GET /models` never answers; `listAsked` resolves on the first ask. */
 async function hangingModelList(): Promise<{ url: string; listAsked: Promise<void> }> {
@@ -35,7 +31,7 @@ async function hangingModelList(): Promise<{ url: string; listAsked: Promise<voi
 }
 
 function hangingConfig(url: string): Promise<string> {
-  return configFile({
+  return writeConfigFile({
     discovery: { installed: false },
     providers: [
       {
@@ -57,7 +53,7 @@ async function amigoUpstream(chunks: number): Promise<AmigoChatFake> {
 }
 
 function amigoConfig(fake: AmigoChatFake): Promise<string> {
-  return configFile({
+  return writeConfigFile({
     discovery: { installed: false },
     providers: [
       {

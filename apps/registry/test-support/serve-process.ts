@@ -1,9 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The built CLI (`npx tsc -p tsconfig.build.json` makes it). */
 export const cliPath = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+/** Write `config` as a config file in a new temp folder; resolves with its path, for `--config`. */
+export async function writeConfigFile(config: unknown): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), "g4f-config-")), "g4f.json");
+  await writeFile(path, JSON.stringify(config));
+  return path;
+}
 
 export interface ServeProcess {
   readonly child: ChildProcess;

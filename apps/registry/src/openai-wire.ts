@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Message, Messages, ProviderOptions } from "@g4f-ts/provider-core";
+import {
+  contentText,
+  type Message,
+  type Messages,
+  type ProviderOptions,
+} from "@g4f-ts/provider-core";
 import { formatSchemaIssues } from "@g4f-ts/provider-core/internal";
 import { type ZodError, z } from "zod";
 import type { GatheredAnswer } from "./answer-collector.js";
@@ -155,12 +160,10 @@ export function parseImageRequest(body: unknown): ImageRequest {
 
 /** The conversation in the core's shape (`developer` is OpenAI's newer name for `system`). */
 export function toMessages(request: ChatRequest): Messages {
-  return request.messages.map(
-    (message): Message => ({
-      role: message.role === "developer" ? "system" : message.role,
-      content: message.content ?? "",
-    }),
-  );
+  return request.messages.map((message): Message => {
+    const role = message.role === "developer" ? "system" : message.role;
+    return { role, content: message.content ?? "" } as Message;
+  });
 }
 
 /** Only the sampling parameters reach a provider: never an address, a proxy or a key. */
@@ -188,10 +191,7 @@ export function estimateTokens(characters: number): number {
 /** Characters of a conversation's text, for the usage estimate. */
 export function messagesLength(messages: Messages): number {
   let length = 0;
-  for (const message of messages) {
-    if (typeof message.content === "string") length += message.content.length;
-    else for (const part of message.content) if (part.type === "text") length += part.text.length;
-  }
+  for (const message of messages) length += contentText(message.content).length;
   return length;
 }
 

@@ -28,6 +28,15 @@ export const g4fOptionSpellings = {
   top_p: "topP",
   frequency_penalty: "frequencyPenalty",
   presence_penalty: "presencePenalty",
+  max_completion_tokens: "maxCompletionTokens",
+  logit_bias: "logitBias",
+  top_logprobs: "topLogprobs",
+  reasoning_effort: "reasoningEffort",
+  service_tier: "serviceTier",
+  tool_choice: "toolChoice",
+  parallel_tool_calls: "parallelToolCalls",
+  response_format: "responseFormat",
+  extra_body: "extraBody",
 } as const;
 
 function issueField(error: ZodError): string {

@@ -2,6 +2,12 @@ import type { z } from "zod";
 import { CallDeadline } from "./call-deadline.js";
 import { CallOptionsReader, type CallSettings, type OptionsErrorFactory } from "./call-options.js";
 import {
+  capabilityNeeds,
+  describeNeed,
+  type ModelCapabilities,
+  unmetNeeds,
+} from "./capabilities.js";
+import {
   defaultHttpTimeouts,
   type HttpResponse,
   type HttpTimeouts,
@@ -104,12 +110,32 @@ export class CallPipeline<Extras extends z.ZodRawShape = Record<never, never>> {
 
   /**
    * Begin a call: read its options strictly and check its messages (each failure an
-   * `InvalidOptionsError` naming the field), and start its deadline.
+   * `InvalidOptionsError` naming the field), and start its deadline. Given the
+   * model's `capabilities`, a call that needs something the model lacks (tools,
+   * image input, a JSON schema, …) is refused the same way, naming the field.
    */
-  start(messages: Messages, options: unknown): Call<Extras> {
+  start(messages: Messages, options: unknown, capabilities?: ModelCapabilities): Call<Extras> {
     const read = this.reader.read(options);
     checkMessages(messages, this.settings.provider, this.reader.createError);
+    if (capabilities !== undefined) this.#checkCapabilities(messages, read, capabilities);
     return new Call(this.settings, read, this.reader);
+  }
+
+  // A call that asks for what the model can not do fails before anything is sent:
+  // honoured or refused, never dropped on the way.
+  #checkCapabilities(
+    messages: Messages,
+    options: CallSettings<Extras>,
+    capabilities: ModelCapabilities,
+  ): void {
+    const [unmet] = unmetNeeds(capabilities, capabilityNeeds(messages, options));
+    if (unmet === undefined) return;
+    const { provider } = this.settings;
+    throw this.reader.createError({
+      provider,
+      field: unmet.field,
+      message: `${provider}: "${unmet.field}" asks for ${describeNeed(unmet)}, which this model of ${provider} does not support`,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Messages } from "./messages.js";
+import type { Messages, ToolCall } from "./messages.js";
 import type { AsyncGeneratorProvider, ProviderOptions } from "./provider.js";
 import { ResponseTooLargeError } from "./provider-errors.js";
 import {
@@ -7,10 +7,15 @@ import {
   FinishReason,
   ImageResponse,
   Reasoning,
+  Refusal,
   ResponseChunk,
+  ResponseMetadata,
+  ToolCallDelta,
+  ToolCalls,
   Usage,
 } from "./response-chunks.js";
 import { TextAccumulator } from "./text-accumulator.js";
+import { ToolCallAssembler } from "./tool-call-assembler.js";
 
 /** A whole answer, collected from a provider's chunks. */
 export interface Completion {
@@ -27,6 +32,12 @@ export interface Completion {
   images: string[];
   /** The prompts of the image responses, in order. */
   imagePrompts: string[];
+  /** The tool calls the model made, whole (streamed pieces joined by index). */
+  toolCalls: ToolCall[];
+  /** The refusal, joined ("" when the model did not refuse). */
+  refusal: string;
+  /** The upstream's `system_fingerprint`, service tier, id and model, when it sent them. */
+  metadata: ResponseMetadata | undefined;
   finishReason: string | undefined;
   usage: Usage | undefined;
   /** Every non-text chunk, in order (including the ones above). */
@@ -60,12 +71,17 @@ class CompletionGatherer {
   readonly #text = new TextAccumulator();
   readonly #content = new TextAccumulator();
   readonly #reasoning = new TextAccumulator();
+  readonly #refusal = new TextAccumulator();
+  readonly #toolCalls = new ToolCallAssembler();
   readonly #completion: Completion = {
     text: "",
     content: "",
     reasoning: "",
     images: [],
     imagePrompts: [],
+    toolCalls: [],
+    refusal: "",
+    metadata: undefined,
     finishReason: undefined,
     usage: undefined,
     chunks: [],
@@ -95,6 +111,12 @@ class CompletionGatherer {
       this.#content.append(chunkText(chunk));
     } else if (Reasoning.isInstance(chunk)) {
       this.#reasoning.append(chunk.text);
+    } else if (Refusal.isInstance(chunk)) {
+      this.#refusal.append(chunk.text);
+    } else if (this.#toolCalls.add(chunk)) {
+      // Joined when the completion is read.
+    } else if (ResponseMetadata.isInstance(chunk)) {
+      completion.metadata = chunk;
     } else if (FinishReason.isInstance(chunk)) {
       completion.finishReason = chunk.reason;
     } else if (Usage.isInstance(chunk)) {
@@ -108,6 +130,8 @@ class CompletionGatherer {
     completion.text = this.#text.toString();
     completion.content = this.#content.toString();
     completion.reasoning = this.#reasoning.toString();
+    completion.refusal = this.#refusal.toString();
+    completion.toolCalls = this.#toolCalls.toolCalls();
     return completion;
   }
 }
@@ -148,7 +172,14 @@ export async function createCompletion(
 }
 
 function chunkCharacters(chunk: ResponseChunk): number {
-  if (Reasoning.isInstance(chunk)) return chunk.text.length;
+  if (Reasoning.isInstance(chunk) || Refusal.isInstance(chunk)) return chunk.text.length;
+  if (ToolCallDelta.isInstance(chunk)) return chunk.arguments.length + (chunk.name?.length ?? 0);
+  if (ToolCalls.isInstance(chunk)) {
+    let characters = 0;
+    for (const call of chunk.calls)
+      characters += call.function.name.length + call.function.arguments.length;
+    return characters;
+  }
   if (ImageResponse.isInstance(chunk)) {
     let characters = chunk.alt.length;
     for (const url of chunk.images) characters += url.length;

@@ -14,6 +14,23 @@ export {
   type ImageAttemptRequest,
 } from "./call-pipeline.js";
 export {
+  type CallFeature,
+  type CallFeatureValues,
+  type CapabilityNeed,
+  callFeatures,
+  callFeatureWireNames,
+  capabilityNeeds,
+  describeNeed,
+  fullModelCapabilities,
+  type InputKind,
+  imageModelCapabilities,
+  type ModelCapabilities,
+  type ResponseFormatKind,
+  samplingFeatures,
+  textModelCapabilities,
+  unmetNeeds,
+} from "./capabilities.js";
+export {
   type Completion,
   type CompletionOptions,
   completionOf,
@@ -30,14 +47,34 @@ export {
   sendRequest,
 } from "./http-client.js";
 export {
+  type AssistantMessage,
+  type AudioContentPart,
   contentText,
+  type FileContentPart,
+  type FunctionDefinition,
+  type FunctionMessage,
+  type ImageContentPart,
   lastMessageText,
   type Message,
   type MessageContent,
   type MessageContentPart,
+  type MessageRole,
   type Messages,
+  plainMessages,
+  type RefusalContentPart,
+  type SystemMessage,
+  type TextContentPart,
+  type ToolCall,
+  type ToolDefinition,
+  type ToolMessage,
+  type UserMessage,
 } from "./messages.js";
-export { ModelCatalog, type ModelTable, type ProviderModelMixin } from "./model-resolution.js";
+export {
+  capabilitiesOf,
+  ModelCatalog,
+  type ModelTable,
+  type ProviderModelMixin,
+} from "./model-resolution.js";
 export { type OpenAIChatReadOptions, readOpenAIChatResponse } from "./openai-chat-wire.js";
 export {
   type OpenAISamplingFields,
@@ -53,6 +90,8 @@ export {
   type ProviderPlugin,
   providerContractViolations,
   providerPackageField,
+  type ResponseFormat,
+  type ToolChoice,
 } from "./provider.js";
 export {
   AbortError,
@@ -78,14 +117,21 @@ export {
 } from "./provider-options.js";
 export {
   type AsyncResult,
+  ChoiceChunk,
   type Chunk,
   FinishReason,
   ImageResponse,
   imageMarkdown,
   isContentChunk,
+  Logprobs,
   Reasoning,
+  Refusal,
   ResponseChunk,
+  ResponseMetadata,
+  ToolCallDelta,
+  ToolCalls,
   Usage,
+  type UsageCounts,
 } from "./response-chunks.js";
 export { type RetryOptions, type RetryPolicy, withRetries } from "./retry.js";
 export { redactSecrets } from "./secret-redaction.js";
@@ -96,3 +142,4 @@ export {
   type SseStream,
 } from "./sse-events.js";
 export { errorFromStatus, type StatusErrorInput, upstreamSnippet } from "./status-errors.js";
+export { ToolCallAssembler } from "./tool-call-assembler.js";

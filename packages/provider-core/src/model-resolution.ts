@@ -1,3 +1,8 @@
+import {
+  imageModelCapabilities,
+  type ModelCapabilities,
+  textModelCapabilities,
+} from "./capabilities.js";
 import { ModelNotSupportedError } from "./provider-errors.js";
 
 /** Model knowledge every provider shares, g4f's `ProviderModelMixin` in TypeScript casing. */
@@ -22,6 +27,22 @@ export interface ProviderModelMixin {
    * `getModels()` is complete. A registry calls it at start, before routing.
    */
   refreshModels?(signal?: AbortSignal): Promise<unknown>;
+  /**
+   * What a model (a resolved id) can do; see `ModelCapabilities`. A provider
+   * without it is read as a text model with the common sampling options
+   * (`capabilitiesOf`).
+   */
+  capabilities?(model: string): ModelCapabilities;
+}
+
+/**
+ * What `model` of `provider` can do: the provider's own word, or for a provider
+ * that says nothing, a text model with the common sampling options (an image model
+ * honours nothing beyond its prompt).
+ */
+export function capabilitiesOf(provider: ProviderModelMixin, model: string): ModelCapabilities {
+  if (provider.capabilities !== undefined) return provider.capabilities(model);
+  return provider.imageModels.includes(model) ? imageModelCapabilities : textModelCapabilities;
 }
 
 export interface ModelTable {
@@ -33,6 +54,12 @@ export interface ModelTable {
   /** The image model of a request that names none (default: the first of `imageModels`). */
   defaultImageModel?: string;
   modelAliases?: Readonly<Record<string, string>>;
+  /**
+   * What the models can do: one set for every chat model, or a function of the
+   * model id (default: text with the common sampling options; image models honour
+   * nothing beyond their prompt).
+   */
+  capabilities?: ModelCapabilities | ((model: string) => ModelCapabilities);
 }
 
 /**
@@ -130,6 +157,13 @@ export class ModelCatalog implements ProviderModelMixin {
 
   getModel(name: string | undefined): string {
     return resolveModel(this.#table, name);
+  }
+
+  capabilities(model: string): ModelCapabilities {
+    const { capabilities } = this.#table;
+    if (typeof capabilities === "function") return capabilities(model);
+    if (this.isImageModel(model)) return imageModelCapabilities;
+    return capabilities ?? textModelCapabilities;
   }
 
   /** True when `model` (a resolved id) is an image model. */

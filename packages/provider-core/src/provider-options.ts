@@ -115,6 +115,35 @@ export const httpProviderOptionsShape = {
   timeouts: httpTimeoutsSchema.optional(),
 };
 
+const toolSchema = z.object({
+  type: z.literal("function"),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoiceSchema = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }) }),
+]);
+
+const responseFormatSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    json_schema: z.object({
+      name: z.string().min(1),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
 /**
  * The fields of `ProviderOptions` every provider reads, null counting as absent; a
  * provider extends it with its own extras (`z.object({ ...callOptionsShape, … })`).
@@ -129,13 +158,58 @@ export const callOptionsShape = {
   maxTokens: z.int().positive().nullish(),
   frequencyPenalty: z.number().finite().nullish(),
   presencePenalty: z.number().finite().nullish(),
+  maxCompletionTokens: z.int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  seed: z.int().nullish(),
+  n: z.int().min(1).max(128).nullish(),
+  user: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  logitBias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  logprobs: z.boolean().nullish(),
+  topLogprobs: z.int().min(0).max(20).nullish(),
+  reasoningEffort: z.string().min(1).nullish(),
+  serviceTier: z.string().min(1).nullish(),
+  tools: z.array(toolSchema).nullish(),
+  toolChoice: toolChoiceSchema.nullish(),
+  parallelToolCalls: z.boolean().nullish(),
+  responseFormat: responseFormatSchema.nullish(),
+  extraBody: z.record(z.string(), z.unknown()).nullish(),
 };
 
+const textPartsSchema = z.array(z.object({ type: z.literal("text"), text: z.string() }));
+
+const toolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
 const messagesSchema = z.array(
-  z.object({
-    role: z.string().min(1),
-    content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
-  }),
+  z.discriminatedUnion("role", [
+    z.object({
+      role: z.enum(["system", "developer"]),
+      content: z.union([z.string(), textPartsSchema]),
+    }),
+    z.object({
+      role: z.literal("user"),
+      content: z.union([z.string(), z.array(z.object({ type: z.string() }))]),
+    }),
+    z.object({
+      role: z.literal("assistant"),
+      content: z.union([z.string(), z.array(z.object({ type: z.string() }))]).nullish(),
+      tool_calls: z.array(toolCallSchema).optional(),
+    }),
+    z.object({
+      role: z.literal("tool"),
+      content: z.union([z.string(), textPartsSchema]),
+      tool_call_id: z.string().min(1),
+    }),
+    z.object({
+      role: z.literal("function"),
+      content: z.string().nullable(),
+      name: z.string().min(1),
+    }),
+  ]),
 );
 
 function messagesField(error: ZodError): string {

@@ -1,4 +1,4 @@
-import type { Messages } from "./messages.js";
+import type { Messages, ToolDefinition } from "./messages.js";
 import type { ProviderModelMixin } from "./model-resolution.js";
 import type { AsyncResult } from "./response-chunks.js";
 
@@ -19,10 +19,59 @@ export interface ProviderOptions {
   signal?: AbortSignal;
   temperature?: number;
   topP?: number;
+  /** The legacy token limit (`max_tokens`). */
   maxTokens?: number;
+  /** The newer token limit (`max_completion_tokens`), which o-series and gpt-5 upstreams require instead. */
+  maxCompletionTokens?: number;
   frequencyPenalty?: number;
   presencePenalty?: number;
+  /** Up to four sequences where the model stops. */
+  stop?: string | string[];
+  seed?: number;
+  /** How many choices to make; a provider that honours more than one yields each choice's chunks in a `ChoiceChunk`. */
+  n?: number;
+  /** The end user, for the upstream's abuse monitoring. */
+  user?: string;
+  metadata?: Record<string, string>;
+  /** Token id -> bias from -100 to 100. */
+  logitBias?: Record<string, number>;
+  logprobs?: boolean;
+  topLogprobs?: number;
+  /** `minimal`, `low`, `medium`, `high` (or an upstream's own word). */
+  reasoningEffort?: string;
+  serviceTier?: string;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  /**
+   * Request fields a provider forwards verbatim under their wire names
+   * (`{ "prediction": … }`): what the contract has no name for. A provider that
+   * cannot forward them does not list `extraBody` among its features.
+   */
+  extraBody?: Record<string, unknown>;
 }
+
+/** Which tool the model must call: none, any it likes, at least one, or a named function. */
+export type ToolChoice =
+  | "none"
+  | "auto"
+  | "required"
+  | { type: "function"; function: { name: string } };
+
+/** The shape of the answer: text, any JSON object, or JSON held to a schema. */
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | {
+      type: "json_schema";
+      json_schema: {
+        name: string;
+        description?: string;
+        schema?: Record<string, unknown>;
+        strict?: boolean | null;
+      };
+    };
 
 /** The provider interface, g4f's `AsyncGeneratorProvider` in TypeScript casing. */
 export interface AsyncGeneratorProvider {

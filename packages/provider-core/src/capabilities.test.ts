@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import { CallPipeline } from "./call-pipeline.js";
+import {
+  capabilityNeeds,
+  describeNeed,
+  fullModelCapabilities,
+  textModelCapabilities,
+  unmetNeeds,
+} from "./capabilities.js";
+import type { Messages } from "./messages.js";
+import { capabilitiesOf, ModelCatalog } from "./model-resolution.js";
+import { InvalidOptionsError } from "./provider-options.js";
+
+const hello: Messages = [{ role: "user", content: "Hi" }];
+const weather = {
+  type: "function" as const,
+  function: { name: "weather", parameters: { type: "object" } },
+};
+
+describe("capabilityNeeds", () => {
+  it("asks nothing of a plain conversation with sampling options a text model honours", () => {
+    const needs = capabilityNeeds(hello, { temperature: 0.2, maxTokens: 10, n: 1 });
+    expect(unmetNeeds(textModelCapabilities, needs)).toEqual([]);
+  });
+
+  it("names each request field by its wire name", () => {
+    const needs = capabilityNeeds(hello, {
+      tools: [weather],
+      toolChoice: "required",
+      maxCompletionTokens: 5,
+      topLogprobs: 2,
+      responseFormat: { type: "json_schema", json_schema: { name: "x" } },
+    });
+    expect(needs.map((need) => need.field)).toEqual([
+      "max_completion_tokens",
+      "top_logprobs",
+      "tools",
+      "tool_choice",
+      "response_format",
+    ]);
+    expect(unmetNeeds(fullModelCapabilities, needs)).toEqual([]);
+  });
+
+  it("treats a text response format and n = 1 as plain text", () => {
+    expect(capabilityNeeds(hello, { responseFormat: { type: "text" }, n: 1 })).toEqual([]);
+    expect(capabilityNeeds(hello, { n: 2 })).toEqual([
+      { kind: "feature", feature: "n", field: "n" },
+    ]);
+  });
+
+  it("finds image, audio and file parts and tool-call history in the messages", () => {
+    const messages: Messages = [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "look" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } },
+          { type: "input_audio", input_audio: { data: "AA==", format: "wav" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: "42" },
+      { role: "user", content: [{ type: "file", file: { file_id: "file-1" } }] },
+    ];
+    const unmet = unmetNeeds(textModelCapabilities, capabilityNeeds(messages, {}));
+    expect(unmet.map((need) => [need.field, describeNeed(need)])).toEqual([
+      ["messages.0.content.1", "image input"],
+      ["messages.0.content.2", "audio input"],
+      ["messages.3.content.0", "file input"],
+      ["messages.1.tool_calls", "tool calls"],
+    ]);
+  });
+
+  it("does not count tool history twice when the call also offers tools", () => {
+    const messages: Messages = [{ role: "tool", tool_call_id: "c1", content: "42" }];
+    expect(capabilityNeeds(messages, { tools: [weather] })).toEqual([
+      { kind: "feature", feature: "tools", field: "tools" },
+    ]);
+  });
+
+  it("needs the response format kind, not only the feature", () => {
+    const needs = capabilityNeeds(hello, { responseFormat: { type: "json_object" } });
+    const jsonObjectOnly = { ...fullModelCapabilities, responseFormats: ["json_schema" as const] };
+    expect(unmetNeeds(jsonObjectOnly, needs).map(describeNeed)).toEqual(["json_object output"]);
+  });
+});
+
+describe("capabilities of a provider", () => {
+  it("are read from a catalog's table, per model, with image models honouring nothing", () => {
+    const catalog = new ModelCatalog({
+      label: "T",
+      defaultModel: "a",
+      chatModels: ["a", "b"],
+      imageModels: ["img"],
+      capabilities: fullModelCapabilities,
+    });
+    expect(catalog.capabilities("a")).toBe(fullModelCapabilities);
+    expect(catalog.capabilities("img").features).toEqual([]);
+    const perModel = new ModelCatalog({
+      label: "T",
+      defaultModel: "a",
+      chatModels: ["a", "b"],
+      capabilities: (model) => (model === "b" ? fullModelCapabilities : textModelCapabilities),
+    });
+    expect(perModel.capabilities("a")).toBe(textModelCapabilities);
+    expect(perModel.capabilities("b")).toBe(fullModelCapabilities);
+  });
+
+  it("default to a text model for a provider that says nothing", () => {
+    const silent = { imageModels: ["img"] } as unknown as Parameters<typeof capabilitiesOf>[0];
+    expect(capabilitiesOf(silent, "chat")).toBe(textModelCapabilities);
+    expect(capabilitiesOf(silent, "img").features).toEqual([]);
+  });
+
+  it("make a pipeline refuse a call the model can not honour, naming the field", () => {
+    const pipeline = new CallPipeline({ provider: "T" });
+    expect(() => pipeline.start(hello, { seed: 7 }, textModelCapabilities)).toThrow(
+      expect.objectContaining({ field: "seed", message: expect.stringContaining('"seed"') }),
+    );
+    expect(() => pipeline.start(hello, { tools: [weather] }, textModelCapabilities)).toThrow(
+      InvalidOptionsError,
+    );
+    expect(
+      pipeline.start(hello, { seed: 7, tools: [weather] }, fullModelCapabilities).options.seed,
+    ).toBe(7);
+  });
+
+  it("read g4f's spellings of the new options", () => {
+    const pipeline = new CallPipeline({ provider: "T" });
+    const call = pipeline.start(hello, {
+      tool_choice: "auto",
+      response_format: { type: "json_object" },
+      max_completion_tokens: 9,
+    });
+    expect(call.options.toolChoice).toBe("auto");
+    expect(call.options.responseFormat).toEqual({ type: "json_object" });
+    expect(call.options.maxCompletionTokens).toBe(9);
+  });
+
+  it("check every message form before it goes on the wire", () => {
+    const pipeline = new CallPipeline({ provider: "T" });
+    expect(() =>
+      pipeline.start([{ role: "tool", content: "x" } as unknown as Messages[number]], {}),
+    ).toThrow(expect.objectContaining({ field: "messages.0.tool_call_id" }));
+    expect(() =>
+      pipeline.start([{ role: "robot", content: "x" } as unknown as Messages[number]], {}),
+    ).toThrow(InvalidOptionsError);
+  });
+});

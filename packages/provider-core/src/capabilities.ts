@@ -1,0 +1,210 @@
+import type { Messages } from "./messages.js";
+
+/**
+ * The request options of a call a model may or may not honour, in TypeScript
+ * casing (`stream`, `timeout`, `proxy` and `signal` are the transport's and every
+ * provider reads them).
+ */
+export const callFeatures = [
+  "temperature",
+  "topP",
+  "maxTokens",
+  "maxCompletionTokens",
+  "frequencyPenalty",
+  "presencePenalty",
+  "stop",
+  "seed",
+  "n",
+  "user",
+  "metadata",
+  "logitBias",
+  "logprobs",
+  "topLogprobs",
+  "reasoningEffort",
+  "serviceTier",
+  "tools",
+  "toolChoice",
+  "parallelToolCalls",
+  "responseFormat",
+  "extraBody",
+] as const;
+
+export type CallFeature = (typeof callFeatures)[number];
+
+/** Each call feature's name in an OpenAI Chat Completions request. */
+export const callFeatureWireNames: Readonly<Record<CallFeature, string>> = {
+  temperature: "temperature",
+  topP: "top_p",
+  maxTokens: "max_tokens",
+  maxCompletionTokens: "max_completion_tokens",
+  frequencyPenalty: "frequency_penalty",
+  presencePenalty: "presence_penalty",
+  stop: "stop",
+  seed: "seed",
+  n: "n",
+  user: "user",
+  metadata: "metadata",
+  logitBias: "logit_bias",
+  logprobs: "logprobs",
+  topLogprobs: "top_logprobs",
+  reasoningEffort: "reasoning_effort",
+  serviceTier: "service_tier",
+  tools: "tools",
+  toolChoice: "tool_choice",
+  parallelToolCalls: "parallel_tool_calls",
+  responseFormat: "response_format",
+  extraBody: "extra_body",
+};
+
+/** Message content beyond text a model may read. */
+export type InputKind = "image" | "audio" | "file";
+
+/** Structured-output modes beyond plain text. */
+export type ResponseFormatKind = "json_object" | "json_schema";
+
+/**
+ * What one model of a provider can do (g4f keeps the same knowledge as
+ * `vision_models`, `audio_models` and friends). A registry routes a request past a
+ * model that lacks something the request needs, and a provider's pipeline refuses
+ * such a call with an `InvalidOptionsError` naming the field: never a silent drop.
+ */
+export interface ModelCapabilities {
+  /** The call features the model honours. */
+  readonly features: readonly CallFeature[];
+  /** Content parts beyond text it reads. */
+  readonly inputs: readonly InputKind[];
+  /** Structured-output modes it honours (with `responseFormat` among `features`). */
+  readonly responseFormats: readonly ResponseFormatKind[];
+}
+
+/** The sampling features every chat provider of the reference honours. */
+export const samplingFeatures: readonly CallFeature[] = [
+  "temperature",
+  "topP",
+  "maxTokens",
+  "frequencyPenalty",
+  "presencePenalty",
+];
+
+/** A text-only chat model with the common sampling options: what a provider that says nothing has. */
+export const textModelCapabilities: ModelCapabilities = Object.freeze<ModelCapabilities>({
+  features: samplingFeatures,
+  inputs: [],
+  responseFormats: [],
+});
+
+/** Everything: what a model behind an OpenAI-compatible upstream is assumed to take unless configured otherwise. */
+export const fullModelCapabilities: ModelCapabilities = Object.freeze<ModelCapabilities>({
+  features: callFeatures,
+  inputs: ["image", "audio", "file"],
+  responseFormats: ["json_object", "json_schema"],
+});
+
+/** An image model: it reads a prompt and honours `n` (several images) only where it says so. */
+export const imageModelCapabilities: ModelCapabilities = Object.freeze<ModelCapabilities>({
+  features: [],
+  inputs: [],
+  responseFormats: [],
+});
+
+/**
+ * One thing a call needs of its model: a feature, an input kind or a response
+ * format, with the request field that asks for it (`tools`, `messages.2.content.0`,
+ * `response_format`), named in OpenAI's wire names so an HTTP edge can quote it.
+ */
+export type CapabilityNeed =
+  | { kind: "feature"; feature: CallFeature; field: string }
+  | { kind: "input"; input: InputKind; field: string }
+  | { kind: "responseFormat"; format: ResponseFormatKind; field: string };
+
+/** The options a call's needs are read from: `ProviderOptions` or any object with its keys. */
+export type CallFeatureValues = { readonly [Feature in CallFeature]?: unknown };
+
+const partInputs: Readonly<Record<string, InputKind>> = {
+  image_url: "image",
+  input_audio: "audio",
+  file: "file",
+};
+
+/**
+ * What a call needs of its model: each feature option set (not null), each
+ * content part beyond text, the response format, and tool-call history (an
+ * assistant's `tool_calls` or a `tool` message need `tools`). `n: 1` and
+ * `responseFormat: { type: "text" }` ask for nothing beyond plain text.
+ */
+export function capabilityNeeds(messages: Messages, options: CallFeatureValues): CapabilityNeed[] {
+  const needs: CapabilityNeed[] = [];
+  for (const feature of callFeatures) {
+    const value = options[feature];
+    if (value == null) continue;
+    if (feature === "n" && value === 1) continue;
+    if (feature === "responseFormat") {
+      const type = (value as { type?: unknown }).type;
+      if (type === "json_object" || type === "json_schema")
+        needs.push({ kind: "responseFormat", format: type, field: "response_format" });
+      continue;
+    }
+    needs.push({ kind: "feature", feature, field: callFeatureWireNames[feature] });
+  }
+  let toolHistory: string | undefined;
+  for (const [index, message] of messages.entries()) {
+    if (message.role === "tool") toolHistory ??= `messages.${index}`;
+    if (message.role === "assistant" && (message.tool_calls?.length ?? 0) > 0)
+      toolHistory ??= `messages.${index}.tool_calls`;
+    if (!Array.isArray(message.content)) continue;
+    for (const [partIndex, part] of message.content.entries()) {
+      const input = partInputs[part.type];
+      if (input !== undefined)
+        needs.push({ kind: "input", input, field: `messages.${index}.content.${partIndex}` });
+    }
+  }
+  if (toolHistory !== undefined && options.tools == null)
+    needs.push({ kind: "feature", feature: "tools", field: toolHistory });
+  return needs;
+}
+
+/** The needs a model with `capabilities` does not meet, in the order they were found. */
+export function unmetNeeds(
+  capabilities: ModelCapabilities,
+  needs: readonly CapabilityNeed[],
+): CapabilityNeed[] {
+  return needs.filter((need) => !meets(capabilities, need));
+}
+
+function meets(capabilities: ModelCapabilities, need: CapabilityNeed): boolean {
+  if (need.kind === "feature") return capabilities.features.includes(need.feature);
+  if (need.kind === "input") return capabilities.inputs.includes(need.input);
+  return (
+    capabilities.features.includes("responseFormat") &&
+    capabilities.responseFormats.includes(need.format)
+  );
+}
+
+const inputWords: Readonly<Record<InputKind, string>> = {
+  image: "image input",
+  audio: "audio input",
+  file: "file input",
+};
+
+const featureWords: Partial<Record<CallFeature, string>> = {
+  tools: "tool calls",
+  toolChoice: "tool choice",
+  parallelToolCalls: "parallel tool calls",
+  n: "several choices (n > 1)",
+  logprobs: "log probabilities",
+  topLogprobs: "log probabilities",
+  reasoningEffort: "reasoning effort",
+  extraBody: "extra request fields",
+};
+
+/** What a need asks for, in words (`tool calls`, `image input`, `json_schema output`). */
+export function describeNeed(need: CapabilityNeed): string {
+  switch (need.kind) {
+    case "feature":
+      return featureWords[need.feature] ?? `\`${callFeatureWireNames[need.feature]}\``;
+    case "input":
+      return inputWords[need.input];
+    case "responseFormat":
+      return `${need.format} output`;
+  }
+}

@@ -146,6 +146,9 @@ function makeChart(container, title, series) {
   heading.className = "chart-title";
   heading.textContent = title;
   const holder = document.createElement("div");
+  // The chart is a picture to a screen reader; its label carries the latest values.
+  holder.setAttribute("role", "img");
+  holder.setAttribute("aria-label", title);
   container.append(heading, holder);
   const options = {
     width: chartWidth(container),
@@ -157,7 +160,9 @@ function makeChart(container, title, series) {
     series: [{}, ...series.map((item) => ({ width: 1.5, ...item }))],
   };
   const empty = [[], ...series.map(() => [])];
-  return new uPlot(options, empty, holder);
+  const chart = new uPlot(options, empty, holder);
+  chart.describe = (values) => holder.setAttribute("aria-label", `${title}, latest: ${values}`);
+  return chart;
 }
 
 function createCard(provider) {
@@ -246,6 +251,12 @@ function updateCharts(parts, traffic, bucketMs) {
     series.failures.map((count) => count * perMinute),
   ]);
   parts.latencyChart.setData([times, series.first_chunk_ms]);
+  const last = series.attempts.length - 1;
+  parts.rateChart.describe(
+    `${series.attempts[last] * perMinute} requests and ${series.failures[last] * perMinute} errors per minute`,
+  );
+  const firstChunk = series.first_chunk_ms[last];
+  parts.latencyChart.describe(firstChunk === null ? "no answer" : `${firstChunk} ms`);
 }
 
 function renderHealth(stats) {

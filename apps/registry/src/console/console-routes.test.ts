@@ -200,6 +200,19 @@ describe("the x-g4f-attempts header", () => {
     expect(clean.headers.has("x-g4f-attempts")).toBe(false);
   });
 
+  it("is exposed to the browser origins CORS allows", async () => {
+    const server = await serve([scriptedProvider({ id: "alpha" })], {
+      server: { corsOrigins: ["https://app.example"] },
+    });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://app.example" },
+      body: JSON.stringify(question),
+    });
+    await response.arrayBuffer();
+    expect(response.headers.get("access-control-expose-headers")).toContain("x-g4f-attempts");
+  });
+
   it("names a provider skipped in cooldown, and sits on image answers too", async () => {
     const alpha = scriptedProvider({
       id: "alpha",

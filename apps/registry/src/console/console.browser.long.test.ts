@@ -10,7 +10,7 @@ import {
   type TestServer,
 } from "@g4f-ts/testkit";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { launchChromium } from "../../test-support/chromium.js";
 import type { RegistryConfigInput } from "../config.js";
 import { type RunningServer, startServer } from "../server.js";
@@ -22,18 +22,25 @@ import { type RunningServer, startServer } from "../server.js";
  */
 
 const model = "gpt-4o-mini";
-let browser: Browser;
-/** One context for every test (making one costs more than a page): each registry is its own origin. */
-let context: BrowserContext;
+/**
+ * One browser and one context for every test (making a context costs more than a
+ * page; each registry is its own origin). Launched by the first test that needs it,
+ * so that without Chromium every test fails with the reason, none is skipped.
+ */
+let launched: Promise<{ browser: Browser; context: BrowserContext }> | undefined;
 const opened: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-});
+function browserContext(): Promise<{ browser: Browser; context: BrowserContext }> {
+  launched ??= launchChromium().then(async (browser) => ({
+    browser,
+    context: await browser.newContext({ viewport: { width: 1280, height: 900 } }),
+  }));
+  return launched;
+}
 
 afterAll(async () => {
-  await browser?.close();
+  const running = await launched?.catch(() => undefined);
+  await running?.browser.close();
 });
 
 afterEach(async () => {
@@ -99,6 +106,7 @@ async function openConsole(
   server: RunningServer,
   path = "/",
 ): Promise<{ page: Page } & PageProblems> {
+  const { context } = await browserContext();
   const page = await context.newPage();
   opened.push(() => page.close());
   const problems: PageProblems = { errors: [], foreignRequests: [] };

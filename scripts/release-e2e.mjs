@@ -101,7 +101,10 @@ async function stageAndVersion(staging) {
     const from = join(root, relative);
     const to = join(staging, relative);
     await mkdir(to, { recursive: true });
-    for (const entry of ["package.json", "README.md", "LICENSE", "dist", "src"])
+    // What the manifest's `files` ships (its folders and files; the `!` exclusions are pack's).
+    const { files = [] } = JSON.parse(await readFile(join(from, "package.json"), "utf8"));
+    const shipped = files.filter((entry) => !entry.startsWith("!"));
+    for (const entry of new Set(["package.json", "README.md", "LICENSE", ...shipped]))
       await cp(join(from, entry), join(to, entry), { recursive: true });
   }
   await run(process.execPath, [join(root, "node_modules/@changesets/cli/bin.js"), "version"], {
@@ -502,6 +505,12 @@ export const answer: Promise<string> = amigo.createChat({
           );
           const text = await chat(server.url, "e2e-model", "Say hello");
           check(text === "Hello from e2e-model!", `answer: ${text}`);
+          // The console's page, and its libraries from the installed dependencies.
+          for (const path of ["/", "/console/console.js", "/console/vendor/uplot.js"]) {
+            const response = await fetch(`${server.url}${path}`);
+            await response.arrayBuffer();
+            check(response.status === 200, `the console's ${path} answered ${response.status}`);
+          }
         } finally {
           await server.stop();
         }

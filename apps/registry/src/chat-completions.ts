@@ -1,5 +1,6 @@
 import { AbortError, type Chunk, FinishReason, Reasoning, Usage } from "@g4f-ts/provider-core";
 import { chunkText } from "@g4f-ts/provider-core/internal";
+import { attemptsHeader } from "./attempts-header.js";
 import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
@@ -65,7 +66,10 @@ async function sendAnswer(
       answer,
       promptCharacters,
     );
-    sendJson(context.response, 200, body, { "x-g4f-provider": candidate.entry.id });
+    sendJson(context.response, 200, body, {
+      "x-g4f-provider": candidate.entry.id,
+      ...attemptsHeader(run.failures),
+    });
   } finally {
     context.failedAttempts = run.failures.length;
   }
@@ -128,6 +132,7 @@ async function streamAnswer(
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
     "x-g4f-provider": candidate.entry.id,
+    ...attemptsHeader(run.failures),
   });
   const encoder = new ChatChunkEncoder(
     completionId(),

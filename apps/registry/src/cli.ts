@@ -254,8 +254,12 @@ async function serve(values: {
     "serving the OpenAI API",
   );
   const count = (number: number, noun: string) => `${number} ${noun}${number === 1 ? "" : "s"}`;
+  // One write: whoever waits for the first line has the console's address too.
+  const consoleLine = registry.config.server.console
+    ? `g4f-ts: console: open ${server.url}/ in a browser\n`
+    : "";
   process.stderr.write(
-    `g4f-ts: serving the OpenAI API on ${server.url} (${count(registry.entries.length, "provider")}, ${enabled} enabled, ${count(registry.modelListing().length, "model name")})\n`,
+    `g4f-ts: serving the OpenAI API on ${server.url} (${count(registry.entries.length, "provider")}, ${enabled} enabled, ${count(registry.modelListing().length, "model name")})\n${consoleLine}`,
   );
   if (enabled === 0) process.stderr.write(idleHint(registry));
   warnProblems(registry);

@@ -32,6 +32,7 @@ describe("parseConfig", () => {
       headersTimeoutMs: 10_000,
       maxMessages: 2_048,
       maxContentParts: 10_000,
+      console: true,
     });
     expect(config.routing).toEqual({
       strategy: "priority",

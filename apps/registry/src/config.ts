@@ -109,6 +109,8 @@ const configSchema = z
         maxMessages: z.int().min(1).max(1_000_000).default(2_048),
         /** Content parts (`[{ "type": "text", … }]`) of one chat request at most, over all messages. */
         maxContentParts: z.int().min(1).max(1_000_000).default(10_000),
+        /** Serve the console (the page at `/` and `/console`, and `/v1/console/stats`). */
+        console: z.boolean().default(true),
       })
       .prefault({}),
     discovery: z

@@ -1,4 +1,4 @@
-import { ResponseStatusError } from "@g4f-ts/provider-core";
+import { AbortError, ResponseStatusError } from "@g4f-ts/provider-core";
 import { describe, expect, it } from "vitest";
 import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import { collectAnswer, FallbackRun } from "./fallback.js";
@@ -9,6 +9,7 @@ function recorder(): { observer: FallbackObserver; events: string[] } {
   const events: string[] = [];
   const observer: FallbackObserver = {
     attemptSkipped: ({ candidate }) => events.push(`skipped ${candidate.entry.id}`),
+    attemptStarted: ({ candidate }) => events.push(`started ${candidate.entry.id}`),
     firstContent: ({ candidate }) => events.push(`first content ${candidate.entry.id}`),
     attemptSucceeded: ({ candidate, promptCharacters }) =>
       events.push(`succeeded ${candidate.entry.id} (${promptCharacters} characters)`),
@@ -63,8 +64,10 @@ describe("FallbackRun's observers", () => {
     const { answer } = await collectAnswer(run);
     expect(answer.content).toBe("Hello");
     const expected = [
+      "started a",
       "failed a: status, blamed on the provider",
       "fell back from a",
+      "started b",
       "first content b",
       "succeeded b (2 characters)",
     ];
@@ -106,6 +109,42 @@ describe("FallbackRun's observers", () => {
       observers: [...registry.fallbackSettings.observers, observer],
     });
     await collectAnswer(run);
-    expect(events).toEqual(["skipped a", "first content b", "succeeded b (2 characters)"]);
+    expect(events).toEqual([
+      "skipped a",
+      "started b",
+      "first content b",
+      "succeeded b (2 characters)",
+    ]);
+  });
+
+  it("reports an attempt the client abandoned before its first chunk as cancelled, so every started attempt ends", async () => {
+    const registry = await registryOf({ a: [[{ wait: 60_000 }, "never"]] });
+    const client = new AbortController();
+    const { observer, events } = recorder();
+    // The client leaves as soon as the provider is called.
+    const leaving: FallbackObserver = { attemptStarted: () => client.abort() };
+    const run = new FallbackRun(
+      registry.router.resolve("test-model", undefined, "chat"),
+      {
+        requestedModel: "test-model",
+        messages: [{ role: "user", content: "Hi" }],
+        options: {},
+        signal: client.signal,
+        logger: undefined,
+      },
+      {
+        ...registry.fallbackSettings,
+        observers: [...registry.fallbackSettings.observers, observer, leaving],
+      },
+    );
+    const outcome = await collectAnswer(run).catch((error: unknown) => error);
+    expect(AbortError.isInstance(outcome)).toBe(true);
+    expect(events).toEqual(["started a", "cancelled a"]);
+    // Neither a failure nor a success of the provider; the console's count in flight is back to 0.
+    expect(registry.cooldown.health("a")).toMatchObject({ failures: 0, successes: 0 });
+    const traffic = registry.consoleStats.traffic("a");
+    expect(traffic.in_flight).toBe(0);
+    expect(traffic.series.attempts.at(-1)).toBe(1);
+    expect(traffic.series.failures.at(-1)).toBe(0);
   });
 });

@@ -19,6 +19,12 @@ export interface SkippedAttemptEvent {
   readonly remainingMs: number;
 }
 
+/** A provider is being called (after the cooldown check): every started attempt ends in one success, failure or cancel event. */
+export interface StartedAttemptEvent {
+  readonly candidate: Candidate;
+  readonly request: ObservedRequest;
+}
+
 /** An attempt that reached its first content chunk (its commit point). */
 export interface FirstContentEvent {
   readonly candidate: Candidate;
@@ -48,7 +54,7 @@ export interface FailedAttemptEvent {
   readonly elapsedMs: number;
 }
 
-/** A committed attempt stopped because the client left: neither success nor failure. */
+/** An attempt stopped because the client left (before or after its commit point): neither success nor failure. */
 export interface CancelledAttemptEvent {
   readonly candidate: Candidate;
   readonly request: ObservedRequest;
@@ -71,6 +77,7 @@ export interface FellBackEvent {
  */
 export interface FallbackObserver {
   attemptSkipped?(event: SkippedAttemptEvent): void;
+  attemptStarted?(event: StartedAttemptEvent): void;
   firstContent?(event: FirstContentEvent): void;
   attemptSucceeded?(event: SucceededAttemptEvent): void;
   attemptFailed?(event: FailedAttemptEvent): void;

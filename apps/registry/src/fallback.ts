@@ -178,6 +178,7 @@ export class FallbackRun {
         request.signal,
         entry.timeouts,
       );
+      this.#notify("attemptStarted", { candidate, request });
       const leading: Chunk[] = [];
       try {
         for (;;) {
@@ -196,7 +197,7 @@ export class FallbackRun {
         }
       } catch (error) {
         attempt.close();
-        this.#throwIfClientGone();
+        this.#cancelIfClientGone(candidate, attempt);
         this.#record(candidate, attempt, error, true);
         await this.#advance(candidate, error);
       }
@@ -225,7 +226,7 @@ export class FallbackRun {
     advance: boolean,
   ): Promise<AttemptReport> {
     committed.attempt.close();
-    this.#throwIfClientGone();
+    this.#cancelIfClientGone(committed.candidate, committed.attempt);
     const report = this.#record(committed.candidate, committed.attempt, error, false);
     if (advance) await this.#advance(committed.candidate, error);
     return report;
@@ -305,6 +306,17 @@ export class FallbackRun {
   #throwIfClientGone(): void {
     if (this.request.signal?.aborted)
       throw new AbortError({ message: "The client closed the request" });
+  }
+
+  /** An attempt ended by the client leaving is cancelled, not failed: observers hear of it, then the run stops. */
+  #cancelIfClientGone(candidate: Candidate, attempt: TimedAttempt): void {
+    if (!this.clientGone()) return;
+    this.#notify("attemptCancelled", {
+      candidate,
+      request: this.request,
+      elapsedMs: attempt.elapsedMs(),
+    });
+    this.#throwIfClientGone();
   }
 
   #noteRetryAfter(milliseconds: number): void {

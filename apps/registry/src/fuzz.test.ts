@@ -55,7 +55,7 @@ afterAll(async () => {
   );
 });
 
-type SuccessKind = "chat" | "images" | "json" | "text" | "none";
+type SuccessKind = "chat" | "images" | "json" | "text" | "html" | "none";
 
 interface FuzzCase {
   request: RawRequest;
@@ -92,6 +92,7 @@ function successKindOf(method: string, path: string): SuccessKind {
   if (method === "POST" && chatPaths.includes(bare)) return "chat";
   if (method === "POST" && imagePaths.includes(bare)) return "images";
   if (method === "GET" && bare === "/metrics") return "text";
+  if (method === "GET" && ["/", "/console", "/console/"].includes(bare)) return "html";
   if (method === "GET" && getPaths.includes(bare)) return "json";
   return "none";
 }
@@ -136,6 +137,10 @@ function checkSuccess(kind: SuccessKind, outcome: RawOutcome, context: string): 
   }
   if (kind === "text") {
     expect(type, context).toMatch(/^text\/plain/);
+    return;
+  }
+  if (kind === "html") {
+    expect(type, context).toMatch(/^text\/html/);
     return;
   }
   expect(type, context).toMatch(/^application\/json/);

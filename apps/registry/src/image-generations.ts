@@ -1,4 +1,5 @@
 import { InvalidResponseError } from "@g4f-ts/provider-core";
+import { attemptsHeader } from "./attempts-header.js";
 import { clientIdentity } from "./client-identity.js";
 import { collectAnswer } from "./fallback.js";
 import { sendJson } from "./http-responses.js";
@@ -41,7 +42,7 @@ export async function handleImageGeneration(
       context.response,
       200,
       imagesBody(Math.floor(Date.now() / 1000), candidate.entry.id, urls, request.prompt),
-      { "x-g4f-provider": candidate.entry.id },
+      { "x-g4f-provider": candidate.entry.id, ...attemptsHeader(run.failures) },
     );
   } finally {
     context.failedAttempts = run.failures.length;

@@ -8,6 +8,7 @@ import {
 } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import type { EnvironmentVariables } from "./config-secrets.js";
+import { ConsoleStats } from "./console/console-stats.js";
 import { CooldownTracker } from "./cooldown.js";
 import { type AttemptRequest, FallbackRun, type FallbackSettings } from "./fallback.js";
 import { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
@@ -89,6 +90,8 @@ export class Registry {
   readonly #routes: RouteTable;
   readonly cooldown: CooldownTracker;
   readonly metrics = new RegistryMetrics();
+  /** The console's per-provider time series (`GET /v1/console/stats`). */
+  readonly consoleStats: ConsoleStats;
   readonly fallbackSettings: FallbackSettings;
   /** `created` of every `/v1/models` entry: when the registry started. */
   readonly createdAt = Math.floor(Date.now() / 1000);
@@ -104,12 +107,18 @@ export class Registry {
       this.modelObject(listing),
     );
     this.cooldown = new CooldownTracker(config.cooldown, options.now);
+    this.consoleStats = new ConsoleStats(undefined, options.now);
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
       retryDelayMs: config.routing.retryDelayMs,
       answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
-      observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
+      observers: [
+        metricsObserver(this.metrics),
+        cooldownObserver(this.cooldown),
+        logObserver(),
+        this.consoleStats.observer(),
+      ],
     };
   }
 

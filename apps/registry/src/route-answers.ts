@@ -1,4 +1,5 @@
 import { handleChatCompletion } from "./chat-completions.js";
+import { answerConsoleFile, answerConsoleStats } from "./console/console-routes.js";
 import { HttpError, notFoundRoute } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
@@ -83,6 +84,12 @@ export async function answerRoute(
       response.end(text);
       return;
     }
+    case "console":
+      await answerConsoleFile(context, route.parameter ?? "", path);
+      return;
+    case "console_stats":
+      answerConsoleStats(context, path);
+      return;
     default:
       throw notFoundRoute(context.request.method ?? "GET", path);
   }

@@ -8,6 +8,8 @@ export type RouteName =
   | "providers"
   | "healthz"
   | "metrics"
+  | "console"
+  | "console_stats"
   | "unknown";
 
 /** What a path resolved to: the route, its method, and the provider or model named in the path. */
@@ -16,7 +18,7 @@ export interface RouteMatch {
   method: "GET" | "POST";
   /** Behind the API keys, when keys are configured. */
   protected: boolean;
-  /** The provider id of `/api/<id>/…`, or the model of `/v1/models/<model>`. */
+  /** The provider id of `/api/<id>/…`, the model of `/v1/models/<model>`, or the console file. */
   parameter: string | undefined;
 }
 
@@ -31,6 +33,10 @@ staticRoute(["/v1/models", "/models"], "models", "GET", true);
 staticRoute(["/v1/providers", "/providers"], "providers", "GET", true);
 staticRoute(["/healthz", "/health"], "healthz", "GET", false);
 staticRoute(["/metrics"], "metrics", "GET", false);
+// The console's files hold no data; its stats are behind the keys like the API.
+staticRoute(["/v1/console/stats"], "console_stats", "GET", true);
+for (const path of ["/", "/console", "/console/"])
+  staticRoutes.set(path, { name: "console", method: "GET", protected: false, parameter: "" });
 
 // g4f's per-provider paths: /api/<provider>/chat/completions (with or without v1/).
 const providerPathPattern =
@@ -51,6 +57,8 @@ export function matchRoute(path: string): RouteMatch | undefined {
     if (match === null || route === undefined) return undefined;
     return { ...route, protected: true, parameter: safeDecode(match[1] as string) };
   }
+  if (path.startsWith("/console/"))
+    return { name: "console", method: "GET", protected: false, parameter: path.slice(9) };
   for (const prefix of ["/v1/models/", "/models/"]) {
     if (path.startsWith(prefix) && path.length > prefix.length)
       return {

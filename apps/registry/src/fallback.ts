@@ -46,6 +46,8 @@ export interface FallbackSettings {
   retryDelayMs: number;
   /** Read to skip providers that cool down and to weigh failures; written only by an observer. */
   cooldown: CooldownTracker;
+  /** Counts the attempts in flight per candidate (the `least-busy` strategy reads them). */
+  inFlight?: { beginAttempt(provider: string, model: string): () => void };
   /**
    * Told of each attempt and its outcome, in order (the registry's: metrics,
    * cooldown, log; see `fallback-observers.ts`).
@@ -177,6 +179,7 @@ export class FallbackRun {
         request.options,
         request.signal,
         entry.timeouts,
+        settings.inFlight?.beginAttempt(entry.id, candidate.model),
       );
       const leading: Chunk[] = [];
       try {

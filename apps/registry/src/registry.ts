@@ -26,7 +26,10 @@ import {
   providerGauge,
 } from "./provider-health.js";
 import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
+import { RegistryState, type RegistryStateOptions } from "./registry-state.js";
 import { RouteTable } from "./route-table.js";
+import { renderStateMetrics } from "./state-metrics.js";
+import type { StateStore } from "./state-store.js";
 
 export interface CreateRegistryOptions {
   /** A config value (validated here) or one from `parseConfig`/`loadConfig`. */
@@ -47,8 +50,10 @@ export interface CreateRegistryOptions {
   env?: EnvironmentVariables;
   /** The clock of cooldowns (tests). */
   now?: () => number;
-  /** The randomness of the shuffle strategy (tests). */
+  /** The randomness of the shuffle, weighted and latency strategies (tests). */
   random?: () => number;
+  /** The state store (tests); default: Redis when `state.redis` is set, else in process. */
+  stateStore?: StateStore;
   /**
    * Stops a start in progress (a shutdown signal): the model lists being fetched are
    * aborted, and `createRegistry` rejects with an `AbortError`.
@@ -83,6 +88,8 @@ export interface ProviderDescription {
 export class Registry {
   readonly #routes: RouteTable;
   readonly cooldown: CooldownTracker;
+  /** Cooldown events, in-flight counts, latencies and key limits: in process, or shared through Redis. */
+  readonly state: RegistryState;
   readonly metrics = new RegistryMetrics();
   readonly fallbackSettings: FallbackSettings;
   /** `created` of every `/v1/models` entry: when the registry started. */
@@ -93,18 +100,30 @@ export class Registry {
     readonly entries: readonly ProviderEntry[],
     readonly problems: readonly DiscoveryProblem[],
     readonly logger: Logger,
-    options: { now?: () => number; random?: () => number } = {},
+    options: RegistryStateOptions = {},
   ) {
-    this.#routes = new RouteTable(entries, config.routing.strategy, options.random, (listing) =>
-      this.modelObject(listing),
-    );
     this.cooldown = new CooldownTracker(config.cooldown, options.now);
+    const ids = new Set(entries.map((entry) => entry.id));
+    this.state = new RegistryState(config, this.cooldown, (id) => ids.has(id), logger, options);
+    this.#routes = new RouteTable(
+      entries,
+      config.routing.strategy,
+      options.random,
+      (listing) => this.modelObject(listing),
+      this.state.ordering,
+    );
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
       retryDelayMs: config.routing.retryDelayMs,
       answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
-      observers: [metricsObserver(this.metrics), cooldownObserver(this.cooldown), logObserver()],
+      inFlight: this.state.store,
+      observers: [
+        metricsObserver(this.metrics),
+        cooldownObserver(this.cooldown),
+        this.state.observer,
+        logObserver(),
+      ],
     };
   }
 
@@ -216,10 +235,17 @@ export class Registry {
 
   /** The metrics text, gauges included. */
   renderMetrics(openRequests: number): string {
-    return this.metrics.render(
-      this.entries.map((entry) => providerGauge(this.cooldown, entry)),
-      openRequests,
+    return (
+      this.metrics.render(
+        this.entries.map((entry) => providerGauge(this.cooldown, entry)),
+        openRequests,
+      ) + renderStateMetrics(this.state)
     );
+  }
+
+  /** Close what the registry holds open: the connections of a shared state store. */
+  close(): Promise<void> {
+    return this.state.close();
   }
 }
 
@@ -270,7 +296,13 @@ export async function createRegistry(options: CreateRegistryOptions = {}): Promi
   const problems = [...discovered.problems, ...set.problems];
   for (const problem of problems)
     logger.warn({ package: problem.packageName, problem: problem.message }, "skipped a provider");
-  return new Registry(config, set.entries, problems, logger, options);
+  // Loaded only when asked for: a registry alone neither loads nor needs a Redis client.
+  const stateStore =
+    options.stateStore ??
+    (config.state.redis === undefined
+      ? undefined
+      : new (await import("./redis-state-store.js")).RedisStateStore(config.state.redis));
+  return new Registry(config, set.entries, problems, logger, { ...options, stateStore });
 }
 
 /** How long a start waits for providers that fetch their model list from the upstream. */

@@ -5,6 +5,7 @@ import { handleImageGeneration } from "./image-generations.js";
 import { readJsonBody } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 import type { RouteMatch } from "./routes.js";
+import { sharedStateField } from "./state-status.js";
 
 /** What the routes need to know of the server itself. */
 export interface ServerState {
@@ -58,6 +59,8 @@ export async function answerRoute(
           object: "list",
           data: registry.describeProviders(),
           skipped: registry.problems,
+          routing: registry.state.describeRouting(),
+          ...sharedStateField(registry),
         }),
       );
       return;
@@ -70,6 +73,7 @@ export async function answerRoute(
           status: server.shuttingDown ? "shutting_down" : "ok",
           providers,
           enabled,
+          ...sharedStateField(registry),
         }),
       );
       return;

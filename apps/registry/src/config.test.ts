@@ -101,6 +101,16 @@ describe("parseConfig", () => {
         parseConfig({ state: { redis: { url: { env: "REDIS_URL" } } } }, { env: {} }),
       ).map((issue) => issue.path),
     ).toEqual(["state.redis.url.env"]);
+    expect(
+      issuesOf(() =>
+        parseConfig({ state: { redis: { url: "redis://:hunter2@127.0.0.1:6379" } } }, { env: {} }),
+      ),
+    ).toEqual([
+      {
+        path: "state.redis.url",
+        message: 'the URL holds a password; write it as { "env": "REDIS_URL" }',
+      },
+    ]);
   });
 
   it("keeps server.answerLimitBytes where an answer's JSON stays within a string's length", () => {

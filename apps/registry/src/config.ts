@@ -363,7 +363,17 @@ function resolveRedisState(
 ): RedisStateConfig | undefined {
   if (redis === undefined) return undefined;
   const { url, ...rest } = redis;
-  if (typeof url === "string") return { url, ...rest };
+  if (typeof url === "string") {
+    // A password belongs in the environment, as every other secret of the config.
+    if (/^[a-z]+:\/\/[^/@]*:[^/@]+@/i.test(url)) {
+      issues.push({
+        path: "state.redis.url",
+        message: 'the URL holds a password; write it as { "env": "REDIS_URL" }',
+      });
+      return undefined;
+    }
+    return { url, ...rest };
+  }
   const value = env[url.env];
   if (value === undefined || value === "") {
     issues.push({

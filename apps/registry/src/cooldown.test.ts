@@ -92,6 +92,17 @@ describe("CooldownTracker per model", () => {
     expect(cooldown.remainingMs("a", "chat", "bob")).toBe(5_000);
   });
 
+  it("says whether a success would clear failures, which replicas tell each other of", () => {
+    const { cooldown } = tracker();
+    expect(cooldown.hasFailuresToClear("a", "m")).toBe(false);
+    cooldown.recordFailure("a", "m", "boom", { client: "alice" });
+    expect(cooldown.hasFailuresToClear("a", "m")).toBe(true);
+    cooldown.recordSuccess("a", "m", { client: "bob" });
+    expect(cooldown.hasFailuresToClear("a", "m")).toBe(false);
+    // Alice's own count is still there: her success would clear it.
+    expect(cooldown.hasFailuresToClear("a", "m", "alice")).toBe(true);
+  });
+
   it("lists the health of every model used, by name", () => {
     const { cooldown } = tracker();
     cooldown.recordSuccess("a", "zeta");

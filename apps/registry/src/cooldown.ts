@@ -276,6 +276,18 @@ export class CooldownTracker {
     return characters > largePromptFactor * Math.max(...recent);
   }
 
+  /**
+   * True when a success of the client on the provider's model would change
+   * something beyond the counts: failures since the last success, or the client's
+   * own count. Replicas tell each other only of such successes.
+   */
+  hasFailuresToClear(providerId: string, model: string, client?: string): boolean {
+    const state = this.#find(providerId, model);
+    if (state === undefined) return false;
+    if (state.consecutiveFailures > 0 || state.coolingDownUntil > 0) return true;
+    return client !== undefined && state.clients.has(client);
+  }
+
   /** A copy of the health of a provider's model (a fresh one for a model never used). */
   health(providerId: string, model: string): ProviderHealth {
     const state = this.#find(providerId, model);

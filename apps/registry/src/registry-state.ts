@@ -67,7 +67,7 @@ export class RegistryState {
       ...(options.random === undefined ? {} : { random: options.random }),
     });
     this.keyLimits = new KeyRateLimits(config.server.apiKeyLimits, this.store, options.now);
-    this.observer = sharedStateObserver(this.store);
+    this.observer = sharedStateObserver(this.store, cooldown);
   }
 
   status(): StateStatus {

@@ -120,8 +120,9 @@ export class Registry {
       inFlight: this.state.store,
       observers: [
         metricsObserver(this.metrics),
-        cooldownObserver(this.cooldown),
+        // Before the cooldown observer: it reads the failures a success clears.
         this.state.observer,
+        cooldownObserver(this.cooldown),
         logObserver(),
       ],
     };

@@ -3,16 +3,23 @@ import type { FallbackObserver } from "./fallback-observer.js";
 import type { SharedAttemptEvent, StateStore } from "./state-store.js";
 
 /**
- * Tells the other replicas (through the state store) of each success and each
- * failure blamed on a provider, as the cooldown observer counts them here, and
- * records each time to first content for the `latency` strategy.
+ * Tells the other replicas (through the state store) of each failure blamed on a
+ * provider, and of each success that clears failures, as the cooldown observer
+ * counts them here; records each time to first content for the `latency` strategy.
+ * It must come before the cooldown observer, which clears the failures it reads.
+ * A success of a healthy candidate is not sent: it would change nothing elsewhere
+ * but a count, and sending every one would cost each replica the traffic of all.
  */
-export function sharedStateObserver(store: StateStore): FallbackObserver {
+export function sharedStateObserver(
+  store: StateStore,
+  cooldown: CooldownTracker,
+): FallbackObserver {
   return {
     firstContent({ candidate, elapsedMs }) {
       store.recordFirstContent(candidate.entry.id, candidate.model, elapsedMs);
     },
     attemptSucceeded({ candidate, request, promptCharacters }) {
+      if (!cooldown.hasFailuresToClear(candidate.entry.id, candidate.model, request.client)) return;
       store.publishAttempt({
         kind: "success",
         provider: candidate.entry.id,

@@ -14,6 +14,9 @@ import type {
   StateStore,
 } from "./state-store.js";
 
+/** Slot releases kept for a retry at most; past it, the lease frees them. */
+const maxPendingReleases = 10_000;
+
 /** How long an admitted request holds its concurrency slot at most, should its replica die. */
 const defaultLeaseMs = 600_000;
 
@@ -85,6 +88,10 @@ export class RedisStateStore implements StateStore {
   /** The other replicas' in-flight counts (summed) and latencies (averaged), as last read. */
   #othersInFlight = new Map<string, number>();
   #othersLatency = new Map<string, number>();
+  /** Concurrency slots still to free in Redis: [open-requests key, request id]. */
+  readonly #pendingReleases: [string, string][] = [];
+  /** Requests admitted locally after their Redis admission timed out: freed in Redis too. */
+  readonly #uncertainAdmissions = new Set<string>();
   /** Requests admitted by Redis (released there), not by the local fallback. */
   readonly #admittedShared = new Set<string>();
   #healthy = false;
@@ -229,6 +236,8 @@ export class RedisStateStore implements StateStore {
       );
     } catch (error) {
       this.#failed(error);
+      // A command that timed out may still run once Redis answers, and take a slot there.
+      this.#uncertainAdmissions.add(requestId);
       return this.#local.admitRequest(keyId, limits, requestId, now);
     }
     const [, requests, requestsOldest, tokens, tokensOldest, open] = reply;
@@ -256,11 +265,13 @@ export class RedisStateStore implements StateStore {
   ): void {
     if (!this.#admittedShared.delete(requestId)) {
       this.#local.finishRequest(keyId, limits, requestId, tokens, now);
+      if (this.#uncertainAdmissions.delete(requestId) && limits.maxConcurrent !== undefined)
+        this.#release(this.#limitKeys(keyId).open, requestId);
       return;
     }
     const keys = this.#limitKeys(keyId);
+    if (limits.maxConcurrent !== undefined) this.#release(keys.open, requestId);
     const pipeline = this.#redis.pipeline();
-    if (limits.maxConcurrent !== undefined) pipeline.zrem(keys.open, requestId);
     if (limits.tpm !== undefined && tokens > 0) {
       pipeline.hincrby(keys.tokens, String(Math.floor(now / 1000)), Math.ceil(tokens));
       pipeline.pexpire(keys.tokens, 61_000);
@@ -275,6 +286,23 @@ export class RedisStateStore implements StateStore {
     clearInterval(this.#syncTimer);
     this.#redis.disconnect();
     this.#subscriber.disconnect();
+  }
+
+  /**
+   * Free a concurrency slot; one that could not be freed (Redis slow or away) is
+   * tried again after each sync, so a short outage does not hold it for the lease.
+   */
+  #release(openKey: string, requestId: string): void {
+    this.#redis.zrem(openKey, requestId).catch((error: unknown) => {
+      this.#failed(error);
+      if (this.#pendingReleases.length < maxPendingReleases)
+        this.#pendingReleases.push([openKey, requestId]);
+    });
+  }
+
+  #retryReleases(): void {
+    for (const [openKey, requestId] of this.#pendingReleases.splice(0))
+      this.#release(openKey, requestId);
   }
 
   #limitKeys(keyId: string): { requests: string; tokens: string; open: string } {
@@ -367,6 +395,7 @@ export class RedisStateStore implements StateStore {
         [...latencySums].map(([key, { sum, count }]) => [key, sum / count]),
       );
       this.#recovered();
+      this.#retryReleases();
     } catch (error) {
       this.#failed(error);
     } finally {

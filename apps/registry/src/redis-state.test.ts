@@ -171,4 +171,52 @@ describe("replicas sharing state through Redis", () => {
     expect((await chat(b, key)).headers.get("x-g4f-provider")).toBe("up");
     expect(chatPaths(down)).toBe(hitsBefore);
   });
+
+  it("goes on serving while Redis stalls, and frees the concurrency slot it could not free then once Redis answers", async () => {
+    const held = await fake();
+    held.setFaults((request) =>
+      request.bodyText.includes("hold") ? { kind: "never-end", afterChunks: 1 } : undefined,
+    );
+    replicas = await startReplicas(
+      2,
+      redis.url,
+      {
+        server: { apiKeys: [{ env: "KEY_A", maxConcurrent: 1 }] },
+        providers: [upstream("held", held.url)],
+        state: { redis: { url: redis.url, keyPrefix: prefix(), commandTimeoutMs: 100 } },
+      },
+      { KEY_A: "key-a" },
+    );
+    const [a, b] = replicas as [RunningServer, RunningServer];
+    const send = (replica: RunningServer, content: string, stream = false) =>
+      fetch(`${replica.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer key-a" },
+        body: JSON.stringify({
+          model: "shared-model",
+          stream,
+          messages: [{ role: "user", content }],
+        }),
+      });
+    const open = await send(a, "hold", true);
+    const reader = open.body?.getReader();
+    await reader?.read();
+    // The slot is Redis's: the other replica sees it taken.
+    expect((await send(b, "short")).status).toBe(429);
+
+    redis.pause();
+    const degraded = stateStatus(a, "degraded");
+    await reader?.cancel();
+    await degraded;
+    // Stalled Redis: both replicas answer on their own state.
+    expect((await send(a, "short")).status).toBe(200);
+    expect((await send(b, "short")).status).toBe(200);
+
+    const shared = Promise.all(replicas.map((replica) => stateStatus(replica, "shared")));
+    redis.resume();
+    await shared;
+    // A's release, retried after its sync, reaches Redis before its next admission.
+    expect((await send(a, "short")).status).toBe(200);
+    expect((await send(b, "short")).status).toBe(200);
+  });
 });

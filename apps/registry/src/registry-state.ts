@@ -49,7 +49,7 @@ export class RegistryState {
           { error: status.lastError },
           "Redis is away: going on with this replica's own state (limits hold per replica)",
         );
-      else logger.info("Redis answers again: sharing state with the other replicas");
+      else logger.info("sharing state with the other replicas through Redis");
     });
     this.store.onRemoteAttempt((event) => {
       if (knownProvider(event.provider)) applyRemoteAttempt(cooldown, event);

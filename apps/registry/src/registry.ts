@@ -70,6 +70,8 @@ export interface ProviderDescription {
   working: boolean;
   enabled: boolean;
   priority: number;
+  /** Its share under the `weighted` strategy. */
+  weight: number;
   needs_auth: boolean;
   supports_stream: boolean;
   default_model: string;
@@ -223,6 +225,7 @@ export class Registry {
         working: provider.working,
         enabled: entry.enabled,
         priority: entry.priority,
+        weight: entry.weight,
         needs_auth: provider.needsAuth,
         supports_stream: provider.supportsStream,
         default_model: provider.defaultModel,

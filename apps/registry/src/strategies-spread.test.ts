@@ -107,6 +107,8 @@ describe("routing strategies over three upstreams", () => {
       },
     );
     const counts = tally(await answeredBy(server, 40));
+    const listed = (await (await fetch(`${server.url}/v1/providers`)).json()) as ProvidersBody;
+    expect(listed.data.map((provider) => provider.weight)).toEqual([0, 1, 3]);
     expect(counts.a).toBe(0);
     expect(counts.c).toBeGreaterThan(counts.b as number);
     expect((counts.b as number) + (counts.c as number)).toBe(40);

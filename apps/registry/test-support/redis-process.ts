@@ -10,6 +10,10 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Start it again on the same port (empty: nothing was saved). */
   restart(): Promise<void>;
+  /** Freeze it (SIGSTOP): connections stay open, commands get no answer, as a stalled Redis. */
+  pause(): void;
+  /** Let a frozen one go on (SIGCONT). */
+  resume(): void;
   /** Stop it for good (SIGTERM, then wait). */
   stop(): Promise<void>;
 }
@@ -89,6 +93,15 @@ export async function startRedisServer(): Promise<RedisProcess> {
       await exitOf(child, "SIGKILL");
       child = await launch(path, port);
     },
-    stop: () => exitOf(child, "SIGTERM"),
+    pause: () => {
+      child.kill("SIGSTOP");
+    },
+    resume: () => {
+      child.kill("SIGCONT");
+    },
+    async stop() {
+      child.kill("SIGCONT");
+      await exitOf(child, "SIGTERM");
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { type OpenAICompatibleFake, startOpenAICompatibleFake } from "@g4f-ts/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RedisProcess, startRedisServer } from "../test-support/redis-process.js";
 import { nextRemoteAttempt, startReplicas, stateStatus } from "../test-support/replicas.js";
 import type { ErrorBody } from "./__fixtures__/http-bodies.js";
@@ -218,5 +218,41 @@ describe("replicas sharing state through Redis", () => {
     // A's release, retried after its sync, reaches Redis before its next admission.
     expect((await send(a, "short")).status).toBe(200);
     expect((await send(b, "short")).status).toBe(200);
+  });
+
+  it("lets least-busy on one replica count the attempts open on another", async () => {
+    const first = await fake();
+    const second = await fake();
+    first.setFaults((request) =>
+      request.bodyText.includes("hold") ? { kind: "never-end", afterChunks: 1 } : undefined,
+    );
+    replicas = await startReplicas(2, redis.url, {
+      routing: { strategy: "least-busy" },
+      providers: [upstream("first", first.url), upstream("second", second.url)],
+      state: { redis: { url: redis.url, keyPrefix: prefix(), syncIntervalMs: 20 } },
+    });
+    const [a, b] = replicas as [RunningServer, RunningServer];
+    const held = await fetch(`${a.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "shared-model",
+        stream: true,
+        messages: [{ role: "user", content: "hold" }],
+      }),
+    });
+    expect(held.headers.get("x-g4f-provider")).toBe("first");
+    const reader = held.body?.getReader();
+    await reader?.read();
+    // B learns of A's open attempt at its next sync (every 20 ms here).
+    await vi.waitFor(() =>
+      expect(b.registry.state.store.inFlight("first", "shared-model")).toBe(1),
+    );
+    for (let index = 0; index < 4; index++)
+      expect((await chat(b)).headers.get("x-g4f-provider")).toBe("second");
+    await reader?.cancel();
+    await vi.waitFor(() =>
+      expect(b.registry.state.store.inFlight("first", "shared-model")).toBe(0),
+    );
   });
 });

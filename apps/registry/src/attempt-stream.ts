@@ -39,6 +39,7 @@ export class TimedAttempt {
   readonly #parentSignal: AbortSource | undefined;
   readonly #label: string;
   readonly #timeouts: AttemptTimeouts;
+  #onEnd: (() => void) | undefined;
 
   constructor(
     provider: Provider,
@@ -47,7 +48,10 @@ export class TimedAttempt {
     options: ProviderOptions,
     parentSignal: AbortSource | undefined,
     timeouts: AttemptTimeouts,
+    /** Called once when the attempt ends, however it ends (the in-flight counts). */
+    onEnd?: () => void,
   ) {
+    this.#onEnd = onEnd;
     this.#label = provider.label;
     this.#timeouts = timeouts;
     this.#parentSignal = parentSignal;
@@ -171,6 +175,9 @@ export class TimedAttempt {
   }
 
   #cleanUp(): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.();
     this.#deadlines?.stop();
     this.#parentSignal?.removeEventListener("abort", this.#onParentAbort);
   }

@@ -58,6 +58,11 @@ async function sendAnswer(
   try {
     const { candidate, answer } = await collectAnswer(run);
     context.provider = candidate.entry.id;
+    context.tokensUsed = usageCounts(
+      answer.usage,
+      promptCharacters,
+      answer.content.length + answer.reasoning.length,
+    ).total_tokens;
     const body = chatCompletionBody(
       completionId(),
       Math.floor(Date.now() / 1000),
@@ -149,6 +154,11 @@ async function streamAnswer(
       await writeStreamChunk(context, encoder, state, result.value);
     }
   } catch (error) {
+    context.tokensUsed = usageCounts(
+      state.usage,
+      promptCharacters,
+      state.completionCharacters,
+    ).total_tokens;
     if (run.clientGone() && !context.endedByShutdown) {
       run.cancel(committed);
       throw new AbortError({ message: "The client closed the request" });
@@ -173,6 +183,11 @@ async function streamAnswer(
     return;
   }
   run.succeed(committed);
+  context.tokensUsed = usageCounts(
+    state.usage,
+    promptCharacters,
+    state.completionCharacters,
+  ).total_tokens;
   await writeChunk(response, encoder.finish(state.finishReason ?? "stop"));
   if (request.stream_options?.include_usage === true)
     await writeChunk(

@@ -26,6 +26,7 @@ describe("parseConfig", () => {
       shutdownGraceMs: 10_000,
       answerLimitBytes: 32 * 1024 * 1024,
       apiKeys: [],
+      apiKeyLimits: [],
       allowedHosts: [],
       corsOrigins: [],
       metricsRequireKey: true,
@@ -36,10 +37,13 @@ describe("parseConfig", () => {
     });
     expect(config.routing).toEqual({
       strategy: "priority",
+      models: {},
+      latencyExploration: 0.1,
       retriesPerProvider: 0,
       retryDelayMs: 100,
       timeouts: defaultAttemptTimeouts,
     });
+    expect(config.state).toEqual({ redis: undefined });
     expect(config.cooldown).toEqual({
       failureThreshold: 3,
       durationMs: 5_000,
@@ -53,6 +57,61 @@ describe("parseConfig", () => {
     expect(config.cooldown).toEqual(defaultCooldownSettings);
     expect(config.discovery.installed).toBe(true);
     expect(config.providers).toEqual([]);
+  });
+
+  it("reads per-key limits beside plain key entries, and the Redis URL from the environment", () => {
+    const config = parseConfig(
+      {
+        server: {
+          apiKeys: [{ env: "KEY_A", rpm: 60, tpm: 100_000, maxConcurrent: 4 }, { env: "KEY_B" }],
+        },
+        state: { redis: { url: { env: "REDIS_URL" }, keyPrefix: "team:" } },
+        routing: { strategy: "round-robin", models: { big: { strategy: "least-busy" } } },
+        providers: [{ id: "one", weight: 3 }],
+      },
+      { env: { KEY_A: "a-key", KEY_B: "b-key", REDIS_URL: "redis://127.0.0.1:6379" } },
+    );
+    expect(config.server.apiKeys).toEqual(["a-key", "b-key"]);
+    expect(config.server.apiKeyLimits).toEqual([
+      { key: "a-key", rpm: 60, tpm: 100_000, maxConcurrent: 4 },
+    ]);
+    expect(config.state.redis).toEqual({
+      url: "redis://127.0.0.1:6379",
+      keyPrefix: "team:",
+      commandTimeoutMs: 500,
+      syncIntervalMs: 100,
+    });
+    expect(config.routing.models).toEqual({ big: { strategy: "least-busy" } });
+    expect(config.providers[0]?.weight).toBe(3);
+  });
+
+  it("refuses a Redis URL whose variable is not set, an unknown strategy and a limit of 0", () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        {
+          server: { apiKeys: [{ env: "KEY_A", rpm: 0 }] },
+          state: { redis: { url: { env: "REDIS_URL" } } },
+          routing: { strategy: "fastest" },
+        },
+        { env: { KEY_A: "a-key" } },
+      ),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(["server.apiKeys.0.rpm", "routing.strategy"]);
+    expect(
+      issuesOf(() =>
+        parseConfig({ state: { redis: { url: { env: "REDIS_URL" } } } }, { env: {} }),
+      ).map((issue) => issue.path),
+    ).toEqual(["state.redis.url.env"]);
+    expect(
+      issuesOf(() =>
+        parseConfig({ state: { redis: { url: "redis://:hunter2@127.0.0.1:6379" } } }, { env: {} }),
+      ),
+    ).toEqual([
+      {
+        path: "state.redis.url",
+        message: 'the URL holds a password; write it as { "env": "REDIS_URL" }',
+      },
+    ]);
   });
 
   it("keeps server.answerLimitBytes where an answer's JSON stays within a string's length", () => {

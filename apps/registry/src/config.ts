@@ -53,6 +53,8 @@ const providerEntrySchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   /** When its package is missing or its options are refused, skip it with a warning instead of refusing to start. */
   optional: z.boolean().optional(),
+  /** Its share of the requests under the `weighted` strategy (default 1; 0: only when the others fail). */
+  weight: z.number().min(0).max(1_000_000).optional(),
 });
 
 const hostNameSchema = z
@@ -68,6 +70,41 @@ const originSchema = z
     /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/,
     'must be an origin such as "https://app.example:3000" (scheme, host, optional port; no "*", no path)',
   );
+
+/** An API key, read from the environment, with its own limits (each optional: none, no limit). */
+const apiKeyEntrySchema = environmentReferenceSchema.extend({
+  /** Requests per minute (a sliding window of 60 one-second steps). */
+  rpm: z.int().min(1).max(100_000_000).optional(),
+  /** Tokens (prompt and completion) per minute, counted when each answer ends. */
+  tpm: z.int().min(1).max(1_000_000_000_000).optional(),
+  /** Requests of the key being answered at once. */
+  maxConcurrent: z.int().min(1).max(1_000_000).optional(),
+});
+
+/** Where the replicas of a registry share their state; without it, each process keeps its own. */
+const stateSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      /** `redis://[:password@]host:port[/db]`; a password belongs in the environment: `{ "env": "REDIS_URL" }`. */
+      url: z.union([environmentReferenceSchema, z.string().min(1).max(2048)]),
+      /** Put before every key and channel, so replicas of different deployments can share one Redis. */
+      keyPrefix: z.string().max(200).default("g4f:"),
+      /** A Redis command slower than this counts as failed: the replica goes on with its local state. */
+      commandTimeoutMs: z.int().min(1).max(60_000).default(500),
+      /** How often a replica writes its in-flight counts and latencies and reads the others'. */
+      syncIntervalMs: z.int().min(10).max(60_000).default(100),
+    })
+    .optional(),
+});
+
+const routingStrategySchema = z.enum([
+  "priority",
+  "round-robin",
+  "weighted",
+  "least-busy",
+  "latency",
+  "shuffle",
+]);
 
 const logLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -94,7 +131,7 @@ const configSchema = z
           .min(1024)
           .max(64 * 1024 * 1024)
           .default(32 * 1024 * 1024),
-        apiKeys: z.array(environmentReferenceSchema).default([]),
+        apiKeys: z.array(apiKeyEntrySchema).default([]),
         /** Host names accepted besides the loopback names, IP addresses and `host`; `"*"`: any. */
         allowedHosts: z.array(hostNameSchema).max(1000).default([]),
         /** Browser origins (`https://app.example:3000`) allowed to call the API; none: CORS off. */
@@ -121,7 +158,13 @@ const configSchema = z
       .prefault({}),
     routing: z
       .strictObject({
-        strategy: z.enum(["priority", "shuffle"]).default("priority"),
+        strategy: routingStrategySchema.default("priority"),
+        /** A strategy per requested model name, over `strategy`. */
+        models: z
+          .record(z.string().min(1).max(500), z.strictObject({ strategy: routingStrategySchema }))
+          .default({}),
+        /** How often the `latency` strategy tries a candidate other than the fastest (0 to 1). */
+        latencyExploration: z.number().min(0).max(1).default(0.1),
         retriesPerProvider: z.int().min(0).max(10).default(0),
         retryDelayMs: z.int().min(0).max(60_000).default(100),
         timeouts: timeoutsSchema.prefault({}),
@@ -144,6 +187,7 @@ const configSchema = z
         largePromptMinCharacters: z.int().min(0).max(1_000_000_000).default(32_768),
       })
       .prefault({}),
+    state: stateSchema.prefault({}),
     logLevel: logLevelSchema.default("info"),
     providers: z.array(providerEntrySchema).default([]),
   })
@@ -176,6 +220,25 @@ export interface ProviderConfigEntry {
   timeouts: Partial<AttemptTimeouts>;
   /** Skipped with a warning, instead of an error at start, when it can not be made. */
   optional: boolean;
+  /** Its share under the `weighted` strategy. */
+  weight: number;
+}
+
+/** The limits of one API key (see `server.apiKeys`); undefined: no limit. */
+export interface ApiKeyLimits {
+  /** The key itself, as the environment gave it. */
+  key: string;
+  rpm: number | undefined;
+  tpm: number | undefined;
+  maxConcurrent: number | undefined;
+}
+
+/** The Redis the replicas share state through, its URL read from the environment. */
+export interface RedisStateConfig {
+  url: string;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+  syncIntervalMs: number;
 }
 
 /** The validated config with every default filled in and every secret read from the environment. */
@@ -183,10 +246,14 @@ export interface RegistryConfig {
   server: Omit<ParsedConfig["server"], "apiKeys"> & {
     /** The accepted API keys (from the environment); empty means no key is needed. */
     apiKeys: string[];
+    /** The keys that have limits (`rpm`, `tpm`, `maxConcurrent`). */
+    apiKeyLimits: ApiKeyLimits[];
   };
   discovery: ParsedConfig["discovery"];
   routing: Omit<ParsedConfig["routing"], "timeouts"> & { timeouts: AttemptTimeouts };
   cooldown: ParsedConfig["cooldown"];
+  /** Where replicas share state; `redis` undefined: in this process only. */
+  state: { redis: RedisStateConfig | undefined };
   logLevel: ParsedConfig["logLevel"];
   providers: ProviderConfigEntry[];
   /** The folder `use` paths are resolved from: the config file's, or the working directory. */
@@ -235,6 +302,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
 
   const issues: ConfigIssue[] = [];
   const apiKeys: string[] = [];
+  const apiKeyLimits: ApiKeyLimits[] = [];
   config.server.apiKeys.forEach((reference, index) => {
     const key = env[reference.env];
     if (key === undefined || key === "")
@@ -242,8 +310,14 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
         path: `server.apiKeys.${index}.env`,
         message: `the environment variable ${reference.env} is not set`,
       });
-    else apiKeys.push(key);
+    else {
+      apiKeys.push(key);
+      const { rpm, tpm, maxConcurrent } = reference;
+      if (rpm !== undefined || tpm !== undefined || maxConcurrent !== undefined)
+        apiKeyLimits.push({ key, rpm, tpm, maxConcurrent });
+    }
   });
+  const redis = resolveRedisState(config.state.redis, env, issues);
   const environmentKey = env.G4F_API_KEY;
   if (environmentKey !== undefined && environmentKey !== "") apiKeys.push(environmentKey);
 
@@ -262,16 +336,18 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
       enabled: entry.enabled,
       timeouts: entry.timeouts ?? {},
       optional: entry.optional ?? false,
+      weight: entry.weight ?? 1,
     };
   });
   if (issues.length > 0) throw new ConfigError(source, issues);
 
   const { timeouts, ...routing } = config.routing;
   return {
-    server: { ...config.server, apiKeys },
+    server: { ...config.server, apiKeys, apiKeyLimits },
     discovery: config.discovery,
     routing: { ...routing, timeouts: { ...defaultAttemptTimeouts, ...timeouts } },
     cooldown: config.cooldown,
+    state: { redis },
     logLevel: config.logLevel,
     providers,
     directory:
@@ -279,6 +355,36 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
       (options.source === undefined ? process.cwd() : dirname(resolve(options.source))),
     source,
   };
+}
+
+/** `state.redis` with its URL read from the environment, or undefined when it is off (or not set). */
+function resolveRedisState(
+  redis: ParsedConfig["state"]["redis"],
+  env: EnvironmentVariables,
+  issues: ConfigIssue[],
+): RedisStateConfig | undefined {
+  if (redis === undefined) return undefined;
+  const { url, ...rest } = redis;
+  if (typeof url === "string") {
+    // A password belongs in the environment, as every other secret of the config.
+    if (/^[a-z]+:\/\/[^/@]*:[^/@]+@/i.test(url)) {
+      issues.push({
+        path: "state.redis.url",
+        message: 'the URL holds a password; write it as { "env": "REDIS_URL" }',
+      });
+      return undefined;
+    }
+    return { url, ...rest };
+  }
+  const value = env[url.env];
+  if (value === undefined || value === "") {
+    issues.push({
+      path: "state.redis.url.env",
+      message: `the environment variable ${url.env} is not set`,
+    });
+    return undefined;
+  }
+  return { url: value, ...rest };
 }
 
 /**

@@ -74,7 +74,7 @@ describe("FallbackRun's observers", () => {
     expect(first.events).toEqual(expected);
     expect(second.events).toEqual(expected);
     // The run wrote nothing itself: the registry's cooldown observer was not subscribed.
-    expect(registry.cooldown.health("a").failures).toBe(0);
+    expect(registry.cooldown.health("a", "test-model").failures).toBe(0);
   });
 
   it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
@@ -102,7 +102,7 @@ describe("FallbackRun's observers", () => {
       logger: undefined,
     };
     await collectAnswer(registry.run(candidates, request));
-    expect(registry.cooldown.health("a").failures).toBe(1);
+    expect(registry.cooldown.health("a", "test-model").failures).toBe(1);
     const { observer, events } = recorder();
     const run = new FallbackRun(candidates, request, {
       ...registry.fallbackSettings,
@@ -141,7 +141,7 @@ describe("FallbackRun's observers", () => {
     expect(AbortError.isInstance(outcome)).toBe(true);
     expect(events).toEqual(["started a", "cancelled a"]);
     // Neither a failure nor a success of the provider; the console's count in flight is back to 0.
-    expect(registry.cooldown.health("a")).toMatchObject({ failures: 0, successes: 0 });
+    expect(registry.cooldown.health("a", "test-model")).toMatchObject({ failures: 0, successes: 0 });
     const traffic = registry.consoleStats.traffic("a");
     expect(traffic.in_flight).toBe(0);
     expect(traffic.series.attempts.at(-1)).toBe(1);

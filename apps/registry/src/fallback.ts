@@ -46,6 +46,8 @@ export interface FallbackSettings {
   retryDelayMs: number;
   /** Read to skip providers that cool down and to weigh failures; written only by an observer. */
   cooldown: CooldownTracker;
+  /** Counts the attempts in flight per candidate (the `least-busy` strategy reads them). */
+  inFlight?: { beginAttempt(provider: string, model: string): () => void };
   /**
    * Told of each attempt and its outcome, in order (the registry's: metrics,
    * cooldown, log; see `fallback-observers.ts`).
@@ -165,7 +167,7 @@ export class FallbackRun {
       this.#throwIfClientGone();
       const candidate = candidates[this.#index] as Candidate;
       const { entry } = candidate;
-      const remainingMs = settings.cooldown.remainingMs(entry.id, request.client);
+      const remainingMs = settings.cooldown.remainingMs(entry.id, candidate.model, request.client);
       if (remainingMs > 0) {
         this.#skipCoolingDown(candidate, remainingMs);
         continue;
@@ -177,6 +179,7 @@ export class FallbackRun {
         request.options,
         request.signal,
         entry.timeouts,
+        settings.inFlight?.beginAttempt(entry.id, candidate.model),
       );
       this.#notify("attemptStarted", { candidate, request });
       const leading: Chunk[] = [];
@@ -367,7 +370,11 @@ export class FallbackRun {
       reason,
       beforeContent,
       promptMuchLargerThanRecent: () =>
-        settings.cooldown.isMuchLargerThanRecentPrompts(entry.id, this.#promptCharacters()),
+        settings.cooldown.isMuchLargerThanRecentPrompts(
+          entry.id,
+          candidate.model,
+          this.#promptCharacters(),
+        ),
     });
     this.#notify("attemptFailed", {
       candidate,
@@ -381,7 +388,7 @@ export class FallbackRun {
     if (reason === "rate_limit") {
       const waitMs = Math.max(
         (providerError?.retryAfter ?? 0) * 1000,
-        settings.cooldown.remainingMs(entry.id, request.client),
+        settings.cooldown.remainingMs(entry.id, candidate.model, request.client),
       );
       if (waitMs > 0) this.#noteRetryAfter(waitMs);
     }
@@ -398,7 +405,7 @@ export class FallbackRun {
       providerError?.retryable === true &&
       providerError.retryAfter === undefined &&
       this.#retries < settings.retriesPerProvider &&
-      settings.cooldown.remainingMs(entry.id, this.request.client) === 0;
+      settings.cooldown.remainingMs(entry.id, candidate.model, this.request.client) === 0;
     if (retryHere) {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);

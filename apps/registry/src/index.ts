@@ -1,5 +1,6 @@
 export { clientIdentity } from "./client-identity.js";
 export {
+  type ApiKeyLimits,
   type AttemptTimeouts,
   defaultAttemptTimeouts,
   loadConfig,
@@ -7,6 +8,7 @@ export {
   type ProviderConfigEntry,
   parseConfig,
   providerIdPattern,
+  type RedisStateConfig,
   type RegistryConfig,
   type RegistryConfigInput,
 } from "./config.js";
@@ -18,6 +20,8 @@ export {
   CooldownTracker,
   defaultCooldownSettings,
   type FailureDetails,
+  type ModelHealth,
+  maxTrackedModelsPerProvider,
   type ProviderHealth,
   type SuccessDetails,
 } from "./cooldown.js";
@@ -42,7 +46,9 @@ export type {
 } from "./fallback-observer.js";
 export { cooldownObserver, logObserver, metricsObserver } from "./fallback-observers.js";
 export { type AttemptReport, HttpError, type HttpErrorDetails } from "./http-errors.js";
+export { type KeyAdmission, KeyRateLimits } from "./key-rate-limits.js";
 export { createLogger, type LogLevel } from "./logger.js";
+export { MemoryStateStore } from "./memory-state-store.js";
 export { type AttemptOutcome, RegistryMetrics } from "./metrics.js";
 export {
   type Candidate,
@@ -58,6 +64,7 @@ export {
   discoverProviderPackages,
   loadProviderPackage,
 } from "./plugin-discovery.js";
+export type { HealthStatus, ProviderHealthDescription } from "./provider-health.js";
 export type { InMemoryProvider, ProviderEntry } from "./provider-set.js";
 export {
   type CreateRegistryOptions,
@@ -65,10 +72,20 @@ export {
   type ProviderDescription,
   Registry,
 } from "./registry.js";
+export { RegistryState, type RoutingDescription } from "./registry-state.js";
 export type { AbortSource } from "./request-abort.js";
+export { CandidateOrdering, type StrategyInputs } from "./routing-strategies.js";
 export {
   RegistryHttpHandler,
   type RunningServer,
   type StartServerOptions,
   startServer,
 } from "./server.js";
+export type {
+  AdmissionDecision,
+  KeyLimits,
+  LimitState,
+  SharedAttemptEvent,
+  StateStatus,
+  StateStore,
+} from "./state-store.js";

@@ -2,6 +2,7 @@ import { ModelNotSupportedError, type Provider } from "@g4f-ts/provider-core";
 import { closeNames } from "@g4f-ts/provider-core/internal";
 import { HttpError } from "./http-errors.js";
 import type { ProviderEntry } from "./provider-set.js";
+import { CandidateOrdering } from "./routing-strategies.js";
 
 /** One way to answer a request: a provider and that provider's own model id. */
 export interface Candidate {
@@ -12,8 +13,14 @@ export interface Candidate {
 /** Chat completions may use any model; image generations only a provider's image models. */
 export type RouteKind = "chat" | "image";
 
-/** How candidates of equal priority are ordered. */
-export type RoutingStrategy = "priority" | "shuffle";
+/** How candidates of equal priority are ordered (see `CandidateOrdering`). */
+export type RoutingStrategy =
+  | "priority"
+  | "round-robin"
+  | "weighted"
+  | "least-busy"
+  | "latency"
+  | "shuffle";
 
 /** One name a request may use, for `/v1/models`. */
 export interface ModelListing {
@@ -62,7 +69,9 @@ export class ModelRouter {
   constructor(
     entries: readonly ProviderEntry[],
     readonly strategy: RoutingStrategy = "priority",
-    private readonly random: () => number = Math.random,
+    random: () => number = Math.random,
+    /** The strategies per model with their inputs; default: `strategy` for every model. */
+    readonly ordering: CandidateOrdering = new CandidateOrdering({ strategy, random }),
   ) {
     for (const entry of entries) this.entriesById.set(entry.id, entry);
     const enabled = entries.filter((entry) => entry.enabled).sort(byRoutingOrder);
@@ -106,7 +115,7 @@ export class ModelRouter {
       });
     const routes = kind === "chat" ? this.#chatRoutes : this.#imageRoutes;
     const candidates = routes.get(name);
-    if (candidates !== undefined) return this.#ordered(candidates);
+    if (candidates !== undefined) return this.ordering.order(name, candidates);
 
     for (const separator of [":", "/"]) {
       const at = name.indexOf(separator);
@@ -224,27 +233,6 @@ export class ModelRouter {
         param: "model",
       });
     return { entry, model };
-  }
-
-  // The shuffle strategy spreads load among providers of equal priority; a higher
-  // priority still always comes first.
-  #ordered(candidates: readonly Candidate[]): readonly Candidate[] {
-    if (this.strategy !== "shuffle" || candidates.length < 2) return candidates;
-    const shuffled = [...candidates];
-    let start = 0;
-    while (start < shuffled.length) {
-      const priority = shuffled[start]?.entry.priority;
-      let end = start + 1;
-      while (end < shuffled.length && shuffled[end]?.entry.priority === priority) end++;
-      for (let index = end - 1; index > start; index--) {
-        const other = start + Math.floor(this.random() * (index - start + 1));
-        const held = shuffled[index] as Candidate;
-        shuffled[index] = shuffled[other] as Candidate;
-        shuffled[other] = held;
-      }
-      start = end;
-    }
-    return shuffled;
   }
 }
 

@@ -28,6 +28,8 @@ export interface ProviderEntry {
   /** The package it came from, or `in-memory`. */
   readonly source: string;
   readonly timeouts: AttemptTimeouts;
+  /** Its share under the `weighted` routing strategy (default 1). */
+  readonly weight: number;
 }
 
 /** A provider instance handed to a registry directly (tests, embedding), with optional overrides. */
@@ -38,6 +40,8 @@ export interface InMemoryProvider {
   priority?: number;
   enabled?: boolean;
   timeouts?: Partial<AttemptTimeouts>;
+  /** Its share under the `weighted` routing strategy (default 1). */
+  weight?: number;
 }
 
 export interface ProviderSetInput {
@@ -88,6 +92,7 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
       priority?: number | undefined;
       enabled?: boolean | undefined;
       timeouts?: Partial<AttemptTimeouts> | undefined;
+      weight?: number | undefined;
     },
   ): string | undefined => {
     const violations = providerContractViolations(provider);
@@ -104,6 +109,7 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
       order: entries.length,
       source,
       timeouts: { ...config.routing.timeouts, ...settings.timeouts },
+      weight: settings.weight ?? 1,
     });
     return undefined;
   };
@@ -156,6 +162,7 @@ export async function buildProviderSet(input: ProviderSetInput): Promise<Provide
       priority: override?.priority ?? inMemory.priority,
       enabled: override?.enabled ?? inMemory.enabled,
       timeouts: { ...inMemory.timeouts, ...override?.timeouts },
+      weight: override?.weight ?? inMemory.weight,
     });
     if (failure !== undefined) problems.push({ packageName: "in-memory", message: failure });
   }

@@ -21,8 +21,16 @@ import {
   discoverProviderPackages,
   registryDirectory,
 } from "./plugin-discovery.js";
+import {
+  describeProviderHealth,
+  type ProviderHealthDescription,
+  providerGauge,
+} from "./provider-health.js";
 import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
+import { RegistryState, type RegistryStateOptions } from "./registry-state.js";
 import { RouteTable } from "./route-table.js";
+import { renderStateMetrics } from "./state-metrics.js";
+import type { StateStore } from "./state-store.js";
 
 export interface CreateRegistryOptions {
   /** A config value (validated here) or one from `parseConfig`/`loadConfig`. */
@@ -43,8 +51,10 @@ export interface CreateRegistryOptions {
   env?: EnvironmentVariables;
   /** The clock of cooldowns (tests). */
   now?: () => number;
-  /** The randomness of the shuffle strategy (tests). */
+  /** The randomness of the shuffle, weighted and latency strategies (tests). */
   random?: () => number;
+  /** The state store (tests); default: Redis when `state.redis` is set, else in process. */
+  stateStore?: StateStore;
   /**
    * Stops a start in progress (a shutdown signal): the model lists being fetched are
    * aborted, and `createRegistry` rejects with an `AbortError`.
@@ -61,23 +71,15 @@ export interface ProviderDescription {
   working: boolean;
   enabled: boolean;
   priority: number;
+  /** Its share under the `weighted` strategy. */
+  weight: number;
   needs_auth: boolean;
   supports_stream: boolean;
   default_model: string;
   models: readonly string[];
   image_models: readonly string[];
   aliases: Readonly<Record<string, string>>;
-  health: {
-    status: "ok" | "failing" | "cooling_down" | "disabled";
-    consecutive_failures: number;
-    cooldown_remaining_ms: number;
-    cooldown_until: string | null;
-    /** Clients the provider is cooling down for on their own (their failures alone did not convince). */
-    clients_cooling_down: number;
-    successes: number;
-    failures: number;
-    last_error: string | null;
-  };
+  health: ProviderHealthDescription;
 }
 
 /**
@@ -89,6 +91,8 @@ export interface ProviderDescription {
 export class Registry {
   readonly #routes: RouteTable;
   readonly cooldown: CooldownTracker;
+  /** Cooldown events, in-flight counts, latencies and key limits: in process, or shared through Redis. */
+  readonly state: RegistryState;
   readonly metrics = new RegistryMetrics();
   /** The console's per-provider time series (`GET /v1/console/stats`). */
   readonly consoleStats: ConsoleStats;
@@ -101,20 +105,29 @@ export class Registry {
     readonly entries: readonly ProviderEntry[],
     readonly problems: readonly DiscoveryProblem[],
     readonly logger: Logger,
-    options: { now?: () => number; random?: () => number } = {},
+    options: RegistryStateOptions = {},
   ) {
-    this.#routes = new RouteTable(entries, config.routing.strategy, options.random, (listing) =>
-      this.modelObject(listing),
-    );
     this.cooldown = new CooldownTracker(config.cooldown, options.now);
     this.consoleStats = new ConsoleStats(undefined, options.now);
+    const ids = new Set(entries.map((entry) => entry.id));
+    this.state = new RegistryState(config, this.cooldown, (id) => ids.has(id), logger, options);
+    this.#routes = new RouteTable(
+      entries,
+      config.routing.strategy,
+      options.random,
+      (listing) => this.modelObject(listing),
+      this.state.ordering,
+    );
     this.fallbackSettings = {
       retriesPerProvider: config.routing.retriesPerProvider,
       retryDelayMs: config.routing.retryDelayMs,
       answerLimitBytes: config.server.answerLimitBytes,
       cooldown: this.cooldown,
+      inFlight: this.state.store,
       observers: [
         metricsObserver(this.metrics),
+        // Before the cooldown observer: it reads the failures a success clears.
+        this.state.observer,
         cooldownObserver(this.cooldown),
         logObserver(),
         this.consoleStats.observer(),
@@ -209,15 +222,6 @@ export class Registry {
   describeProviders(): ProviderDescription[] {
     return this.entries.map((entry) => {
       const { provider } = entry;
-      const health = this.cooldown.health(entry.id);
-      const remaining = this.cooldown.remainingMs(entry.id);
-      const status = !entry.enabled
-        ? "disabled"
-        : remaining > 0
-          ? "cooling_down"
-          : health.consecutiveFailures > 0
-            ? "failing"
-            : "ok";
       return {
         id: entry.id,
         label: provider.label,
@@ -226,37 +230,31 @@ export class Registry {
         working: provider.working,
         enabled: entry.enabled,
         priority: entry.priority,
+        weight: entry.weight,
         needs_auth: provider.needsAuth,
         supports_stream: provider.supportsStream,
         default_model: provider.defaultModel,
         models: provider.getModels(),
         image_models: provider.imageModels,
         aliases: provider.modelAliases,
-        health: {
-          status,
-          consecutive_failures: health.consecutiveFailures,
-          cooldown_remaining_ms: remaining,
-          cooldown_until: remaining > 0 ? new Date(health.coolingDownUntil).toISOString() : null,
-          clients_cooling_down: this.cooldown.clientsCoolingDown(entry.id),
-          successes: health.successes,
-          failures: health.failures,
-          last_error: health.lastError ?? null,
-        },
+        health: describeProviderHealth(this.cooldown, entry),
       };
     });
   }
 
   /** The metrics text, gauges included. */
   renderMetrics(openRequests: number): string {
-    return this.metrics.render(
-      this.entries.map((entry) => ({
-        id: entry.id,
-        enabled: entry.enabled,
-        coolingDown: this.cooldown.remainingMs(entry.id) > 0,
-        consecutiveFailures: this.cooldown.health(entry.id).consecutiveFailures,
-      })),
-      openRequests,
+    return (
+      this.metrics.render(
+        this.entries.map((entry) => providerGauge(this.cooldown, entry)),
+        openRequests,
+      ) + renderStateMetrics(this.state)
     );
+  }
+
+  /** Close what the registry holds open: the connections of a shared state store. */
+  close(): Promise<void> {
+    return this.state.close();
   }
 }
 
@@ -307,7 +305,13 @@ export async function createRegistry(options: CreateRegistryOptions = {}): Promi
   const problems = [...discovered.problems, ...set.problems];
   for (const problem of problems)
     logger.warn({ package: problem.packageName, problem: problem.message }, "skipped a provider");
-  return new Registry(config, set.entries, problems, logger, options);
+  // Loaded only when asked for: a registry alone neither loads nor needs a Redis client.
+  const stateStore =
+    options.stateStore ??
+    (config.state.redis === undefined
+      ? undefined
+      : new (await import("./redis-state-store.js")).RedisStateStore(config.state.redis));
+  return new Registry(config, set.entries, problems, logger, { ...options, stateStore });
 }
 
 /** How long a start waits for providers that fetch their model list from the upstream. */

@@ -19,4 +19,6 @@ export interface RequestContext {
   provider: string | undefined;
   /** Failed attempts before the answer, for the access log. */
   failedAttempts: number;
+  /** Tokens the answer used (prompt and completion), for the key's `tpm` limit. */
+  tokensUsed?: number;
 }

@@ -6,6 +6,7 @@ import { handleImageGeneration } from "./image-generations.js";
 import { readJsonBody } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 import type { RouteMatch } from "./routes.js";
+import { sharedStateField } from "./state-status.js";
 
 /** What the routes need to know of the server itself. */
 export interface ServerState {
@@ -59,6 +60,8 @@ export async function answerRoute(
           object: "list",
           data: registry.describeProviders(),
           skipped: registry.problems,
+          routing: registry.state.describeRouting(),
+          ...sharedStateField(registry),
         }),
       );
       return;
@@ -71,6 +74,7 @@ export async function answerRoute(
           status: server.shuttingDown ? "shutting_down" : "ok",
           providers,
           enabled,
+          ...sharedStateField(registry),
         }),
       );
       return;

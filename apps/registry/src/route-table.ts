@@ -1,5 +1,6 @@
 import { type ModelListing, ModelRouter, type RoutingStrategy } from "./model-router.js";
 import type { ProviderEntry } from "./provider-set.js";
+import type { CandidateOrdering } from "./routing-strategies.js";
 
 /** What the route table was built from, per enabled provider: its lists as they were then. */
 interface ProviderModels {
@@ -61,10 +62,12 @@ export class RouteTable {
     readonly random: (() => number) | undefined,
     /** One `/v1/models` entry of a listing. */
     readonly modelObject: (listing: ModelListing) => Record<string, unknown>,
+    /** The strategies per model; kept across rebuilds (round-robin positions). */
+    readonly ordering?: CandidateOrdering,
   ) {
     this.#enabled = entries.filter((entry) => entry.enabled);
     this.#builtFrom = this.#enabled.map(modelsOf);
-    this.#router = new ModelRouter(entries, strategy, random);
+    this.#router = new ModelRouter(entries, strategy, random, ordering);
   }
 
   /** The router over the providers' current model lists. */
@@ -74,7 +77,7 @@ export class RouteTable {
     );
     if (changed) {
       this.#builtFrom = this.#enabled.map(modelsOf);
-      this.#router = new ModelRouter(this.entries, this.strategy, this.random);
+      this.#router = new ModelRouter(this.entries, this.strategy, this.random, this.ordering);
       this.#modelsBody = undefined;
     }
     return this.#router;

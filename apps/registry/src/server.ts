@@ -19,6 +19,7 @@ import {
   unsupportedMediaType,
 } from "./http-errors.js";
 import { isJsonContentType } from "./json-content-type.js";
+import type { KeyAdmission } from "./key-rate-limits.js";
 import { type OpenRequest, OpenRequests } from "./open-requests.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
 import { RequestAbort } from "./request-abort.js";
@@ -135,6 +136,7 @@ export class RegistryHttpHandler {
       failedAttempts: 0,
     };
     const open: OpenRequest = { controller, context };
+    let admission: KeyAdmission | undefined;
     this.#open.add(open);
     const { socket } = request;
     let answering = this.#answering.get(socket);
@@ -170,6 +172,11 @@ export class RegistryHttpHandler {
       this.#access.check(route, request.headers);
       if (route.method === "POST" && !isJsonContentType(request.headers["content-type"]))
         throw unsupportedMediaType(request.headers["content-type"]);
+      if (route.name === "chat" || route.name === "images") {
+        admission = await registry.state.keyLimits.admit(request.headers);
+        for (const [name, value] of Object.entries(admission?.headers ?? {}))
+          response.setHeader(name, value);
+      }
       await answerRoute(context, route, path, {
         shuttingDown: this.#shuttingDown,
         openRequests: this.#open.size,
@@ -177,6 +184,7 @@ export class RegistryHttpHandler {
     } catch (error) {
       await answerError(context, error, registry.config.server.bodyLimitBytes);
     } finally {
+      admission?.finish(context.tokensUsed ?? 0);
       this.#open.delete(open);
       // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
       const status = controller.aborted && !context.endedByShutdown ? 499 : response.statusCode;
@@ -263,6 +271,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { port } = httpServer.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const closing = new GracefulClose(httpServer, handler);
+  // A registry the server made is the server's to close (its Redis connections); one handed in is the caller's.
+  const closeOwnRegistry = () => (options.registry === undefined ? registry.close() : undefined);
 
   return {
     url: `http://${urlHost}:${port}`,
@@ -271,7 +281,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     registry,
     httpServer,
     openRequests: () => handler.openRequests(),
-    close: (graceMs = registry.config.server.shutdownGraceMs) => closing.close(graceMs),
-    closeNow: () => closing.closeNow(),
+    close: (graceMs = registry.config.server.shutdownGraceMs) =>
+      closing.close(graceMs).then(closeOwnRegistry),
+    closeNow: () => closing.closeNow().then(closeOwnRegistry),
   };
 }

@@ -165,7 +165,7 @@ export class FallbackRun {
       this.#throwIfClientGone();
       const candidate = candidates[this.#index] as Candidate;
       const { entry } = candidate;
-      const remainingMs = settings.cooldown.remainingMs(entry.id, request.client);
+      const remainingMs = settings.cooldown.remainingMs(entry.id, candidate.model, request.client);
       if (remainingMs > 0) {
         this.#skipCoolingDown(candidate, remainingMs);
         continue;
@@ -355,7 +355,11 @@ export class FallbackRun {
       reason,
       beforeContent,
       promptMuchLargerThanRecent: () =>
-        settings.cooldown.isMuchLargerThanRecentPrompts(entry.id, this.#promptCharacters()),
+        settings.cooldown.isMuchLargerThanRecentPrompts(
+          entry.id,
+          candidate.model,
+          this.#promptCharacters(),
+        ),
     });
     this.#notify("attemptFailed", {
       candidate,
@@ -369,7 +373,7 @@ export class FallbackRun {
     if (reason === "rate_limit") {
       const waitMs = Math.max(
         (providerError?.retryAfter ?? 0) * 1000,
-        settings.cooldown.remainingMs(entry.id, request.client),
+        settings.cooldown.remainingMs(entry.id, candidate.model, request.client),
       );
       if (waitMs > 0) this.#noteRetryAfter(waitMs);
     }
@@ -386,7 +390,7 @@ export class FallbackRun {
       providerError?.retryable === true &&
       providerError.retryAfter === undefined &&
       this.#retries < settings.retriesPerProvider &&
-      settings.cooldown.remainingMs(entry.id, this.request.client) === 0;
+      settings.cooldown.remainingMs(entry.id, candidate.model, this.request.client) === 0;
     if (retryHere) {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);

@@ -679,9 +679,7 @@ describe("what the fuzzing found, pinned", () => {
       // part would be refused before any attempt: no image model reads one).
       const response = await postJson(pair.server, "/v1/chat/completions", {
         model: "dall-e-3",
-        messages: [
-          { role: "user", content: [] },
-        ],
+        messages: [{ role: "user", content: [] }],
       });
       expect(response.status).toBe(400);
       const body = (await response.json()) as ChatOrErrorBody;

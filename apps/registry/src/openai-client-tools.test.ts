@@ -24,7 +24,11 @@ async function setUp(script: (body: Record<string, unknown>) => UpstreamAnswer) 
   opened.push(upstream);
   const registry = await startSurfaceRegistry([{ id: "openai", upstream }]);
   opened.push(registry);
-  const openai = new OpenAI({ baseURL: `${registry.server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  const openai = new OpenAI({
+    baseURL: `${registry.server.url}/v1`,
+    apiKey: "unused",
+    maxRetries: 0,
+  });
   return { upstream, registry, openai };
 }
 
@@ -60,7 +64,10 @@ function weatherAgent(body: Record<string, unknown>): UpstreamAnswer {
         completion_tokens_details: { reasoning_tokens: 0 },
       },
     };
-  return { content: `The weather: ${String(result.content)}`, usage: { prompt_tokens: 50, completion_tokens: 6, total_tokens: 56 } };
+  return {
+    content: `The weather: ${String(result.content)}`,
+    usage: { prompt_tokens: 50, completion_tokens: 6, total_tokens: 56 },
+  };
 }
 
 describe("the openai client with tools, through the registry", () => {
@@ -82,8 +89,11 @@ describe("the openai client with tools, through the registry", () => {
       {
         id: "call_weather_1",
         type: "function",
-        function: { name: "get_weather", arguments: '{"city":"Paris"}', parsed_arguments: null },
-        index: 0,
+        function: {
+          name: "get_weather",
+          arguments: '{"city":"Paris"}',
+          parsed_arguments: { city: "Paris" },
+        },
       },
     ]);
     expect(completion.choices[0]?.finish_reason).toBe("tool_calls");
@@ -137,7 +147,6 @@ describe("the openai client with tools, through the registry", () => {
       {
         role: "assistant",
         content: null,
-        refusal: null,
         tool_calls: [
           {
             id: "call_weather_1",

@@ -1,8 +1,6 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  type RecordingUpstream,
-  type SurfaceRegistry,
   startRecordingUpstream,
   startSurfaceRegistry,
   type UpstreamAnswer,

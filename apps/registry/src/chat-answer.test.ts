@@ -95,6 +95,10 @@ describe("the answer parts of a chat completion", () => {
       logprobs: null,
       finish_reason: "tool_calls",
     });
+    expect(server.registry.describeProviders()[0]?.health).toMatchObject({
+      failures: 0,
+      successes: 1,
+    });
   });
 
   it("streams tool calls as OpenAI does: a first piece with id, type, name and empty arguments, then argument pieces", async () => {

@@ -199,4 +199,18 @@ describe("the openai client with tools, through the registry", () => {
       .finalChatCompletion();
     expect(final.choices[0]?.message.refusal).toBe("I can't help with that.");
   });
+
+  it("gets a content_filter answer without text as a completion, not an error", async () => {
+    const { openai, registry } = await setUp(() => ({ finishReason: "content_filter" }));
+    const completion = await openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Something filtered" }],
+    });
+    expect(completion.choices[0]?.finish_reason).toBe("content_filter");
+    const final = await openai.chat.completions
+      .stream({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Something filtered" }] })
+      .finalChatCompletion();
+    expect(final.choices[0]?.finish_reason).toBe("content_filter");
+    expect(registry.server.registry.describeProviders()[0]?.health.failures).toBe(0);
+  });
 });

@@ -145,7 +145,7 @@ describe("AmigoChat's capabilities", () => {
         ...hello,
       ]),
     );
-    expect((fake.requests[0]?.json as { messages: unknown }).messages).toEqual([
+    expect(fake.requests[0]?.json).toHaveProperty("messages", [
       { role: "system", content: "Be brief." },
       { role: "assistant", content: "I can't." },
       { role: "user", content: "Hello!" },

@@ -106,4 +106,24 @@ export class OpenAICompatibleCapabilities {
     else if (alias !== undefined && Object.hasOwn(this.#models, alias)) entry = this.#models[alias];
     return entry === undefined ? base : applied(base, entry);
   }
+
+  /**
+   * The capabilities of a model as a call names it. A call is checked before
+   * anything is sent (the model list too), so the name is resolved from what the
+   * config knows: the default model, an alias's target, or the name itself.
+   */
+  ofRequested(
+    name: string,
+    catalog: {
+      defaultModel: string;
+      modelAliases: Readonly<Record<string, string>>;
+      isImageModel(model: string): boolean;
+    },
+  ): ModelCapabilities {
+    const aliases = catalog.modelAliases;
+    let model = name;
+    if (name === "") model = catalog.defaultModel;
+    else if (Object.hasOwn(aliases, name)) model = aliases[name] as string;
+    return this.of(model, catalog.isImageModel(model), name);
+  }
 }

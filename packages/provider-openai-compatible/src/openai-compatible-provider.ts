@@ -186,7 +186,11 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     messages: Messages,
     options: OpenAICompatibleCallOptions = {},
   ): AsyncGenerator<Chunk> {
-    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
+    const call = this.#pipeline.start(
+      messages,
+      options,
+      this.#capabilities.ofRequested(model, this),
+    );
     const { headers, secrets, label } = this.#settings;
     await this.#models.ensureFresh(call.signal, call.deadline.at);
     const resolved = this.getModel(model);
@@ -219,18 +223,5 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     yield* call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError });
-  }
-
-  // Checked before anything is sent (the model list too), so resolved from what the
-  // config knows: the default model, an alias's target, or the name itself.
-  #capabilitiesOfRequested(name: string): ModelCapabilities {
-    const aliases = this.modelAliases;
-    const model =
-      name === ""
-        ? this.defaultModel
-        : Object.hasOwn(aliases, name)
-          ? (aliases[name] as string)
-          : name;
-    return this.#capabilities.of(model, this.isImageModel(model), name);
   }
 }

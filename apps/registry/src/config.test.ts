@@ -42,6 +42,7 @@ describe("parseConfig", () => {
       retriesPerProvider: 0,
       retryDelayMs: 100,
       timeouts: defaultAttemptTimeouts,
+      unsupportedFields: "reject",
     });
     expect(config.state).toEqual({ redis: undefined });
     expect(config.cooldown).toEqual({

@@ -141,7 +141,10 @@ describe("FallbackRun's observers", () => {
     expect(AbortError.isInstance(outcome)).toBe(true);
     expect(events).toEqual(["started a", "cancelled a"]);
     // Neither a failure nor a success of the provider; the console's count in flight is back to 0.
-    expect(registry.cooldown.health("a", "test-model")).toMatchObject({ failures: 0, successes: 0 });
+    expect(registry.cooldown.health("a", "test-model")).toMatchObject({
+      failures: 0,
+      successes: 0,
+    });
     const traffic = registry.consoleStats.traffic("a");
     expect(traffic.in_flight).toBe(0);
     expect(traffic.series.attempts.at(-1)).toBe(1);

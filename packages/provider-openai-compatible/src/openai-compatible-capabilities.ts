@@ -57,10 +57,14 @@ export const capabilitiesOptionSchema = z.strictObject({
   models: z.record(z.string().trim().min(1), overrideSchema).optional(),
 });
 
-/** What an image model behind an OpenAI-compatible upstream honours: `n` (several images). */
+/**
+ * What an image model behind an OpenAI-compatible upstream honours: `n` (several
+ * images) and `extraBody`, the image fields the core has no name for (`size`,
+ * `quality`, `style`, `response_format`, `background`, …), sent as they are.
+ */
 export const openAICompatibleImageCapabilities: ModelCapabilities =
   Object.freeze<ModelCapabilities>({
-    features: ["n"],
+    features: ["n", "extraBody"],
     inputs: [],
     responseFormats: [],
   });

@@ -197,7 +197,11 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
     const { size, ...callOptions } = call.options;
     if (this.isImageModel(resolved)) {
       const prompt = call.prompt(messages);
-      const body = openAICompatibleImageBody({ model: resolved, prompt, n: callOptions.n, size });
+      // The call's extra fields (quality, style, response_format, …) go as they are; the named ones win.
+      const body = {
+        ...callOptions.extraBody,
+        ...openAICompatibleImageBody({ model: resolved, prompt, n: callOptions.n, size }),
+      };
       const refineError = (error: unknown) =>
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };

@@ -37,6 +37,18 @@ export {
   createCompletion,
 } from "./create-completion.js";
 export {
+  type EmbeddingEncodingFormat,
+  type EmbeddingInput,
+  type EmbeddingOptions,
+  type EmbeddingProvider,
+  type Embeddings,
+  EmbeddingsResponse,
+  type EmbeddingVector,
+  float32Base64,
+  float32FromBase64,
+  supportsEmbeddings,
+} from "./embeddings.js";
+export {
   closeDispatchers,
   closeDispatchersWithin,
   type HttpRequestOptions,

@@ -46,6 +46,8 @@ export interface OpenAICompatibleOptions extends HttpProviderOptions {
   defaultModel?: string;
   /** Models answered through `/images/generations` rather than `/chat/completions`. */
   imageModels?: readonly string[];
+  /** Models answered through `/embeddings` (`createEmbeddings`); they are not chat models. */
+  embeddingModels?: readonly string[];
   /** The flag a registry reads to route to this instance (default true). */
   working?: boolean;
   /** Default: true when an API key is configured. */
@@ -106,6 +108,7 @@ const instanceOptionsSchema = z.strictObject({
   modelAliases: z.record(modelNameSchema, modelNameSchema).optional(),
   defaultModel: modelNameSchema.optional(),
   imageModels: z.array(modelNameSchema).optional(),
+  embeddingModels: z.array(modelNameSchema).optional(),
   ...httpProviderOptionsShape,
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
@@ -164,6 +167,7 @@ export interface OpenAICompatibleSettings extends HttpProviderSettings {
   modelAliases: Record<string, string>;
   defaultModel: string | undefined;
   imageModels: string[];
+  embeddingModels: string[];
   working: boolean;
   needsAuth: boolean;
   streamUsage: boolean;
@@ -247,10 +251,11 @@ export function parseOpenAICompatibleOptions(
   }
 
   const imageModels = unique(parsed.imageModels ?? []);
+  const embeddingModels = unique(parsed.embeddingModels ?? []);
   const modelAliases = parsed.modelAliases ?? {};
   const models = parsed.models === undefined ? undefined : unique(parsed.models);
   if (models !== undefined) {
-    const served = new Set([...models, ...imageModels]);
+    const served = new Set([...models, ...imageModels, ...embeddingModels]);
     if (served.size === 0) {
       throw optionsError(label, "models", "a fixed list needs at least one model");
     }
@@ -281,6 +286,7 @@ export function parseOpenAICompatibleOptions(
     modelAliases,
     defaultModel: parsed.defaultModel,
     imageModels,
+    embeddingModels,
     timeouts: parsed.timeouts ?? {},
     proxy: parsed.proxy,
     retry: parsed.retry ?? {},

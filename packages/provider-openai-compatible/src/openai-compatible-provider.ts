@@ -2,9 +2,14 @@ import {
   type AsyncGeneratorProvider,
   CallPipeline,
   type Chunk,
+  type EmbeddingInput,
+  type EmbeddingOptions,
+  type EmbeddingProvider,
+  type Embeddings,
   type Messages,
   type ProviderModelMixin,
 } from "@g4f-ts/provider-core";
+import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
 import { refineUpstreamError } from "./openai-compatible-errors.js";
 import { OpenAICompatibleModelList } from "./openai-compatible-model-list.js";
 import {
@@ -48,7 +53,9 @@ import {
  *   if (typeof chunk === "string") process.stdout.write(chunk);
  * }
  */
-export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMixin {
+export class OpenAICompatible
+  implements AsyncGeneratorProvider, ProviderModelMixin, EmbeddingProvider
+{
   readonly id: string;
   readonly label: string;
   /** The origin of the base URL. */
@@ -112,6 +119,24 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
 
   get imageModels(): readonly string[] {
     return this.#models.catalog.imageModels;
+  }
+
+  /** Models answered through `POST {baseUrl}/embeddings` (the `embeddingModels` option). */
+  get embeddingModels(): readonly string[] {
+    return this.#settings.embeddingModels;
+  }
+
+  /**
+   * Embed `input` with `model` (one of `embeddingModels`, or an alias of one) through
+   * `POST {baseUrl}/embeddings`; see `createOpenAICompatibleEmbeddings`.
+   */
+  createEmbeddings(
+    model: string,
+    input: EmbeddingInput,
+    options?: EmbeddingOptions,
+  ): Promise<Embeddings> {
+    const resolved = this.#settings.modelAliases[model] ?? model;
+    return createOpenAICompatibleEmbeddings(this.#settings, resolved, input, options);
   }
 
   get modelAliases(): Readonly<Record<string, string>> {

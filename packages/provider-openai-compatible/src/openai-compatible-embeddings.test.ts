@@ -105,7 +105,7 @@ describe("OpenAICompatible embeddings", () => {
   });
 
   it("encodes floats as base64 itself when the upstream ignores encoding_format", async () => {
-    const { instance } = await provider((request, response) =>
+    const { instance } = await provider((_request, response) =>
       sendJson(response, 200, { data: [{ index: 0, embedding: [0.25, -1] }] }),
     );
     const answer = await instance.createEmbeddings("embed-small", "a", {
@@ -115,7 +115,7 @@ describe("OpenAICompatible embeddings", () => {
   });
 
   it("puts the vectors in input order when the upstream sends them out of order", async () => {
-    const { instance } = await provider((request, response) =>
+    const { instance } = await provider((_request, response) =>
       sendJson(response, 200, {
         data: [
           { index: 1, embedding: [1] },
@@ -128,7 +128,7 @@ describe("OpenAICompatible embeddings", () => {
   });
 
   it("fails with InvalidResponseError when the upstream answers fewer vectors than inputs", async () => {
-    const { instance } = await provider((request, response) =>
+    const { instance } = await provider((_request, response) =>
       sendJson(response, 200, { data: [{ index: 0, embedding: [0] }] }),
     );
     await expect(instance.createEmbeddings("embed-small", ["a", "b"])).rejects.toBeInstanceOf(
@@ -149,7 +149,7 @@ describe("OpenAICompatible embeddings", () => {
   });
 
   it("turns a 404 about the model into ModelNotSupportedError", async () => {
-    const { instance } = await provider((request, response) =>
+    const { instance } = await provider((_request, response) =>
       sendJson(response, 404, {
         error: { message: "model 'embed-small' not found, try pulling it first" },
       }),

@@ -89,6 +89,11 @@ export {
 } from "./model-resolution.js";
 export { type OpenAIChatReadOptions, readOpenAIChatResponse } from "./openai-chat-wire.js";
 export {
+  type OpenAIRequestFieldsContext,
+  type OpenAIRequestOptions,
+  openAIRequestFields,
+} from "./openai-request-fields.js";
+export {
   type OpenAISamplingFields,
   openAISamplingFields,
   type SamplingOptions,

@@ -11,14 +11,16 @@ export {
 } from "./call-options.js";
 export { defaultMaxCompletionCharacters } from "./create-completion.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
+export { extraBodyKeyProblem, extraBodySchema, providerBodyFields } from "./extra-body.js";
 export { defaultHttpTimeouts, getDispatcher } from "./http-client.js";
 export { closeNames, resolveModel } from "./model-resolution.js";
 export {
   type OpenAIChatChunk,
+  OpenAIChatChunkMapper,
   type OpenAIChatCompletion,
   openAIChatChunkSchema,
   openAIChatCompletionSchema,
-} from "./openai-chat-wire.js";
+} from "./openai-chat-chunks.js";
 export {
   baseUrlSchema,
   callOptionsShape,

@@ -1,73 +1,21 @@
-import { z } from "zod";
 import type { HttpResponse } from "./http-client.js";
+import {
+  type OpenAIChatChunk,
+  OpenAIChatChunkMapper,
+  openAIChatChunkSchema,
+  openAIChatCompletionSchema,
+} from "./openai-chat-chunks.js";
 import {
   ConnectionError,
   InvalidResponseError,
   StreamInterruptedError,
   TimeoutError,
 } from "./provider-errors.js";
-import { type Chunk, FinishReason, Reasoning, Usage } from "./response-chunks.js";
+import type { Chunk } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { redactSecrets } from "./secret-redaction.js";
 import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
-import { TextTail } from "./text-tail.js";
-
-const usageSchema = z.object({
-  prompt_tokens: z.number().nullish(),
-  completion_tokens: z.number().nullish(),
-  total_tokens: z.number().nullish(),
-});
-
-/** One OpenAI-style `chat.completion.chunk`, read tolerantly: a choice may carry `text` instead of `delta`. */
-export const openAIChatChunkSchema = z.object({
-  choices: z
-    .array(
-      z.object({
-        delta: z
-          .object({
-            content: z.string().nullish(),
-            reasoning_content: z.string().nullish(),
-            reasoning: z.string().nullish(),
-          })
-          .nullish(),
-        text: z.string().nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .nullish(),
-  usage: usageSchema.nullish(),
-});
-
-/** An OpenAI-style `chat.completion` JSON answer. */
-export const openAIChatCompletionSchema = z.object({
-  choices: z
-    .array(
-      z.object({
-        message: z
-          .object({
-            content: z.string().nullish(),
-            reasoning_content: z.string().nullish(),
-          })
-          .nullish(),
-        text: z.string().nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .nullish(),
-  usage: usageSchema.nullish(),
-});
-
-export type OpenAIChatChunk = z.infer<typeof openAIChatChunkSchema>;
-export type OpenAIChatCompletion = z.infer<typeof openAIChatCompletionSchema>;
-
-function toUsage(usage: z.infer<typeof usageSchema>): Usage {
-  return new Usage({
-    promptTokens: usage.prompt_tokens ?? undefined,
-    completionTokens: usage.completion_tokens ?? undefined,
-    totalTokens: usage.total_tokens ?? undefined,
-  });
-}
 
 export interface OpenAIChatReadOptions {
   provider: string;
@@ -84,11 +32,15 @@ function isEventStream(response: HttpResponse): boolean {
 /**
  * Read an OpenAI-shaped chat answer, SSE or JSON (chosen by the content type, and by
  * the body's first character when the type says neither), as chunks: text deltas as
- * they arrive, `Reasoning`, `FinishReason`, `Usage`. An SSE stream that stops after
- * text arrived without `[DONE]` or a finish reason (a clean end or a broken socket)
- * is a `StreamInterruptedError` carrying the count of characters so far and their
- * end: never a silent cut. The reading keeps counts, never the whole text, so a
- * stream's memory stays flat however long it runs.
+ * they arrive, `Reasoning`, `Refusal`, tool calls (`ToolCallDelta` pieces from a
+ * stream, `ToolCalls` from JSON), `Logprobs`, `FinishReason`, `Usage` with its
+ * details, and a `ResponseMetadata`; choices after the first wrapped in
+ * `ChoiceChunk`s (see `OpenAIChatChunkMapper`). An SSE stream that stops without
+ * `[DONE]` while a choice has content but no finish reason (a clean end or a broken
+ * socket) is a `StreamInterruptedError` carrying the count of characters so far
+ * (text, reasoning, refusals and tool calls alike) and the end of the text: never a
+ * silent cut. The reading keeps counts, never the whole text, so a stream's memory
+ * stays flat however long it runs.
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
  * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
@@ -159,9 +111,10 @@ async function* readChatAnswer(
     });
     const iterator = body[Symbol.asyncIterator]();
     const chunks: Chunk[] = [];
-    // The text passed on is counted and only its end kept, for the error of a cut stream.
-    const partial = new TextTail();
-    let finished = false;
+    // The content passed on is counted and only the end of its text kept, for the
+    // error of a cut stream: tool-call pieces, refusals and reasoning count as
+    // content as text does.
+    const mapper = new OpenAIChatChunkMapper();
     let ended = false;
     try {
       while (!decoder.done) {
@@ -171,28 +124,24 @@ async function* readChatAnswer(
           ended = next.done === true;
           events = ended ? decoder.end() : decoder.push(next.value as Uint8Array);
         } catch (error) {
-          // A broken socket or a stall after text leaves an incomplete answer: say so,
+          // A broken socket or a stall after content leaves an incomplete answer: say so,
           // and keep the text that did arrive (the timeout stays readable as the cause).
           if (
             (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
-            partial.length > 0
+            mapper.contentCharacters > 0
           ) {
             throw new StreamInterruptedError({
               provider,
-              partialText: partial.text(),
-              receivedCharacters: partial.length,
+              partialText: mapper.text.text(),
+              receivedCharacters: mapper.contentCharacters,
               cause: error,
-              message: `The stream from ${provider} broke off after ${partial.length} characters: ${error.message}`,
+              message: `The stream from ${provider} broke off after ${mapper.contentCharacters} characters: ${error.message}`,
             });
           }
           throw error;
         }
-        for (const event of events) chunksOfEvent(event, chunks);
-        for (const chunk of chunks) {
-          if (typeof chunk === "string") partial.append(chunk);
-          else if (chunk instanceof FinishReason) finished = true;
-          yield chunk;
-        }
+        for (const event of events) mapper.pushEvent(event, chunks);
+        for (const chunk of chunks) yield chunk;
         chunks.length = 0;
         decoder.check();
         if (ended) break;
@@ -202,11 +151,12 @@ async function* readChatAnswer(
       // Stop reading (and release the socket) when the consumer leaves early.
       await iterator.return?.();
     }
-    if (!decoder.done && !finished && partial.length > 0) {
+    // Without [DONE], every choice that had content must have finished.
+    if (!decoder.done && mapper.unfinished) {
       throw new StreamInterruptedError({
         provider,
-        partialText: partial.text(),
-        receivedCharacters: partial.length,
+        partialText: mapper.text.text(),
+        receivedCharacters: mapper.contentCharacters,
       });
     }
   } finally {
@@ -216,22 +166,6 @@ async function* readChatAnswer(
 
 async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
-}
-
-/** The chunks one decoded event carries, in the order a client shows them. */
-function chunksOfEvent(event: OpenAIChatChunk, chunks: Chunk[]): void {
-  if (event.usage != null) chunks.push(toUsage(event.usage));
-  // The first choice only, as the reference reads it: a second choice (n > 1) is
-  // another answer, and joining it to the first would garble both.
-  const choice = event.choices?.[0];
-  if (choice == null) return;
-  const delta = choice.delta;
-  const reasoning = delta?.reasoning_content ?? delta?.reasoning;
-  if (reasoning) chunks.push(new Reasoning(reasoning));
-  // A choice with a delta is read from the delta alone (its content may be null); `text` is for choices without one.
-  const content = delta != null ? delta.content : choice.text;
-  if (content) chunks.push(content);
-  if (choice.finish_reason) chunks.push(new FinishReason(choice.finish_reason));
 }
 
 function* readJsonCompletion(
@@ -261,12 +195,5 @@ function* readJsonCompletion(
       message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
-  const choice = parsed.data.choices?.[0];
-  const reasoning = choice?.message?.reasoning_content;
-  if (reasoning) yield new Reasoning(reasoning);
-  const message = choice?.message;
-  const content = message != null ? message.content : choice?.text;
-  if (content) yield content;
-  if (choice?.finish_reason) yield new FinishReason(choice.finish_reason);
-  if (parsed.data.usage != null) yield toUsage(parsed.data.usage);
+  yield* new OpenAIChatChunkMapper().completion(parsed.data);
 }

@@ -1,4 +1,5 @@
 import { type ZodError, z } from "zod";
+import { extraBodySchema } from "./extra-body.js";
 import { ProviderError, type ProviderErrorOptions } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 
@@ -173,7 +174,7 @@ export const callOptionsShape = {
   toolChoice: toolChoiceSchema.nullish(),
   parallelToolCalls: z.boolean().nullish(),
   responseFormat: responseFormatSchema.nullish(),
-  extraBody: z.record(z.string(), z.unknown()).nullish(),
+  extraBody: extraBodySchema.nullish(),
 };
 
 const textPartsSchema = z.array(z.object({ type: z.literal("text"), text: z.string() }));

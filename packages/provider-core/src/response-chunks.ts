@@ -91,6 +91,11 @@ export interface UsageCounts {
   completionTokensDetails?: Readonly<Record<string, unknown>> | undefined;
   /** True when the counts are a guess (characters / 4), not the upstream's. */
   estimated?: boolean | undefined;
+  /**
+   * The upstream's other usage keys, as sent (DeepSeek's `prompt_cache_hit_tokens`,
+   * OpenRouter's `cost`, Groq's `queue_time`); undefined when it sent none.
+   */
+  extra?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Token counts of a completion, as the upstream reported them (or, when `estimated`, as guessed). */
@@ -103,6 +108,8 @@ export class Usage extends ResponseChunk {
   readonly promptTokensDetails: Readonly<Record<string, unknown>> | undefined;
   readonly completionTokensDetails: Readonly<Record<string, unknown>> | undefined;
   readonly estimated: boolean;
+  /** The upstream's other usage keys, as sent; see `UsageCounts.extra`. */
+  readonly extra: Readonly<Record<string, unknown>> | undefined;
   constructor(usage: UsageCounts) {
     super();
     this.promptTokens = usage.promptTokens ?? 0;
@@ -111,6 +118,7 @@ export class Usage extends ResponseChunk {
     this.promptTokensDetails = usage.promptTokensDetails;
     this.completionTokensDetails = usage.completionTokensDetails;
     this.estimated = usage.estimated ?? false;
+    this.extra = usage.extra;
   }
 
   static override isInstance(value: unknown): value is Usage {
@@ -148,17 +156,24 @@ export class ToolCallDelta extends ResponseChunk {
   readonly name: string | undefined;
   /** The next piece of the arguments' JSON text ("" when this piece has none). */
   readonly arguments: string;
+  /**
+   * True for the legacy single `function_call` (before tools; it has no id), which
+   * a client that sent `functions` expects back as `function_call`, not `tool_calls`.
+   */
+  readonly legacyFunctionCall: boolean;
   constructor(delta: {
     index: number;
     id?: string | undefined;
     name?: string | undefined;
     arguments?: string | undefined;
+    legacyFunctionCall?: boolean | undefined;
   }) {
     super();
     this.index = delta.index;
     this.id = delta.id;
     this.name = delta.name;
     this.arguments = delta.arguments ?? "";
+    this.legacyFunctionCall = delta.legacyFunctionCall ?? false;
   }
 
   override get carriesContent(): boolean {

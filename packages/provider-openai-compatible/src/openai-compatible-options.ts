@@ -5,8 +5,16 @@ import {
   type ProviderOptions,
   readOptions,
 } from "@g4f-ts/provider-core";
-import { baseUrlSchema, httpProviderOptionsShape } from "@g4f-ts/provider-core/internal";
+import {
+  baseUrlSchema,
+  httpProviderOptionsShape,
+  providerBodyFields,
+} from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
+import {
+  capabilitiesOptionSchema,
+  type OpenAICompatibleCapabilitiesOptions,
+} from "./openai-compatible-capabilities.js";
 
 /**
  * Options of an `OpenAICompatible` instance. Only `baseUrl` is required.
@@ -59,9 +67,20 @@ export interface OpenAICompatibleOptions extends HttpProviderOptions {
   streamUsage?: boolean;
   /**
    * Fields added to every chat request body, for upstream-specific settings such as
-   * Ollama's `{ "options": { "num_ctx": 8192 } }`. The fields the provider sets win.
+   * Ollama's `{ "options": { "num_ctx": 8192 } }`. A call's own fields and its
+   * `extraBody` win over them; `model`, `messages` and `stream` are the provider's
+   * and may not be set here.
    */
   extraBody?: Record<string, unknown>;
+  /**
+   * What the models can do (default: everything, `fullModelCapabilities`): a call
+   * that asks a model for what it lacks is refused naming the field, and a registry
+   * routes such a request to another provider. `{ models: { "llama3": { without:
+   * ["tools", "toolChoice", "parallelToolCalls"] } } }` says llama3 has no tool calls;
+   * `{ default: { without: ["extraBody"] } }` stops forwarding fields the contract has
+   * no name for.
+   */
+  capabilities?: OpenAICompatibleCapabilitiesOptions;
 }
 
 /**
@@ -113,23 +132,30 @@ const instanceOptionsSchema = z.strictObject({
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
   streamUsage: z.boolean().optional(),
-  extraBody: z.record(z.string(), z.unknown()).optional(),
+  extraBody: z
+    .record(z.string(), z.unknown())
+    .superRefine((body, context) => {
+      for (const key of Object.keys(body)) {
+        if (providerBodyFields.has(key))
+          context.addIssue({ code: "custom", path: [key], message: "is set by the provider" });
+      }
+    })
+    .optional(),
+  capabilities: capabilitiesOptionSchema.optional(),
 });
 
 /** The provider's own call options, beside the common ones (null counts as absent). */
 export const openAICompatibleCallOptionsShape = {
-  n: z.int().min(1).max(10).nullish(),
   size: z.string().trim().min(1).nullish(),
-  extraBody: z.record(z.string(), z.unknown()).nullish(),
 };
 
-/** The options of one call: the common ones, plus image and body extras. */
+/** The options of one call: the common ones, plus the image size. */
 export interface OpenAICompatibleCallOptions extends ProviderOptions {
-  /** How many images an image model makes, sent as `n` (default: the upstream's). */
+  /** Choices of a chat model, or images of an image model, sent as `n` (default: the upstream's). */
   n?: number;
   /** The image size, such as `1024x1024`, sent as `size` (default: the upstream's). */
   size?: string;
-  /** Fields added to this call's chat body, over the instance's `extraBody`. */
+  /** Fields added to this call's chat body verbatim, over the instance's `extraBody`. */
   extraBody?: Record<string, unknown>;
 }
 
@@ -172,6 +198,7 @@ export interface OpenAICompatibleSettings extends HttpProviderSettings {
   needsAuth: boolean;
   streamUsage: boolean;
   extraBody: Record<string, unknown>;
+  capabilities: OpenAICompatibleCapabilitiesOptions;
 }
 
 export const defaultModelsTtlMs = 5 * 60 * 1000;
@@ -294,6 +321,7 @@ export function parseOpenAICompatibleOptions(
     needsAuth: parsed.needsAuth ?? hasApiKey,
     streamUsage: parsed.streamUsage ?? true,
     extraBody: parsed.extraBody ?? {},
+    capabilities: parsed.capabilities ?? {},
   };
 }
 

@@ -7,8 +7,10 @@ import {
   type EmbeddingProvider,
   type Embeddings,
   type Messages,
+  type ModelCapabilities,
   type ProviderModelMixin,
 } from "@g4f-ts/provider-core";
+import { OpenAICompatibleCapabilities } from "./openai-compatible-capabilities.js";
 import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
 import { refineUpstreamError } from "./openai-compatible-errors.js";
 import { OpenAICompatibleModelList } from "./openai-compatible-model-list.js";
@@ -74,6 +76,7 @@ export class OpenAICompatible
   readonly modelsTtlMs: number;
   readonly #settings: OpenAICompatibleSettings;
   readonly #models: OpenAICompatibleModelList;
+  readonly #capabilities: OpenAICompatibleCapabilities;
   readonly #pipeline: CallPipeline<typeof openAICompatibleCallOptionsShape>;
 
   /** Throws `OpenAICompatibleOptionsError` (naming the field) for an invalid option. */
@@ -91,6 +94,7 @@ export class OpenAICompatible
     this.needsAuth = settings.needsAuth;
     this.modelsTtlMs = settings.modelsTtlMs;
     this.#models = new OpenAICompatibleModelList(settings, this.modelsEndpoint);
+    this.#capabilities = new OpenAICompatibleCapabilities(settings.capabilities);
     this.#pipeline = new CallPipeline({
       ...settings,
       provider: settings.label,
@@ -168,6 +172,14 @@ export class OpenAICompatible
   }
 
   /**
+   * What `model` (a resolved id) can do, as the `capabilities` option says: a chat
+   * model everything unless configured otherwise, an image model `n`.
+   */
+  capabilities(model: string): ModelCapabilities {
+    return this.#capabilities.of(model, this.isImageModel(model));
+  }
+
+  /**
    * Fetch the model list from `GET {baseUrl}/models` now and keep it for
    * `modelsTtlMs`; resolves with the models then known. With a fixed `models` list it
    * sends nothing. Concurrent callers share one request; `signal` stops the wait of
@@ -182,27 +194,31 @@ export class OpenAICompatible
   }
 
   /**
-   * Answer a conversation. Chat models yield text deltas, then `FinishReason` and
-   * `Usage` as the upstream sends them (a stream asks for usage with
-   * `stream_options.include_usage`); image models yield one `ImageResponse` made
-   * from the text of the last message. Sampling options are sent only when given.
-   * `stream` defaults to false; `timeout` (seconds) bounds the whole call, retries
-   * included (default: the `totalMs` timeout, 300 s). Without a fixed list, a call
-   * first fetches a missing or stale model list; a failed fetch does not fail the call.
+   * Answer a conversation. Chat models yield what the upstream sends (text deltas,
+   * `Reasoning`, `Refusal`, tool calls, `Logprobs`, `FinishReason`, `Usage`,
+   * `ResponseMetadata`; choices after the first of an `n` > 1 call in
+   * `ChoiceChunk`s), a stream asking for usage with `stream_options.include_usage`;
+   * image models yield one `ImageResponse` made from the text of the last message.
+   * Messages and every call option go to the upstream unchanged, only those set; a
+   * call asking the model for what its `capabilities` lack is refused naming the
+   * field, before anything is sent. `stream` defaults to false; `timeout` (seconds)
+   * bounds the whole call, retries included (default: the `totalMs` timeout, 300 s).
+   * Without a fixed list, a call first fetches a missing or stale model list; a
+   * failed fetch does not fail the call.
    */
   async *createAsyncGenerator(
     model: string,
     messages: Messages,
     options: OpenAICompatibleCallOptions = {},
   ): AsyncGenerator<Chunk> {
-    const call = this.#pipeline.start(messages, options);
-    const { headers, secrets } = this.#settings;
+    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
+    const { headers, secrets, label } = this.#settings;
     await this.#models.ensureFresh(call.signal, call.deadline.at);
     const resolved = this.getModel(model);
-    const { n, size, extraBody, ...sampling } = call.options;
+    const { size, ...callOptions } = call.options;
     if (this.isImageModel(resolved)) {
       const prompt = call.prompt(messages);
-      const body = openAICompatibleImageBody({ model: resolved, prompt, n, size });
+      const body = openAICompatibleImageBody({ model: resolved, prompt, n: callOptions.n, size });
       const refineError = (error: unknown) =>
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
@@ -210,16 +226,32 @@ export class OpenAICompatible
       yield* call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf });
       return;
     }
-    const body = openAICompatibleChatBody({
-      ...sampling,
-      model: resolved,
-      messages,
-      stream: sampling.stream ?? openAICompatibleCallDefaults.stream,
-      streamUsage: this.#settings.streamUsage,
-      extraBody: { ...this.#settings.extraBody, ...extraBody },
-    });
+    const body = openAICompatibleChatBody(
+      {
+        ...callOptions,
+        model: resolved,
+        messages,
+        stream: callOptions.stream ?? openAICompatibleCallDefaults.stream,
+        streamUsage: this.#settings.streamUsage,
+        defaultBody: this.#settings.extraBody,
+      },
+      { provider: label, createError: call.reader.createError },
+    );
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     yield* call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError });
+  }
+
+  // Checked before anything is sent (the model list too), so resolved from what the
+  // config knows: the default model, an alias's target, or the name itself.
+  #capabilitiesOfRequested(name: string): ModelCapabilities {
+    const aliases = this.modelAliases;
+    const model =
+      name === ""
+        ? this.defaultModel
+        : Object.hasOwn(aliases, name)
+          ? (aliases[name] as string)
+          : name;
+    return this.#capabilities.of(model, this.isImageModel(model), name);
   }
 }

@@ -1,3 +1,4 @@
+import type { Messages } from "@g4f-ts/provider-core";
 import { describe, expect, it } from "vitest";
 import {
   imageUrlsOf,
@@ -87,36 +88,75 @@ describe("the chat body", () => {
     expect(body).not.toHaveProperty("stream_options");
   });
 
-  it("sends messages as role and content only, image parts kept", () => {
-    const content = [
-      { type: "text" as const, text: "What is this?" },
-      { type: "image_url" as const, image_url: { url: "data:image/png;base64,AAAA" } },
+  it("sends the messages exactly as given: every role and field, every part", () => {
+    const conversation: Messages = [
+      { role: "developer", content: "Answer in JSON." },
+      {
+        role: "user",
+        name: "ada",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,AAAA", detail: "low" } },
+          { type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } },
+          {
+            type: "file",
+            file: { file_data: "data:application/pdf;base64,JVBE", filename: "a.pdf" },
+          },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_1", type: "function", function: { name: "look", arguments: '{"at":"it"}' } },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "a cat" },
     ];
     const body = openAICompatibleChatBody({
       model: "llava",
-      messages: [{ role: "user", content, name: "ignored" } as never],
+      messages: conversation,
       stream: false,
       streamUsage: true,
     });
-    expect(body.messages).toEqual([{ role: "user", content }]);
+    expect(body.messages).toBe(conversation);
+    expect(JSON.parse(JSON.stringify(body)).messages).toEqual(conversation);
   });
 
-  it("adds extraBody under the fields it sets itself", () => {
+  it("puts the instance's extraBody under the call's fields, and the call's extraBody over them", () => {
     const body = openAICompatibleChatBody({
       model: "m",
       messages,
-      stream: false,
+      stream: true,
       streamUsage: true,
       temperature: 0.3,
-      extraBody: {
-        options: { num_ctx: 8192 },
-        model: "other",
-        temperature: 1,
-        stream_options: { include_usage: false },
-      },
+      maxTokens: 10,
+      extraBody: { max_tokens: 20, top_k: 40, stream_options: { include_obfuscation: false } },
+      defaultBody: { options: { num_ctx: 8192 }, temperature: 1, top_k: 1 },
     });
-    expect(body).toMatchObject({ options: { num_ctx: 8192 }, model: "m", temperature: 0.3 });
-    expect(body).not.toHaveProperty("stream_options");
+    expect(body).toEqual({
+      model: "m",
+      messages,
+      stream: true,
+      stream_options: { include_obfuscation: false, include_usage: true },
+      options: { num_ctx: 8192 },
+      temperature: 0.3,
+      max_tokens: 20,
+      top_k: 40,
+    });
+  });
+
+  it("refuses an extraBody that would set the model or an address", () => {
+    const build = (extraBody: Record<string, unknown>) => () =>
+      openAICompatibleChatBody({
+        model: "m",
+        messages,
+        stream: false,
+        streamUsage: true,
+        extraBody,
+      });
+    expect(build({ model: "other" })).toThrow(/extraBody\.model/);
+    expect(build({ base_url: "http://127.0.0.1:9" })).toThrow(/extraBody\.base_url/);
   });
 });
 

@@ -1,4 +1,9 @@
-import { type Messages, openAISamplingFields } from "@g4f-ts/provider-core";
+import {
+  type Messages,
+  type OpenAIRequestFieldsContext,
+  type OpenAIRequestOptions,
+  openAIRequestFields,
+} from "@g4f-ts/provider-core";
 import { z } from "zod";
 
 /** The paths appended to the base URL (which carries the version, e.g. `/v1`), as the OpenAI SDK does. */
@@ -8,55 +13,58 @@ export const openAICompatiblePaths = {
   models: "/models",
 } as const;
 
-/** The chat request body under OpenAI's names; sampling fields only when the call set them. */
+/**
+ * The chat request body: the model, the messages exactly as given, `stream`, and
+ * every call feature under its OpenAI name (`max_tokens`, `tools`, `tool_choice`,
+ * `response_format`, …), plus the fields of `extraBody`.
+ */
 export interface OpenAICompatibleChatBody {
   model: string;
-  messages: { role: string; content: Messages[number]["content"] }[];
+  messages: Messages;
   stream: boolean;
-  stream_options?: { include_usage: true };
-  temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  frequency_penalty?: number;
-  presence_penalty?: number;
-  [extra: string]: unknown;
+  stream_options?: Record<string, unknown>;
+  [field: string]: unknown;
 }
 
-export interface OpenAICompatibleChatParameters {
+export interface OpenAICompatibleChatParameters extends OpenAIRequestOptions {
   model: string;
   messages: Messages;
   stream: boolean;
   /** Ask for a usage chunk at the end of a stream (`stream_options.include_usage`). */
   streamUsage: boolean;
-  temperature?: number | null | undefined;
-  topP?: number | null | undefined;
-  maxTokens?: number | null | undefined;
-  frequencyPenalty?: number | null | undefined;
-  presencePenalty?: number | null | undefined;
-  /** Upstream-specific fields; the ones above win over them. */
-  extraBody?: Record<string, unknown> | undefined;
+  /** The instance's `extraBody`: under every field of the call. */
+  defaultBody?: Record<string, unknown> | undefined;
 }
 
 /**
- * Build a chat body. Unset sampling options are left out, so the upstream's own
- * defaults apply (an Ollama model's Modelfile, a vLLM generation config) rather than
- * ours. Messages go as `{ role, content }` only.
+ * Build a chat body. Messages go exactly as given (every role, `tool_calls`,
+ * `tool_call_id`, `name`, audio and file parts); every call feature the call set
+ * goes under its OpenAI wire name with its value unchanged (`openAIRequestFields`),
+ * the call's `extraBody` over them and the instance's `extraBody` under them. Unset
+ * options are left out, so the upstream's own defaults apply (an Ollama model's
+ * Modelfile, a vLLM generation config) rather than ours.
  */
 export function openAICompatibleChatBody(
   parameters: OpenAICompatibleChatParameters,
+  context?: OpenAIRequestFieldsContext,
 ): OpenAICompatibleChatBody {
   const body: OpenAICompatibleChatBody = {
-    ...parameters.extraBody,
+    ...parameters.defaultBody,
+    ...openAIRequestFields(parameters, context),
     model: parameters.model,
-    messages: parameters.messages.map(({ role, content }) => ({ role, content })),
+    messages: parameters.messages,
     stream: parameters.stream,
   };
-  if (parameters.stream && parameters.streamUsage) {
-    body.stream_options = { include_usage: true };
-  } else {
+  if (!parameters.stream) {
+    // OpenAI refuses stream_options without a stream.
     delete body.stream_options;
+  } else if (parameters.streamUsage) {
+    const asked = body.stream_options;
+    body.stream_options = {
+      ...(typeof asked === "object" && asked !== null ? asked : {}),
+      include_usage: true,
+    };
   }
-  Object.assign(body, openAISamplingFields(parameters));
   return body;
 }
 

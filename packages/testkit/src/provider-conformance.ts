@@ -1,5 +1,6 @@
 import {
   createCompletion,
+  isContentChunk,
   MissingAuthError,
   ModelNotSupportedError,
   type Provider,
@@ -112,7 +113,9 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       const iterator = provider
         .createAsyncGenerator(chatModel, messages, { stream: true, signal: controller.signal })
         [Symbol.asyncIterator]();
-      const first = await iterator.next();
+      // Up to the first content: metadata (the upstream's id, say) may come before it.
+      let first = await iterator.next();
+      while (first.done !== true && !isContentChunk(first.value)) first = await iterator.next();
       expect(first.done).toBe(false);
       const closed = upstream.nextConnectionClose(1000);
       const pending = failureOf(iterator.next());

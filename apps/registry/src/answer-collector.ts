@@ -1,21 +1,56 @@
 import {
+  ChoiceChunk,
   type Chunk,
   FinishReason,
   ImageResponse,
+  Logprobs,
   Reasoning,
+  Refusal,
+  ResponseMetadata,
   ResponseTooLargeError,
+  type ToolCall,
+  ToolCallAssembler,
   Usage,
 } from "@g4f-ts/provider-core";
 import { chunkText, TextAccumulator } from "@g4f-ts/provider-core/internal";
 
-/** A whole answer, gathered from its chunks. */
-export interface GatheredAnswer {
+/** Log probabilities of one choice, joined as OpenAI's JSON answer gives them. */
+export interface GatheredLogprobs {
+  content: Readonly<Record<string, unknown>>[] | null;
+  refusal: Readonly<Record<string, unknown>>[] | null;
+}
+
+/** One choice of an answer (one of `n`), gathered from its chunks. */
+export interface GatheredChoice {
+  readonly index: number;
   /** The text, with images written in as g4f writes them (`[![alt](url)](url)`). */
   content: string;
   reasoning: string;
-  images: string[];
+  /** The refusal, joined ("" when the model did not refuse). */
+  refusal: string;
+  /** The tool calls, whole (streamed pieces joined by index). */
+  toolCalls: ToolCall[];
+  logprobs: GatheredLogprobs | undefined;
   finishReason: string | undefined;
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number } | undefined;
+}
+
+/** A whole answer, gathered from its chunks. */
+export interface GatheredAnswer {
+  /** Choice 0's text (images written in). */
+  content: string;
+  /** Choice 0's reasoning. */
+  reasoning: string;
+  images: string[];
+  /** The first revised prompt an image response carried (`options.revisedPrompt`). */
+  revisedPrompt: string | undefined;
+  /** Choice 0's finish reason. */
+  finishReason: string | undefined;
+  /** The usage as the provider reported it (details and `estimated` included), if it did. */
+  usage: Usage | undefined;
+  /** The upstream's `system_fingerprint`, service tier, …, when it sent them. */
+  metadata: ResponseMetadata | undefined;
+  /** Every choice, by index (one unless the call asked for `n` > 1). */
+  choices: GatheredChoice[];
 }
 
 /** The config field that caps an answer sent in one piece, named in its error. */
@@ -27,22 +62,53 @@ export const defaultAnswerLimitBytes = 32 * 1024 * 1024;
 // What keeping a chunk other than text costs, beyond its own text (an object, a slot).
 const chunkOverheadBytes = 64;
 
+/** The most choices an answer keeps apart (OpenAI's own limit of `n` is 128). */
+const maxChoices = 128;
+
+class ChoiceGatherer {
+  readonly text = new TextAccumulator();
+  readonly reasoning = new TextAccumulator();
+  readonly refusal = new TextAccumulator();
+  readonly toolCalls = new ToolCallAssembler();
+  logprobs: GatheredLogprobs | undefined;
+  finishReason: string | undefined;
+
+  constructor(readonly index: number) {}
+
+  choice(): GatheredChoice {
+    return {
+      index: this.index,
+      content: this.text.toString(),
+      reasoning: this.reasoning.toString(),
+      refusal: this.refusal.toString(),
+      toolCalls: this.toolCalls.toolCalls(),
+      logprobs: this.logprobs,
+      finishReason: this.finishReason,
+    };
+  }
+}
+
 /**
  * Gathers an answer chunk by chunk for a JSON client, up to `limitBytes` (UTF-8
- * bytes of its text, reasoning and image URLs, plus a little per other chunk):
- * past it, `add` throws a `ResponseTooLargeError` naming `server.answerLimitBytes`
- * and the collector is done with. Text is kept as joined blocks, not one string
- * grown by `+=`, so a million one-character chunks cost about a megabyte, not 32.
- * Only the latest finish reason and usage are kept, as a client sees them.
+ * bytes of its text, reasoning, refusal, tool calls, log probabilities and image
+ * URLs, plus a little per other chunk): past it, `add` throws a
+ * `ResponseTooLargeError` naming `server.answerLimitBytes` and the collector is done
+ * with. Text is kept as joined blocks, not one string grown by `+=`, so a million
+ * one-character chunks cost about a megabyte, not 32. Choices other than 0 come as
+ * `ChoiceChunk`s and are gathered apart. Only the latest finish reason (per
+ * choice), usage and metadata are kept, as a client sees them.
+ *
+ * It is the registry's rather than the core's `completionOf` because it counts
+ * bytes against the server's limit as it goes and keeps the `n` choices apart.
  */
 export class AnswerCollector {
   /** Bytes counted so far against the limit. */
   bytes = 0;
-  readonly #text = new TextAccumulator();
-  readonly #reasoning = new TextAccumulator();
+  readonly #choices = new Map<number, ChoiceGatherer>();
   readonly #images: string[] = [];
-  #finishReason: string | undefined;
-  #usage: GatheredAnswer["usage"];
+  #revisedPrompt: string | undefined;
+  #usage: Usage | undefined;
+  #metadata: ResponseMetadata | undefined;
 
   constructor(
     readonly provider: string,
@@ -50,36 +116,73 @@ export class AnswerCollector {
   ) {}
 
   add(chunk: Chunk): void {
+    if (ChoiceChunk.isInstance(chunk)) this.#addToChoice(this.#choice(chunk.index), chunk.chunk);
+    else this.#addToChoice(this.#choice(0), chunk);
+  }
+
+  /** The answer gathered so far. */
+  answer(): GatheredAnswer {
+    this.#choice(0);
+    const choices = [...this.#choices.values()]
+      .sort((left, right) => left.index - right.index)
+      .map((choice) => choice.choice());
+    const first = choices[0] as GatheredChoice;
+    return {
+      content: first.content,
+      reasoning: first.reasoning,
+      images: this.#images,
+      revisedPrompt: this.#revisedPrompt,
+      finishReason: first.finishReason,
+      usage: this.#usage,
+      metadata: this.#metadata,
+      choices,
+    };
+  }
+
+  #choice(index: number): ChoiceGatherer {
+    let choice = this.#choices.get(index);
+    if (choice === undefined) {
+      if (this.#choices.size >= maxChoices) return this.#choice(0);
+      choice = new ChoiceGatherer(index);
+      this.#choices.set(index, choice);
+    }
+    return choice;
+  }
+
+  #addToChoice(choice: ChoiceGatherer, chunk: Chunk): void {
     if (typeof chunk === "string") {
       if (chunk === "") return;
       this.#count(Buffer.byteLength(chunk));
-      this.#text.append(chunk);
+      choice.text.append(chunk);
       return;
     }
     if (ImageResponse.isInstance(chunk)) {
       const text = chunkText(chunk);
       this.#count(chunkOverheadBytes + Buffer.byteLength(text));
       this.#images.push(...chunk.images);
-      this.#text.append(text);
+      const revised = chunk.options.revisedPrompt;
+      if (typeof revised === "string") this.#revisedPrompt ??= revised;
+      choice.text.append(text);
     } else if (Reasoning.isInstance(chunk)) {
       this.#count(chunkOverheadBytes + Buffer.byteLength(chunk.text));
-      this.#reasoning.append(chunk.text);
+      choice.reasoning.append(chunk.text);
+    } else if (Refusal.isInstance(chunk)) {
+      this.#count(chunkOverheadBytes + Buffer.byteLength(chunk.text));
+      choice.refusal.append(chunk.text);
+    } else if (choice.toolCalls.add(chunk)) {
+      this.#count(chunkOverheadBytes + toolCallBytes(chunk));
+    } else if (Logprobs.isInstance(chunk)) {
+      this.#count(
+        chunkOverheadBytes + Buffer.byteLength(JSON.stringify([chunk.content, chunk.refusal])),
+      );
+      choice.logprobs = joinLogprobs(choice.logprobs, chunk);
     } else if (FinishReason.isInstance(chunk)) {
-      this.#finishReason = chunk.reason;
+      choice.finishReason = chunk.reason;
     } else if (Usage.isInstance(chunk)) {
       this.#usage = chunk;
+    } else if (ResponseMetadata.isInstance(chunk)) {
+      this.#metadata = chunk;
     }
-  }
-
-  /** The answer gathered so far. */
-  answer(): GatheredAnswer {
-    return {
-      content: this.#text.toString(),
-      reasoning: this.#reasoning.toString(),
-      images: this.#images,
-      finishReason: this.#finishReason,
-      usage: this.#usage,
-    };
   }
 
   #count(bytes: number): void {
@@ -92,4 +195,37 @@ export class AnswerCollector {
       message: `The answer of ${this.provider} passed the limit of ${this.limitBytes} bytes (${answerLimitName}) for an answer sent as one JSON body; ask with "stream": true to receive longer answers`,
     });
   }
+}
+
+function toolCallBytes(chunk: Chunk): number {
+  const {
+    name,
+    arguments: text,
+    calls,
+  } = chunk as {
+    name?: string;
+    arguments?: string;
+    calls?: readonly ToolCall[];
+  };
+  if (calls !== undefined) {
+    let bytes = 0;
+    for (const call of calls)
+      bytes += Buffer.byteLength(call.function.name) + Buffer.byteLength(call.function.arguments);
+    return bytes;
+  }
+  return Buffer.byteLength(name ?? "") + Buffer.byteLength(text ?? "");
+}
+
+// Appends in place: joining copies would cost the square of a long answer's tokens.
+function joinLogprobs(kept: GatheredLogprobs | undefined, chunk: Logprobs): GatheredLogprobs {
+  const joined = kept ?? { content: null, refusal: null };
+  if (chunk.content !== null) {
+    joined.content ??= [];
+    joined.content.push(...chunk.content);
+  }
+  if (chunk.refusal !== null) {
+    joined.refusal ??= [];
+    joined.refusal.push(...chunk.refusal);
+  }
+  return joined;
 }

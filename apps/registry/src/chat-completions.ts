@@ -1,13 +1,39 @@
-import { AbortError, type Chunk, FinishReason, Reasoning, Usage } from "@g4f-ts/provider-core";
+import {
+  AbortError,
+  ChoiceChunk,
+  type Chunk,
+  FinishReason,
+  Logprobs,
+  Reasoning,
+  Refusal,
+  ResponseMetadata,
+  ToolCallDelta,
+  ToolCalls,
+  Usage,
+} from "@g4f-ts/provider-core";
 import { chunkText } from "@g4f-ts/provider-core/internal";
+import {
+  type CapabilityRoute,
+  droppedFieldsHeader,
+  requestNeeds,
+  routeByCapabilities,
+} from "./capability-routing.js";
+import {
+  answerCharacters,
+  ChatChunkEncoder,
+  chatCompletionBody,
+  droppedParamsHeader,
+  finishReasonOf,
+  usageEstimatedHeader,
+  usageObject,
+} from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJson, writeChunk } from "./http-responses.js";
+import type { Candidate } from "./model-router.js";
 import {
-  ChatChunkEncoder,
   type ChatRequest,
-  chatCompletionBody,
   completionId,
   doneEvent,
   errorEvent,
@@ -15,67 +41,185 @@ import {
   parseChatRequest,
   toMessages,
   toProviderOptions,
-  usageCounts,
 } from "./openai-wire.js";
 import type { RequestContext } from "./request-context.js";
 
 /**
  * `POST /v1/chat/completions` (and `/api/<provider>/chat/completions`, which
- * passes `pin`): validate, route, and answer through the fallback engine, as SSE
- * or as one JSON `chat.completion`.
+ * passes `pin`): validate, route to the candidates that can honour every field
+ * (see `routeByCapabilities`), and answer through the fallback engine, as SSE or
+ * as one JSON `chat.completion`.
  */
 export async function handleChatCompletion(
   context: RequestContext,
   body: unknown,
   pin: string | undefined,
 ): Promise<void> {
-  const request = parseChatRequest(body, context.registry.config.server);
-  const candidates = context.registry.resolve(request.model, pin ?? request.provider, "chat");
+  const { registry } = context;
+  const request = parseChatRequest(body, registry.config.server);
+  const pinned = pin ?? request.provider;
+  const candidates = registry.resolve(request.model, pinned, "chat");
   const messages = toMessages(request);
   // Providers are always asked to stream: failures show sooner, and the idle timer
   // means something. A JSON client gets the same chunks, grouped.
   const options = toProviderOptions(request);
   options.stream = true;
-  const run = context.registry.run(candidates, {
-    requestedModel: request.model ?? pin ?? "",
-    messages,
-    options,
-    signal: context.signal,
-    logger: context.logger,
-    requestId: context.requestId,
-    client: clientIdentity(context.request, context.registry.config.server.apiKeys.length > 0),
+  const routes = routeByCapabilities(candidates, requestNeeds(messages, options), options, {
+    unsupportedFields: registry.config.routing.unsupportedFields,
+    requestedModel: request.model ?? pinned ?? "",
+    pinned: pinned !== undefined,
   });
-  if (request.stream === true) await streamAnswer(context, run, request, messagesLength(messages));
-  else await sendAnswer(context, run, messagesLength(messages));
+  const routeOf = new Map<Candidate, CapabilityRoute>(
+    routes.map((route) => [route.candidate, route]),
+  );
+  const run = registry.run(
+    routes.map((route) => route.candidate),
+    {
+      requestedModel: request.model ?? pin ?? "",
+      messages,
+      options,
+      optionsFor: (candidate) => routeOf.get(candidate)?.options ?? options,
+      signal: context.signal,
+      logger: context.logger,
+      requestId: context.requestId,
+      client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
+    },
+  );
+  const answer: AnswerSettings = {
+    request,
+    promptCharacters: messagesLength(messages),
+    droppedHeader: (candidate) => droppedFieldsHeader(routeOf.get(candidate)?.dropped ?? []),
+  };
+  if (request.stream === true) await streamAnswer(context, run, answer);
+  else await sendAnswer(context, run, answer);
+}
+
+interface AnswerSettings {
+  request: ChatRequest;
+  promptCharacters: number;
+  /** The `x-g4f-dropped-params` value for the candidate that answered, if it dropped any. */
+  droppedHeader: (candidate: Candidate) => string | undefined;
+}
+
+function answerHeaders(candidate: Candidate, settings: AnswerSettings): Record<string, string> {
+  const headers: Record<string, string> = { "x-g4f-provider": candidate.entry.id };
+  const dropped = settings.droppedHeader(candidate);
+  if (dropped !== undefined) headers[droppedParamsHeader] = dropped;
+  return headers;
 }
 
 async function sendAnswer(
   context: RequestContext,
   run: FallbackRun,
-  promptCharacters: number,
+  settings: AnswerSettings,
 ): Promise<void> {
   try {
     const { candidate, answer } = await collectAnswer(run);
     context.provider = candidate.entry.id;
+    const usage = usageObject(answer.usage, settings.promptCharacters, answerCharacters(answer));
     const body = chatCompletionBody(
       completionId(),
       Math.floor(Date.now() / 1000),
       candidate.model,
       candidate.entry.id,
       answer,
-      promptCharacters,
+      usage,
     );
-    sendJson(context.response, 200, body, { "x-g4f-provider": candidate.entry.id });
+    const headers = answerHeaders(candidate, settings);
+    if (usage.estimated) headers[usageEstimatedHeader] = "true";
+    sendJson(context.response, 200, body, headers);
   } finally {
     context.failedAttempts = run.failures.length;
   }
 }
 
-/** The running totals of a streamed answer, for its last events. */
-interface StreamState {
-  completionCharacters: number;
+/** The running state of one choice of a streamed answer. */
+interface StreamedChoice {
   finishReason: string | undefined;
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number } | undefined;
+  /** The tool-call index the next whole `ToolCalls` call gets (after every streamed one). */
+  nextToolIndex: number;
+}
+
+/** The running totals of a streamed answer, for its last events. */
+class StreamState {
+  completionCharacters = 0;
+  usage: Usage | undefined;
+  readonly choices = new Map<number, StreamedChoice>([
+    [0, { finishReason: undefined, nextToolIndex: 0 }],
+  ]);
+
+  /** A choice's state; past `maxStreamedChoices` a new index's state is not kept (nor finished). */
+  choice(index: number): StreamedChoice {
+    let choice = this.choices.get(index);
+    if (choice === undefined) {
+      choice = { finishReason: undefined, nextToolIndex: 0 };
+      if (this.choices.size < maxStreamedChoices) this.choices.set(index, choice);
+    }
+    return choice;
+  }
+}
+
+// OpenAI's own limit of `n`: an upstream that numbers more choices can not grow the state.
+const maxStreamedChoices = 128;
+
+/** The SSE events of one chunk, in order ("" when it shows nothing to the client). */
+function chunkEvents(encoder: ChatChunkEncoder, state: StreamState, chunk: Chunk): string {
+  let index = 0;
+  let inner = chunk;
+  if (ChoiceChunk.isInstance(chunk)) {
+    index = chunk.index;
+    inner = chunk.chunk;
+    state.choice(index);
+  }
+  const text = chunkText(inner);
+  if (text !== "") {
+    state.completionCharacters += text.length;
+    return encoder.content(text, index);
+  }
+  if (typeof inner === "string") return "";
+  if (Reasoning.isInstance(inner) || Refusal.isInstance(inner)) {
+    if (inner.text === "") return "";
+    state.completionCharacters += inner.text.length;
+    return Reasoning.isInstance(inner)
+      ? encoder.reasoning(inner.text, index)
+      : encoder.refusal(inner.text, index);
+  }
+  if (ToolCallDelta.isInstance(inner)) {
+    const choice = state.choice(index);
+    choice.nextToolIndex = Math.max(choice.nextToolIndex, inner.index + 1);
+    state.completionCharacters += inner.arguments.length + (inner.name?.length ?? 0);
+    let events = "";
+    if (inner.id !== undefined || inner.name !== undefined)
+      events += encoder.toolCallStart(inner.index, inner.id, inner.name, index);
+    if (inner.arguments !== "")
+      events += encoder.toolCallArguments(inner.index, inner.arguments, index);
+    return events;
+  }
+  if (ToolCalls.isInstance(inner)) {
+    const choice = state.choice(index);
+    let events = "";
+    for (const call of inner.calls) {
+      const toolIndex = choice.nextToolIndex++;
+      state.completionCharacters += call.function.name.length + call.function.arguments.length;
+      events += encoder.toolCallStart(toolIndex, call.id, call.function.name, index);
+      if (call.function.arguments !== "")
+        events += encoder.toolCallArguments(toolIndex, call.function.arguments, index);
+    }
+    return events;
+  }
+  if (Logprobs.isInstance(inner)) {
+    return encoder.logprobs(
+      {
+        content: inner.content === null ? null : [...inner.content],
+        refusal: inner.refusal === null ? null : [...inner.refusal],
+      },
+      index,
+    );
+  }
+  if (FinishReason.isInstance(inner)) state.choice(index).finishReason = inner.reason;
+  else if (Usage.isInstance(inner)) state.usage = inner;
+  else if (ResponseMetadata.isInstance(inner)) encoder.metadata(inner);
+  return "";
 }
 
 async function writeStreamChunk(
@@ -84,35 +228,22 @@ async function writeStreamChunk(
   state: StreamState,
   chunk: Chunk,
 ): Promise<void> {
-  const text = chunkText(chunk);
-  if (text !== "") {
-    state.completionCharacters += text.length;
-    await writeChunk(context.response, encoder.content(text));
-    return;
-  }
-  if (typeof chunk === "string") return;
-  if (Reasoning.isInstance(chunk)) {
-    if (chunk.text === "") return;
-    state.completionCharacters += chunk.text.length;
-    await writeChunk(context.response, encoder.reasoning(chunk.text));
-    return;
-  }
-  if (FinishReason.isInstance(chunk)) state.finishReason = chunk.reason;
-  else if (Usage.isInstance(chunk)) state.usage = chunk;
+  const events = chunkEvents(encoder, state, chunk);
+  if (events !== "") await writeChunk(context.response, events);
 }
 
 /**
  * The SSE answer. Nothing is written before the commit point (the first content
- * chunk of some candidate), so until then a failure moves on unseen and an
- * all-failed error is still a plain JSON error with its status. After it, chunks
- * pass straight through with backpressure, and a failure ends the stream with an
- * explicit `data: {"error": …}` event, then `data: [DONE]`, rather than a silent cut.
+ * chunk of some candidate: text, reasoning, a tool call or a refusal), so until
+ * then a failure moves on unseen and an all-failed error is still a plain JSON
+ * error with its status. After it, chunks pass straight through with
+ * backpressure, and a failure ends the stream with an explicit
+ * `data: {"error": …}` event, then `data: [DONE]`, rather than a silent cut.
  */
 async function streamAnswer(
   context: RequestContext,
   run: FallbackRun,
-  request: ChatRequest,
-  promptCharacters: number,
+  settings: AnswerSettings,
 ): Promise<void> {
   let committed: CommittedAttempt;
   try {
@@ -127,7 +258,7 @@ async function streamAnswer(
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
-    "x-g4f-provider": candidate.entry.id,
+    ...answerHeaders(candidate, settings),
   });
   const encoder = new ChatChunkEncoder(
     completionId(),
@@ -135,7 +266,7 @@ async function streamAnswer(
     candidate.model,
     candidate.entry.id,
   );
-  const state: StreamState = { completionCharacters: 0, finishReason: undefined, usage: undefined };
+  const state = new StreamState();
   try {
     for (const chunk of committed.leading) await writeStreamChunk(context, encoder, state, chunk);
     for (;;) {
@@ -168,11 +299,13 @@ async function streamAnswer(
     return;
   }
   run.succeed(committed);
-  await writeChunk(response, encoder.finish(state.finishReason ?? "stop"));
-  if (request.stream_options?.include_usage === true)
-    await writeChunk(
-      response,
-      encoder.usage(usageCounts(state.usage, promptCharacters, state.completionCharacters)),
+  let ending = "";
+  for (const [index, choice] of [...state.choices].sort(([left], [right]) => left - right))
+    ending += encoder.finish(finishReasonOf(choice.finishReason, choice.nextToolIndex > 0), index);
+  if (settings.request.stream_options?.include_usage === true)
+    ending += encoder.usage(
+      usageObject(state.usage, settings.promptCharacters, state.completionCharacters),
     );
+  await writeChunk(response, ending);
   response.end(doneEvent);
 }

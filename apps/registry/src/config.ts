@@ -123,6 +123,8 @@ const configSchema = z
         retriesPerProvider: z.int().min(0).max(10).default(0),
         retryDelayMs: z.int().min(0).max(60_000).default(100),
         timeouts: timeoutsSchema.prefault({}),
+        /** A request field no candidate can honour: a 400 naming it, or dropped and named in `x-g4f-dropped-params`. */
+        unsupportedFields: z.enum(["reject", "drop"]).default("reject"),
       })
       .prefault({}),
     cooldown: z

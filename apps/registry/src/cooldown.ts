@@ -1,4 +1,4 @@
-/** When a failing provider is set aside, and for how long. */
+/** When a failing candidate (a provider's model) is set aside, and for how long. */
 export interface CooldownSettings {
   /** Consecutive failures that start a cooldown. */
   failureThreshold: number;
@@ -37,12 +37,19 @@ export const defaultCooldownSettings: CooldownSettings = {
   largePromptMinCharacters: 32_768,
 };
 
-/** How many of a provider's last successful prompts the large-prompt rule compares against. */
+/** How many of a candidate's last successful prompts the large-prompt rule compares against. */
 const recentPromptCount = 32;
 
-/** The health of one provider, as `/v1/providers` and `/metrics` show it. */
+/**
+ * The models whose state is kept per provider, the least recently used forgotten
+ * first: a provider that passes any model name through (an OpenAI-compatible
+ * upstream without a model list) must not let clients grow the table without bound.
+ */
+export const maxTrackedModelsPerProvider = 1_024;
+
+/** The health of one candidate (a provider's model), as `/v1/providers` and `/metrics` show it. */
 export interface ProviderHealth {
-  /** Failures counted against the provider since its last success, from any client. */
+  /** Failures counted against the candidate since its last success, from any client. */
   consecutiveFailures: number;
   /** `Date.now()` at which the current cooldown for everyone ends, or 0 when none is running. */
   coolingDownUntil: number;
@@ -50,6 +57,14 @@ export interface ProviderHealth {
   failures: number;
   /** The message of the last failure, or undefined after a success. */
   lastError: string | undefined;
+}
+
+/** The health of one model of a provider. */
+export interface ModelHealth extends ProviderHealth {
+  /** The provider's own model id. */
+  model: string;
+  /** When its last failure was counted (`Date.now()`), 0 when none was. */
+  lastFailureAt: number;
 }
 
 /** Who a failure or a success came from. */
@@ -77,7 +92,8 @@ interface ClientState {
   coolingDownUntil: number;
 }
 
-interface ProviderState extends ProviderHealth {
+interface CandidateState extends ProviderHealth {
+  lastFailureAt: number;
   /** Distinct clients among the failures since the last success (at most `minDistinctClients` kept). */
   readonly failingClients: Set<string>;
   /** A trusted (in-process) failure since the last success. */
@@ -89,23 +105,37 @@ interface ProviderState extends ProviderHealth {
   recentPromptNext: number;
 }
 
+function freshHealth(): ProviderHealth {
+  return {
+    consecutiveFailures: 0,
+    coolingDownUntil: 0,
+    successes: 0,
+    failures: 0,
+    lastError: undefined,
+  };
+}
+
 /**
- * Per-provider failure counters and cooldowns, fair between clients.
+ * Failure counters and cooldowns per candidate, a provider and one of its models,
+ * fair between clients. A chat model that keeps failing is set aside while the same
+ * provider's image models, and its other chat models, are still tried: one
+ * upstream often serves models from different back ends, and one of them being down
+ * says little of the others.
  *
- * The rule, and why: a cooldown for everyone is a judgement that the provider is
+ * The rule, and why: a cooldown for everyone is a judgement that the candidate is
  * broken, so it needs evidence from more than one client. Counting failures alone
  * let one client with a request that always fails (a 400 KB prompt that times out
  * before the first chunk) cool a provider down for every other client with three
  * requests. A failure rate over a minimum volume, as circuit breakers judge, does
  * not stop that either: one client can make the whole volume. So:
  *
- * - A client's own `failureThreshold` consecutive failures cool the provider down
- *   for that client only: it stops paying for a provider that fails it, and nobody
+ * - A client's own `failureThreshold` consecutive failures cool the candidate down
+ *   for that client only: it stops paying for a candidate that fails it, and nobody
  *   else is affected. A deployment with one client (a developer's machine) behaves
  *   as before.
- * - The provider cools down for everyone after `failureThreshold` failures since its
- *   last success that came from at least `minDistinctClients` distinct clients: a
- *   dead upstream fails everyone, so it is set aside after a few requests from two
+ * - The candidate cools down for everyone after `failureThreshold` failures since
+ *   its last success that came from at least `minDistinctClients` distinct clients:
+ *   a dead upstream fails everyone, so it is set aside after a few requests from two
  *   clients, while one client alone never gets there.
  * - An upstream's `retry-after` (429, 503) speaks for every client: it starts the
  *   cooldown for everyone at once.
@@ -113,46 +143,60 @@ interface ProviderState extends ProviderHealth {
  *   and trusted: its failures count as every client's, as before.
  *
  * A cooldown lasts `durationMs` (or the upstream's `retry-after` when longer, capped
- * at `maxDurationMs`). When it ends the provider is tried again; one more failure
+ * at `maxDurationMs`). When it ends the candidate is tried again; one more failure
  * starts a new one at once (the counts are only reset by a success). A success, from
  * anyone, resets the shared count and cooldown; a client's own count is reset by its
  * own success only.
  */
 export class CooldownTracker {
-  readonly #health = new Map<string, ProviderState>();
+  /** Provider id → model → state; each inner map least recently used first. */
+  readonly #providers = new Map<string, Map<string, CandidateState>>();
 
   constructor(
     readonly settings: CooldownSettings = defaultCooldownSettings,
     private readonly now: () => number = Date.now,
   ) {}
 
-  #state(providerId: string): ProviderState {
-    let state = this.#health.get(providerId);
-    if (state === undefined) {
-      state = {
-        consecutiveFailures: 0,
-        coolingDownUntil: 0,
-        successes: 0,
-        failures: 0,
-        lastError: undefined,
-        failingClients: new Set(),
-        trustedFailure: false,
-        clients: new Map(),
-        recentPrompts: [],
-        recentPromptNext: 0,
-      };
-      this.#health.set(providerId, state);
+  #find(providerId: string, model: string): CandidateState | undefined {
+    return this.#providers.get(providerId)?.get(model);
+  }
+
+  #state(providerId: string, model: string): CandidateState {
+    let models = this.#providers.get(providerId);
+    if (models === undefined) {
+      models = new Map();
+      this.#providers.set(providerId, models);
+    }
+    let state = models.get(model);
+    if (state !== undefined) {
+      models.delete(model);
+      models.set(model, state);
+      return state;
+    }
+    state = {
+      ...freshHealth(),
+      lastFailureAt: 0,
+      failingClients: new Set(),
+      trustedFailure: false,
+      clients: new Map(),
+      recentPrompts: [],
+      recentPromptNext: 0,
+    };
+    models.set(model, state);
+    if (models.size > maxTrackedModelsPerProvider) {
+      const oldest = models.keys().next().value;
+      if (oldest !== undefined) models.delete(oldest);
     }
     return state;
   }
 
   /**
-   * Milliseconds until the provider may be tried again by this client (its own
-   * cooldown or the one for everyone, whichever ends later); 0 when it may be
+   * Milliseconds until the provider's model may be tried again by this client (its
+   * own cooldown or the one for everyone, whichever ends later); 0 when it may be
    * tried now. Without a client: the cooldown for everyone only.
    */
-  remainingMs(providerId: string, client?: string): number {
-    const state = this.#health.get(providerId);
+  remainingMs(providerId: string, model: string, client?: string): number {
+    const state = this.#find(providerId, model);
     if (state === undefined) return 0;
     const now = this.now();
     const shared = state.coolingDownUntil === 0 ? 0 : Math.max(state.coolingDownUntil - now, 0);
@@ -162,8 +206,8 @@ export class CooldownTracker {
     return Math.max(shared, own.coolingDownUntil - now, 0);
   }
 
-  recordSuccess(providerId: string, details: SuccessDetails = {}): void {
-    const state = this.#state(providerId);
+  recordSuccess(providerId: string, model: string, details: SuccessDetails = {}): void {
+    const state = this.#state(providerId, model);
     state.successes++;
     state.consecutiveFailures = 0;
     state.coolingDownUntil = 0;
@@ -178,16 +222,22 @@ export class CooldownTracker {
   }
 
   /**
-   * Count a failure the provider is to blame for; returns the length in ms of the
-   * cooldown this failure started (for everyone, or for its client only), else 0.
+   * Count a failure the provider's model is to blame for; returns the length in ms
+   * of the cooldown this failure started (for everyone, or for its client only), else 0.
    */
-  recordFailure(providerId: string, message: string, details: FailureDetails = {}): number {
+  recordFailure(
+    providerId: string,
+    model: string,
+    message: string,
+    details: FailureDetails = {},
+  ): number {
     const { settings } = this;
     const { client, retryAfterSeconds } = details;
-    const state = this.#state(providerId);
+    const state = this.#state(providerId, model);
     state.failures++;
     state.consecutiveFailures++;
     state.lastError = message;
+    state.lastFailureAt = this.now();
     if (client === undefined) state.trustedFailure = true;
     else if (state.failingClients.size < settings.minDistinctClients)
       state.failingClients.add(client);
@@ -213,37 +263,50 @@ export class CooldownTracker {
   }
 
   /**
-   * True when a prompt of `characters` is much larger than any the provider answered
-   * lately: more than `largePromptFactor` times the largest of its last successful
-   * prompts, and at least `largePromptMinCharacters`. False while the provider has no
-   * success to compare with (a dead upstream must still be found out).
+   * True when a prompt of `characters` is much larger than any the provider's model
+   * answered lately: more than `largePromptFactor` times the largest of its last
+   * successful prompts, and at least `largePromptMinCharacters`. False while it has
+   * no success to compare with (a dead upstream must still be found out).
    */
-  isMuchLargerThanRecentPrompts(providerId: string, characters: number): boolean {
+  isMuchLargerThanRecentPrompts(providerId: string, model: string, characters: number): boolean {
     const { largePromptFactor, largePromptMinCharacters } = this.settings;
     if (largePromptFactor <= 0 || characters < largePromptMinCharacters) return false;
-    const recent = this.#health.get(providerId)?.recentPrompts;
+    const recent = this.#find(providerId, model)?.recentPrompts;
     if (recent === undefined || recent.length === 0) return false;
     return characters > largePromptFactor * Math.max(...recent);
   }
 
-  /** A copy of the provider's health (a fresh one for a provider never used). */
-  health(providerId: string): ProviderHealth {
-    const state = this.#health.get(providerId);
-    if (state === undefined)
-      return {
-        consecutiveFailures: 0,
-        coolingDownUntil: 0,
-        successes: 0,
-        failures: 0,
-        lastError: undefined,
-      };
+  /** A copy of the health of a provider's model (a fresh one for a model never used). */
+  health(providerId: string, model: string): ProviderHealth {
+    const state = this.#find(providerId, model);
+    if (state === undefined) return freshHealth();
     const { consecutiveFailures, coolingDownUntil, successes, failures, lastError } = state;
     return { consecutiveFailures, coolingDownUntil, successes, failures, lastError };
   }
 
-  /** How many clients the provider is cooling down for on their own right now. */
-  clientsCoolingDown(providerId: string): number {
-    const state = this.#health.get(providerId);
+  /** The health of every model of the provider that was used, in the order they were first used. */
+  modelsHealth(providerId: string): ModelHealth[] {
+    const models = this.#providers.get(providerId);
+    if (models === undefined) return [];
+    const result: ModelHealth[] = [];
+    for (const [model, state] of models) {
+      const { consecutiveFailures, coolingDownUntil, successes, failures, lastError } = state;
+      result.push({
+        model,
+        consecutiveFailures,
+        coolingDownUntil,
+        successes,
+        failures,
+        lastError,
+        lastFailureAt: state.lastFailureAt,
+      });
+    }
+    return result.sort((left, right) => left.model.localeCompare(right.model));
+  }
+
+  /** How many clients the provider's model is cooling down for on their own right now. */
+  clientsCoolingDown(providerId: string, model: string): number {
+    const state = this.#find(providerId, model);
     if (state === undefined) return 0;
     const now = this.now();
     let count = 0;
@@ -252,7 +315,7 @@ export class CooldownTracker {
   }
 
   /** The client's own state, moved to the most recent end; the least recent is forgotten past the cap. */
-  #clientState(state: ProviderState, client: string): ClientState {
+  #clientState(state: CandidateState, client: string): ClientState {
     const existing = state.clients.get(client);
     if (existing !== undefined) {
       state.clients.delete(client);

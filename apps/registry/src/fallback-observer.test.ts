@@ -71,7 +71,7 @@ describe("FallbackRun's observers", () => {
     expect(first.events).toEqual(expected);
     expect(second.events).toEqual(expected);
     // The run wrote nothing itself: the registry's cooldown observer was not subscribed.
-    expect(registry.cooldown.health("a").failures).toBe(0);
+    expect(registry.cooldown.health("a", "test-model").failures).toBe(0);
   });
 
   it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
@@ -99,7 +99,7 @@ describe("FallbackRun's observers", () => {
       logger: undefined,
     };
     await collectAnswer(registry.run(candidates, request));
-    expect(registry.cooldown.health("a").failures).toBe(1);
+    expect(registry.cooldown.health("a", "test-model").failures).toBe(1);
     const { observer, events } = recorder();
     const run = new FallbackRun(candidates, request, {
       ...registry.fallbackSettings,

@@ -30,15 +30,18 @@ export function metricsObserver(metrics: RegistryMetrics): FallbackObserver {
   };
 }
 
-/** Feeds successes and the failures blamed on a provider to the cooldown tracker. */
+/** Feeds successes and the failures blamed on a provider to the cooldown tracker, per provider and model. */
 export function cooldownObserver(cooldown: CooldownTracker): FallbackObserver {
   return {
     attemptSucceeded({ candidate, request, promptCharacters }) {
-      cooldown.recordSuccess(candidate.entry.id, { client: request.client, promptCharacters });
+      cooldown.recordSuccess(candidate.entry.id, candidate.model, {
+        client: request.client,
+        promptCharacters,
+      });
     },
     attemptFailed({ candidate, request, report, blame, retryAfterSeconds }) {
       if (blame !== "provider") return;
-      cooldown.recordFailure(candidate.entry.id, report.message, {
+      cooldown.recordFailure(candidate.entry.id, candidate.model, report.message, {
         client: request.client,
         retryAfterSeconds,
       });

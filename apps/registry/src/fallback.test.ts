@@ -221,7 +221,7 @@ describe("FallbackRun", () => {
     expect(second.headers["retry-after"]).toBe("5");
     expect(second.attempts?.map((attempt) => attempt.reason)).toEqual(["cooldown", "cooldown"]);
     expect(providers.a?.calls).toHaveLength(1);
-    expect(registry.cooldown.remainingMs("a")).toBeGreaterThan(0);
+    expect(registry.cooldown.remainingMs("a", "test-model")).toBeGreaterThan(0);
   });
 
   it("answers 429 with the soonest retry-after when every candidate was rate limited", async () => {
@@ -284,7 +284,7 @@ describe("FallbackRun's cooldowns between clients", () => {
     }
     expect(await text(start(undefined, { client: "alice" }))).toBe("a: answer");
     expect(providers.a?.calls).toHaveLength(4);
-    expect(registry.cooldown.remainingMs("a")).toBe(0);
+    expect(registry.cooldown.remainingMs("a", "test-model")).toBe(0);
   });
 
   it("cools the provider down for the failing client itself", async () => {
@@ -337,8 +337,8 @@ describe("FallbackRun's cooldowns between clients", () => {
     );
     for (const client of ["alice", "bob", "carol", "dave"])
       await failure(collectAnswer(start(undefined, { client })));
-    expect(registry.cooldown.health("a").consecutiveFailures).toBe(0);
-    expect(registry.cooldown.remainingMs("a", "erin")).toBe(0);
+    expect(registry.cooldown.health("a", "test-model").consecutiveFailures).toBe(0);
+    expect(registry.cooldown.remainingMs("a", "test-model", "erin")).toBe(0);
     expect(await text(start(undefined, { client: "erin" }))).toBe("a: fine");
   });
 
@@ -351,12 +351,12 @@ describe("FallbackRun's cooldowns between clients", () => {
     );
     for (const client of ["mallory", "trudy", "oscar"])
       await failure(collectAnswer(start(undefined, { client, prompt: hugePrompt })));
-    expect(registry.cooldown.health("a").consecutiveFailures).toBe(0);
-    expect(registry.cooldown.remainingMs("a", "alice")).toBe(0);
+    expect(registry.cooldown.health("a", "test-model").consecutiveFailures).toBe(0);
+    expect(registry.cooldown.remainingMs("a", "test-model", "alice")).toBe(0);
     // The same timeout on a prompt of the usual size is the provider's.
     for (const client of ["bob", "carol", "dave"])
       await failure(collectAnswer(start(undefined, { client, prompt: "x".repeat(5_000) })));
-    expect(registry.cooldown.remainingMs("a", "alice")).toBe(5_000);
+    expect(registry.cooldown.remainingMs("a", "test-model", "alice")).toBe(5_000);
   });
 
   it("still cools a dead upstream down for everyone, and tries it again once the cooldown ends", async () => {

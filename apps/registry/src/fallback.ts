@@ -1,8 +1,10 @@
 import {
   AbortError,
+  ChoiceChunk,
   type Chunk,
   ConnectionError,
   ContextLengthExceededError,
+  FinishReason,
   InvalidResponseError,
   isContentChunk,
   type Messages,
@@ -65,6 +67,12 @@ export interface AttemptRequest {
   readonly messages: Messages;
   /** Sampling parameters and `stream`; the signal is added per attempt. */
   readonly options: ProviderOptions;
+  /**
+   * The options of one candidate, when they differ between candidates (a field
+   * dropped for those that can not honour it; see `routeByCapabilities`); default
+   * `options` for every candidate.
+   */
+  readonly optionsFor?: (candidate: Candidate) => ProviderOptions;
   /** The client's signal (an `AbortSignal`, or the server's cheaper `RequestAbort`): aborted when it disconnects. */
   readonly signal: AbortSource | undefined;
   /** Where failed attempts are logged (at warn), when logging is on. */
@@ -165,7 +173,7 @@ export class FallbackRun {
       this.#throwIfClientGone();
       const candidate = candidates[this.#index] as Candidate;
       const { entry } = candidate;
-      const remainingMs = settings.cooldown.remainingMs(entry.id, request.client);
+      const remainingMs = settings.cooldown.remainingMs(entry.id, candidate.model, request.client);
       if (remainingMs > 0) {
         this.#skipCoolingDown(candidate, remainingMs);
         continue;
@@ -174,7 +182,7 @@ export class FallbackRun {
         entry.provider,
         candidate.model,
         request.messages,
-        request.options,
+        request.optionsFor?.(candidate) ?? request.options,
         request.signal,
         entry.timeouts,
       );
@@ -182,7 +190,11 @@ export class FallbackRun {
       try {
         for (;;) {
           const result = await attempt.next();
-          if (result.done) throw new EmptyAnswerError(entry.provider.label);
+          if (result.done) {
+            // A filtered or cut-off answer without text is still the upstream's answer.
+            if (endsWithoutContent(leading)) return { candidate, leading, attempt };
+            throw new EmptyAnswerError(entry.provider.label);
+          }
           if (isContentChunk(result.value)) {
             leading.push(result.value);
             this.#notify("firstContent", {
@@ -355,7 +367,11 @@ export class FallbackRun {
       reason,
       beforeContent,
       promptMuchLargerThanRecent: () =>
-        settings.cooldown.isMuchLargerThanRecentPrompts(entry.id, this.#promptCharacters()),
+        settings.cooldown.isMuchLargerThanRecentPrompts(
+          entry.id,
+          candidate.model,
+          this.#promptCharacters(),
+        ),
     });
     this.#notify("attemptFailed", {
       candidate,
@@ -369,7 +385,7 @@ export class FallbackRun {
     if (reason === "rate_limit") {
       const waitMs = Math.max(
         (providerError?.retryAfter ?? 0) * 1000,
-        settings.cooldown.remainingMs(entry.id, request.client),
+        settings.cooldown.remainingMs(entry.id, candidate.model, request.client),
       );
       if (waitMs > 0) this.#noteRetryAfter(waitMs);
     }
@@ -386,7 +402,7 @@ export class FallbackRun {
       providerError?.retryable === true &&
       providerError.retryAfter === undefined &&
       this.#retries < settings.retriesPerProvider &&
-      settings.cooldown.remainingMs(entry.id, this.request.client) === 0;
+      settings.cooldown.remainingMs(entry.id, candidate.model, this.request.client) === 0;
     if (retryHere) {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);
@@ -413,12 +429,33 @@ export class FallbackRun {
  */
 function keepLatestOfKind(leading: Chunk[], chunk: Chunk): void {
   if (typeof chunk === "string") return;
-  const type = (chunk as ResponseChunk).type;
-  const index = leading.findIndex(
-    (kept) => typeof kept !== "string" && (kept as ResponseChunk).type === type,
-  );
+  const kind = chunkKind(chunk);
+  const index = leading.findIndex((kept) => typeof kept !== "string" && chunkKind(kept) === kind);
   if (index === -1) leading.push(chunk);
   else leading[index] = chunk;
+}
+
+// A chunk of another choice (`n` > 1) is its own kind per choice.
+function chunkKind(chunk: ResponseChunk): string {
+  return ChoiceChunk.isInstance(chunk) && typeof chunk.chunk !== "string"
+    ? `${chunk.type}:${chunk.index}:${chunk.chunk.type}`
+    : chunk.type;
+}
+
+/**
+ * Finish reasons that make an answer without any content a successful one: the
+ * upstream filtered it (`content_filter`) or hit the token limit before any
+ * visible text (`length`, a reasoning model with a small `max_completion_tokens`).
+ * Such an answer is the upstream's word, not its failure; a bare end or `stop`
+ * without content still is one (`empty`), as in g4f.
+ */
+const contentlessFinishReasons = new Set(["content_filter", "length"]);
+
+function endsWithoutContent(leading: readonly Chunk[]): boolean {
+  return leading.some((chunk) => {
+    const inner = ChoiceChunk.isInstance(chunk) ? chunk.chunk : chunk;
+    return FinishReason.isInstance(inner) && contentlessFinishReasons.has(inner.reason);
+  });
 }
 
 /**

@@ -18,6 +18,8 @@ export {
   CooldownTracker,
   defaultCooldownSettings,
   type FailureDetails,
+  type ModelHealth,
+  maxTrackedModelsPerProvider,
   type ProviderHealth,
   type SuccessDetails,
 } from "./cooldown.js";

@@ -100,12 +100,22 @@ class Histogram {
   }
 }
 
-/** The state of one provider at scrape time. */
+/** The state of one model of a provider at scrape time. */
+export interface ModelGauge {
+  model: string;
+  coolingDown: boolean;
+  consecutiveFailures: number;
+}
+
+/** The state of one provider at scrape time: cooling down while any of its models is. */
 export interface ProviderGauge {
   id: string;
   enabled: boolean;
   coolingDown: boolean;
+  /** The most of any of its models. */
   consecutiveFailures: number;
+  /** Each model of the provider that was used. */
+  models?: readonly ModelGauge[];
 }
 
 /** What attempts end as: a complete answer, a failure, or stopped because the client left. */
@@ -170,13 +180,31 @@ export class RegistryMetrics {
     gauge("g4f_provider_enabled", "1 when the provider is routed to.", (provider) =>
       provider.enabled ? 1 : 0,
     );
-    gauge("g4f_provider_cooldown", "1 while the provider is in cooldown.", (provider) =>
-      provider.coolingDown ? 1 : 0,
+    gauge(
+      "g4f_provider_cooldown",
+      "1 while any model of the provider is in cooldown.",
+      (provider) => (provider.coolingDown ? 1 : 0),
     );
     gauge(
       "g4f_provider_consecutive_failures",
-      "Failures since the provider's last success.",
+      "Failures since the last success, the most of any model of the provider.",
       (provider) => provider.consecutiveFailures,
+    );
+    const modelGauge = (name: string, help: string, value: (model: ModelGauge) => number) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+      for (const provider of providers)
+        for (const model of provider.models ?? [])
+          lines.push(
+            `${name}{provider="${escapeLabel(provider.id)}",model="${escapeLabel(model.model)}"} ${value(model)}`,
+          );
+    };
+    modelGauge("g4f_model_cooldown", "1 while the provider's model is in cooldown.", (model) =>
+      model.coolingDown ? 1 : 0,
+    );
+    modelGauge(
+      "g4f_model_consecutive_failures",
+      "Failures of the provider's model since its last success.",
+      (model) => model.consecutiveFailures,
     );
     lines.push(
       "# HELP g4f_open_requests Requests being answered right now.",

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AssistantMessage,
   contentText,
   type Message,
   type Messages,
@@ -7,7 +8,6 @@ import {
 } from "@g4f-ts/provider-core";
 import { formatSchemaIssues } from "@g4f-ts/provider-core/internal";
 import { type ZodError, z } from "zod";
-import type { GatheredAnswer } from "./answer-collector.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
 /*
@@ -19,32 +19,146 @@ import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from ".
 const sampling = (minimum: number, maximum: number) =>
   z.number().min(minimum).max(maximum).nullable().optional();
 
-const textPartSchema = z.object({ type: z.literal("text"), text: z.string() });
-const imagePartSchema = z.object({
+// Messages and parts are strict: a key the registry does not know is a 400 naming
+// it, never a key silently left behind on the way to the provider.
+const textPartSchema = z.strictObject({ type: z.literal("text"), text: z.string() });
+const imagePartSchema = z.strictObject({
   type: z.literal("image_url"),
-  image_url: z.object({
+  image_url: z.strictObject({
     url: z.string().min(1),
     detail: z.enum(["auto", "low", "high"]).optional(),
   }),
 });
-
-const messageSchema = z.object({
-  role: z.enum(["system", "developer", "user", "assistant"]),
-  content: z
-    .union([z.string(), z.array(z.discriminatedUnion("type", [textPartSchema, imagePartSchema]))])
-    .nullable()
-    .optional(),
+const audioPartSchema = z.strictObject({
+  type: z.literal("input_audio"),
+  input_audio: z.strictObject({ data: z.string().min(1), format: z.string().min(1) }),
 });
+const filePartSchema = z.strictObject({
+  type: z.literal("file"),
+  file: z
+    .strictObject({
+      file_data: z.string().min(1).optional(),
+      file_id: z.string().min(1).optional(),
+      filename: z.string().optional(),
+    })
+    .refine((file) => file.file_data !== undefined || file.file_id !== undefined, {
+      message: "needs file_data or file_id",
+    }),
+});
+const refusalPartSchema = z.strictObject({ type: z.literal("refusal"), refusal: z.string() });
+
+const textContentSchema = z.union([z.string(), z.array(textPartSchema)]);
+
+const toolCallSchema = z.strictObject({
+  id: z.string().min(1),
+  type: z.literal("function"),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const messageSchema = z.discriminatedUnion("role", [
+  z.strictObject({
+    role: z.enum(["system", "developer"]),
+    content: textContentSchema,
+    name: z.string().optional(),
+  }),
+  z.strictObject({
+    role: z.literal("user"),
+    content: z.union([
+      z.string(),
+      z.array(
+        z.discriminatedUnion("type", [
+          textPartSchema,
+          imagePartSchema,
+          audioPartSchema,
+          filePartSchema,
+        ]),
+      ),
+    ]),
+    name: z.string().optional(),
+  }),
+  z.strictObject({
+    role: z.literal("assistant"),
+    content: z
+      .union([
+        z.string(),
+        z.array(z.discriminatedUnion("type", [textPartSchema, refusalPartSchema])),
+      ])
+      .nullable()
+      .optional(),
+    name: z.string().optional(),
+    refusal: z.string().nullable().optional(),
+    tool_calls: z.array(toolCallSchema).max(1024).nullable().optional(),
+    function_call: z
+      .strictObject({ name: z.string().min(1), arguments: z.string() })
+      .nullable()
+      .optional(),
+    /** Reasoning a g4f or DeepSeek client sends back with an earlier answer. */
+    reasoning_content: z.string().nullable().optional(),
+  }),
+  z.strictObject({
+    role: z.literal("tool"),
+    content: textContentSchema,
+    tool_call_id: z.string().min(1),
+  }),
+  z.strictObject({
+    role: z.literal("function"),
+    content: z.string().nullable(),
+    name: z.string().min(1),
+  }),
+]);
 
 // One provider, or several separated by spaces (g4f's IterListProvider order).
 const providerPinSchema = z.string().min(1).max(512).optional();
 
+const toolSchema = z.strictObject({
+  type: z.literal("function", 'only tools of type "function" are supported'),
+  function: z.strictObject({
+    name: z.string().min(1).max(256),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+const toolChoiceSchema = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.strictObject({
+    type: z.literal("function"),
+    function: z.strictObject({ name: z.string().min(1) }),
+  }),
+]);
+
+const responseFormatSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text") }),
+  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({
+    type: z.literal("json_schema"),
+    json_schema: z.strictObject({
+      name: z.string().min(1).max(64),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullable().optional(),
+    }),
+  }),
+]);
+
+/**
+ * The Chat Completions fields the registry reads itself. Every other field of the
+ * request (`modalities`, `audio`, `prediction`, `store`, `web_search_options`,
+ * `verbosity`, `prompt_cache_key`, `safety_identifier`, legacy `functions`, or
+ * one OpenAI adds tomorrow) is kept as it came and forwarded verbatim through the
+ * providers' `extraBody`, under the same capability rule as the others.
+ */
 export const chatRequestSchema = z.object({
   model: z.string().max(256).optional(),
   messages: z.array(messageSchema).min(1),
   stream: z.boolean().nullable().optional(),
   stream_options: z
-    .object({ include_usage: z.boolean().nullable().optional() })
+    .strictObject({
+      include_usage: z.boolean().nullable().optional(),
+      // OpenAI's padding of stream events; the registry's events carry none.
+      include_obfuscation: z.boolean().nullable().optional(),
+    })
     .nullable()
     .optional(),
   max_tokens: z.int().min(1).nullable().optional(),
@@ -53,12 +167,36 @@ export const chatRequestSchema = z.object({
   top_p: sampling(0, 1),
   frequency_penalty: sampling(-2, 2),
   presence_penalty: sampling(-2, 2),
-  n: z.literal(1, "only n = 1 is supported").nullable().optional(),
+  n: z.int().min(1).max(128).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
+  seed: z.int().nullable().optional(),
+  user: z.string().max(256).nullable().optional(),
+  metadata: z
+    .record(z.string().max(64), z.string().max(512))
+    .refine((metadata) => Object.keys(metadata).length <= 16, "holds at most 16 keys")
+    .nullable()
+    .optional(),
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.int().min(0).max(20).nullable().optional(),
+  reasoning_effort: z.string().min(1).max(32).nullable().optional(),
+  service_tier: z.string().min(1).max(32).nullable().optional(),
+  tools: z.array(toolSchema).max(128).nullable().optional(),
+  tool_choice: toolChoiceSchema.nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  response_format: responseFormatSchema.nullable().optional(),
   /** g4f's way to pin one provider. */
   provider: providerPinSchema,
 });
 
-export type ChatRequest = z.output<typeof chatRequestSchema>;
+/** A validated chat request: the fields the registry reads, and the others as sent. */
+export type ChatRequest = z.output<typeof chatRequestSchema> & {
+  /** The fields the registry does not read, as sent, for the providers' `extraBody`. */
+  extraFields: Record<string, unknown>;
+};
 
 export const imageRequestSchema = z.object({
   model: z.string().max(256).optional(),
@@ -66,12 +204,19 @@ export const imageRequestSchema = z.object({
   // that against them would let one client cool them down for everyone.
   prompt: z.string().min(1).max(32_000).regex(/\S/, "must not be blank"),
   n: z.int().min(1).max(10).nullable().optional(),
-  response_format: z.literal("url", 'only "url" is supported').nullable().optional(),
-  size: z.string().nullable().optional(),
+  response_format: z.enum(["url", "b64_json"]).nullable().optional(),
+  size: z.string().min(1).max(32).nullable().optional(),
+  quality: z.string().min(1).max(32).nullable().optional(),
+  style: z.string().min(1).max(32).nullable().optional(),
+  user: z.string().max(256).nullable().optional(),
   provider: providerPinSchema,
 });
 
-export type ImageRequest = z.output<typeof imageRequestSchema>;
+/** A validated image request: the fields the registry reads, and the others as sent. */
+export type ImageRequest = z.output<typeof imageRequestSchema> & {
+  /** The fields the registry does not read (`background`, `output_format`, …), as sent. */
+  extraFields: Record<string, unknown>;
+};
 
 /**
  * Fields that would make the server fetch an address of the caller's choosing.
@@ -97,7 +242,10 @@ function schemaError(error: ZodError): HttpError {
   });
 }
 
-function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
+function parseWith<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  body: unknown,
+): z.output<z.ZodObject<Shape>> & { extraFields: Record<string, unknown> } {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new HttpError(400, "The request body must be a JSON object", { code: "invalid_value" });
   for (const field of forbiddenFields) {
@@ -109,7 +257,11 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw schemaError(parsed.error);
-  return parsed.data;
+  const extraFields: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (!Object.hasOwn(schema.shape, field) && value !== undefined) extraFields[field] = value;
+  }
+  return { ...parsed.data, extraFields };
 }
 
 /** How much one chat request may hold; validating costs a few microseconds an item. */
@@ -143,38 +295,103 @@ function checkSizes(body: unknown, limits: ChatRequestLimits): void {
  */
 export function parseChatRequest(body: unknown, limits: ChatRequestLimits = {}): ChatRequest {
   checkSizes(body, limits);
-  const request = parseWith(chatRequestSchema, body);
-  for (const [index, message] of request.messages.entries()) {
-    if (message.role !== "assistant" && message.content == null)
+  checkNullContent(body);
+  return parseWith(chatRequestSchema, body);
+}
+
+/** A clearer word than the schema's for the common mistake of a null content. */
+function checkNullContent(body: unknown): void {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return;
+  for (const [index, message] of messages.entries()) {
+    const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
+    if (content == null && role !== "assistant" && role !== "function")
       throw invalidField(
         `messages.${index}.content`,
-        `Invalid request: messages.${index}.content must be a string or an array of content parts; only an assistant message may leave it null`,
+        `Invalid request: messages.${index}.content must be a string or an array of content parts; only an assistant (or legacy function) message may leave it null`,
       );
   }
-  return request;
 }
 
 export function parseImageRequest(body: unknown): ImageRequest {
   return parseWith(imageRequestSchema, body);
 }
 
-/** The conversation in the core's shape (`developer` is OpenAI's newer name for `system`). */
+function textContent(content: string | { type: "text"; text: string }[]) {
+  return typeof content === "string" ? content : content.map(({ type, text }) => ({ type, text }));
+}
+
+/**
+ * The conversation in the core's shape, every form kept as the client wrote it
+ * (`developer` stays `developer`; a provider without the role maps it to `system`).
+ */
 export function toMessages(request: ChatRequest): Messages {
   return request.messages.map((message): Message => {
-    const role = message.role === "developer" ? "system" : message.role;
-    return { role, content: message.content ?? "" } as Message;
+    switch (message.role) {
+      case "system":
+      case "developer":
+        return withName({ role: message.role, content: textContent(message.content) }, message);
+      case "user":
+        return withName({ role: "user", content: message.content }, message);
+      case "assistant": {
+        const assistant: AssistantMessage = { role: "assistant", content: message.content ?? null };
+        if (message.name !== undefined) assistant.name = message.name;
+        if (message.refusal != null) assistant.refusal = message.refusal;
+        if (message.tool_calls != null && message.tool_calls.length > 0)
+          assistant.tool_calls = message.tool_calls;
+        if (message.function_call != null) assistant.function_call = message.function_call;
+        if (message.reasoning_content != null)
+          assistant.reasoning_content = message.reasoning_content;
+        return assistant;
+      }
+      case "tool":
+        return {
+          role: "tool",
+          content: textContent(message.content),
+          tool_call_id: message.tool_call_id,
+        };
+      default:
+        return { role: "function", content: message.content, name: message.name };
+    }
   });
 }
 
-/** Only the sampling parameters reach a provider: never an address, a proxy or a key. */
+function withName<Shaped extends Message>(message: Shaped, source: { name?: string | undefined }) {
+  if (source.name !== undefined) (message as { name?: string }).name = source.name;
+  return message;
+}
+
+/**
+ * Every field of the request in the core's call options, under their TypeScript
+ * names; the fields the registry does not read go into `extraBody` as sent. Never
+ * an address, a proxy or a key: those fields are refused before this (see
+ * `forbiddenFields`). `max_completion_tokens` stays apart from `max_tokens`: o-series
+ * and gpt-5 upstreams refuse the older name.
+ */
 export function toProviderOptions(request: ChatRequest): ProviderOptions {
   const options: ProviderOptions = {};
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-  if (maxTokens != null) options.maxTokens = maxTokens;
+  if (request.max_tokens != null) options.maxTokens = request.max_tokens;
+  if (request.max_completion_tokens != null)
+    options.maxCompletionTokens = request.max_completion_tokens;
   if (request.temperature != null) options.temperature = request.temperature;
   if (request.top_p != null) options.topP = request.top_p;
   if (request.frequency_penalty != null) options.frequencyPenalty = request.frequency_penalty;
   if (request.presence_penalty != null) options.presencePenalty = request.presence_penalty;
+  if (request.n != null) options.n = request.n;
+  if (request.stop != null) options.stop = request.stop;
+  if (request.seed != null) options.seed = request.seed;
+  if (request.user != null) options.user = request.user;
+  if (request.metadata != null) options.metadata = request.metadata;
+  if (request.logit_bias != null) options.logitBias = request.logit_bias;
+  if (request.logprobs != null) options.logprobs = request.logprobs;
+  if (request.top_logprobs != null) options.topLogprobs = request.top_logprobs;
+  if (request.reasoning_effort != null) options.reasoningEffort = request.reasoning_effort;
+  if (request.service_tier != null) options.serviceTier = request.service_tier;
+  if (request.tools != null) options.tools = request.tools;
+  if (request.tool_choice != null) options.toolChoice = request.tool_choice;
+  if (request.parallel_tool_calls != null) options.parallelToolCalls = request.parallel_tool_calls;
+  if (request.response_format != null) options.responseFormat = request.response_format;
+  if (Object.keys(request.extraFields).length > 0) options.extraBody = { ...request.extraFields };
   return options;
 }
 
@@ -195,67 +412,6 @@ export function messagesLength(messages: Messages): number {
   return length;
 }
 
-export interface UsageCounts {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export function usageCounts(
-  reported: { promptTokens: number; completionTokens: number; totalTokens: number } | undefined,
-  promptCharacters: number,
-  completionCharacters: number,
-): UsageCounts {
-  if (reported !== undefined)
-    return {
-      prompt_tokens: reported.promptTokens,
-      completion_tokens: reported.completionTokens,
-      total_tokens: reported.totalTokens,
-    };
-  const prompt = estimateTokens(promptCharacters);
-  const completion = estimateTokens(completionCharacters);
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-  };
-}
-
-/**
- * Writes the SSE events of one streamed chat completion. Every event shares the
- * same id, `created`, model and provider, so that part is built once.
- */
-export class ChatChunkEncoder {
-  readonly #prefix: string;
-  #sentRole = false;
-
-  constructor(id: string, created: number, model: string, provider: string) {
-    this.#prefix = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[`;
-  }
-
-  #role(): string {
-    if (this.#sentRole) return "";
-    this.#sentRole = true;
-    return '"role":"assistant",';
-  }
-
-  content(text: string): string {
-    return `${this.#prefix}{"index":0,"delta":{${this.#role()}"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
-  }
-
-  reasoning(text: string): string {
-    return `${this.#prefix}{"index":0,"delta":{${this.#role()}"reasoning_content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
-  }
-
-  finish(reason: string): string {
-    return `${this.#prefix}{"index":0,"delta":{},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
-  }
-
-  usage(usage: UsageCounts): string {
-    return `${this.#prefix}],"usage":${JSON.stringify(usage)}}\n\n`;
-  }
-}
-
 export const doneEvent = "data: [DONE]\n\n";
 
 /** The SSE event that ends a stream which failed after its first content: OpenAI's error shape. */
@@ -264,38 +420,40 @@ export function errorEvent(error: HttpError): string {
 }
 
 /**
- * The body of a non-streamed `chat.completion`, written as a string around its
- * variable parts (as the chunk encoder does) rather than built as an object and
- * stringified whole: it is on every JSON answer's path.
+ * The call options of an image request: `n` and `user` under their names, and
+ * the fields the core has no name for (`size`, `quality`, `style`,
+ * `response_format: "b64_json"`, and any other, such as gpt-image-1's
+ * `background`) in `extraBody`, forwarded verbatim by the providers that list
+ * `extraBody`. `response_format: "url"` asks for what every provider gives and is
+ * not forwarded.
  */
-export function chatCompletionBody(
-  id: string,
-  created: number,
-  model: string,
-  provider: string,
-  answer: GatheredAnswer,
-  promptCharacters: number,
-): string {
-  const reasoning =
-    answer.reasoning === "" ? "" : `,"reasoning_content":${JSON.stringify(answer.reasoning)}`;
-  const usage = usageCounts(
-    answer.usage,
-    promptCharacters,
-    answer.content.length + answer.reasoning.length,
-  );
-  return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(answer.content)}${reasoning}},"logprobs":null,"finish_reason":${JSON.stringify(answer.finishReason ?? "stop")}}],"usage":${JSON.stringify(usage)}}`;
+export function toImageOptions(request: ImageRequest): ProviderOptions {
+  const options: ProviderOptions = {};
+  if (request.n != null) options.n = request.n;
+  if (request.user != null) options.user = request.user;
+  const extraBody: Record<string, unknown> = { ...request.extraFields };
+  if (request.size != null) extraBody.size = request.size;
+  if (request.quality != null) extraBody.quality = request.quality;
+  if (request.style != null) extraBody.style = request.style;
+  if (request.response_format === "b64_json") extraBody.response_format = "b64_json";
+  if (Object.keys(extraBody).length > 0) options.extraBody = extraBody;
+  return options;
 }
 
+/** One image of an `images/generations` answer. */
+export type ImageDatum =
+  | { url: string; revised_prompt: string }
+  | { b64_json: string; revised_prompt: string };
+
 /** The body of an `images/generations` answer. */
-export function imagesBody(
-  created: number,
-  provider: string,
-  urls: readonly string[],
-  prompt: string,
-): string {
-  return JSON.stringify({
-    created,
-    data: urls.map((url) => ({ url, revised_prompt: prompt })),
-    provider,
-  });
+export function imagesBody(created: number, provider: string, data: readonly ImageDatum[]): string {
+  return JSON.stringify({ created, data, provider });
+}
+
+/** The base64 data of a `data:…;base64,` URL, or undefined for any other URL. */
+export function base64Of(url: string): string | undefined {
+  if (!url.startsWith("data:")) return undefined;
+  const comma = url.indexOf(",");
+  if (comma === -1 || !url.slice(0, comma).endsWith(";base64")) return undefined;
+  return url.slice(comma + 1);
 }

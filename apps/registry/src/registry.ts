@@ -20,6 +20,11 @@ import {
   discoverProviderPackages,
   registryDirectory,
 } from "./plugin-discovery.js";
+import {
+  describeProviderHealth,
+  type ProviderHealthDescription,
+  providerGauge,
+} from "./provider-health.js";
 import { buildProviderSet, type InMemoryProvider, type ProviderEntry } from "./provider-set.js";
 import { RouteTable } from "./route-table.js";
 
@@ -66,17 +71,7 @@ export interface ProviderDescription {
   models: readonly string[];
   image_models: readonly string[];
   aliases: Readonly<Record<string, string>>;
-  health: {
-    status: "ok" | "failing" | "cooling_down" | "disabled";
-    consecutive_failures: number;
-    cooldown_remaining_ms: number;
-    cooldown_until: string | null;
-    /** Clients the provider is cooling down for on their own (their failures alone did not convince). */
-    clients_cooling_down: number;
-    successes: number;
-    failures: number;
-    last_error: string | null;
-  };
+  health: ProviderHealthDescription;
 }
 
 /**
@@ -200,15 +195,6 @@ export class Registry {
   describeProviders(): ProviderDescription[] {
     return this.entries.map((entry) => {
       const { provider } = entry;
-      const health = this.cooldown.health(entry.id);
-      const remaining = this.cooldown.remainingMs(entry.id);
-      const status = !entry.enabled
-        ? "disabled"
-        : remaining > 0
-          ? "cooling_down"
-          : health.consecutiveFailures > 0
-            ? "failing"
-            : "ok";
       return {
         id: entry.id,
         label: provider.label,
@@ -223,16 +209,7 @@ export class Registry {
         models: provider.getModels(),
         image_models: provider.imageModels,
         aliases: provider.modelAliases,
-        health: {
-          status,
-          consecutive_failures: health.consecutiveFailures,
-          cooldown_remaining_ms: remaining,
-          cooldown_until: remaining > 0 ? new Date(health.coolingDownUntil).toISOString() : null,
-          clients_cooling_down: this.cooldown.clientsCoolingDown(entry.id),
-          successes: health.successes,
-          failures: health.failures,
-          last_error: health.lastError ?? null,
-        },
+        health: describeProviderHealth(this.cooldown, entry),
       };
     });
   }
@@ -240,12 +217,7 @@ export class Registry {
   /** The metrics text, gauges included. */
   renderMetrics(openRequests: number): string {
     return this.metrics.render(
-      this.entries.map((entry) => ({
-        id: entry.id,
-        enabled: entry.enabled,
-        coolingDown: this.cooldown.remainingMs(entry.id) > 0,
-        consecutiveFailures: this.cooldown.health(entry.id).consecutiveFailures,
-      })),
+      this.entries.map((entry) => providerGauge(this.cooldown, entry)),
       openRequests,
     );
   }

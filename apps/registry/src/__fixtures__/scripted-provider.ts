@@ -4,6 +4,7 @@ import {
   type AsyncGeneratorProvider,
   type Chunk,
   type Messages,
+  type ModelCapabilities,
   ModelCatalog,
   type Provider,
   type ProviderOptions,
@@ -29,6 +30,8 @@ export interface ScriptedProviderOptions {
   imageModels?: string[];
   defaultImageModel?: string;
   modelAliases?: Record<string, string>;
+  /** What its chat models can do (default: text with the common sampling options). */
+  capabilities?: ModelCapabilities;
   /** The steps of each call, by call index; the last entry repeats. Default: "Hello" from the id. */
   script?: ScriptStep[][] | ((call: ScriptedCall, index: number) => ScriptStep[]);
 }
@@ -57,6 +60,7 @@ export function scriptedProvider(options: ScriptedProviderOptions): ScriptedProv
       ? {}
       : { defaultImageModel: options.defaultImageModel }),
     modelAliases: options.modelAliases ?? {},
+    ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities }),
   });
   const calls: ScriptedCall[] = [];
   let finishedCalls = 0;
@@ -105,6 +109,7 @@ export function scriptedProvider(options: ScriptedProviderOptions): ScriptedProv
     modelAliases: catalog.modelAliases,
     getModels: () => catalog.getModels(),
     getModel: (name: string | undefined) => catalog.getModel(name),
+    capabilities: (model: string) => catalog.capabilities(model),
     calls,
     get finishedCalls() {
       return finishedCalls;

@@ -40,6 +40,14 @@ async function serve(providers: ScriptedProvider[], config: RegistryConfigInput 
   return { server, openai };
 }
 
+interface ErrorBody {
+  error: { message: string; param: string | null; code: string | null };
+}
+
+async function errorOf(response: Response): Promise<ErrorBody["error"]> {
+  return ((await response.json()) as ErrorBody).error;
+}
+
 function post(server: RunningServer, path: string, body: unknown) {
   return fetch(`${server.url}${path}`, {
     method: "POST",
@@ -359,7 +367,7 @@ describe("POST /v1/responses with the official openai client", () => {
       input: "Hi",
       store: false,
     });
-    expect(unstored.store).toBe(false);
+    expect((unstored as unknown as { store: boolean }).store).toBe(false);
     await expect(openai.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
@@ -529,7 +537,7 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
       temprature: 1,
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toMatchObject({
+    expect(await errorOf(response)).toMatchObject({
       param: "temprature",
       code: "unknown_parameter",
     });
@@ -543,7 +551,7 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
       tools: [{ type: "web_search" }],
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error.param).toBe("tools.0.type");
+    expect((await errorOf(response)).param).toBe("tools.0.type");
   });
 
   it("answers 400 naming tools when no provider of the model supports tool calls", async () => {
@@ -555,7 +563,7 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
       tools: [weatherTool],
     });
     expect(response.status).toBe(400);
-    const { error } = await response.json();
+    const error = await errorOf(response);
     expect(error.param).toBe("tools");
     expect(error.message).toContain("tool calls");
     expect(plain.calls).toHaveLength(0);
@@ -594,7 +602,7 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
         ...fields,
       });
       expect(response.status, param).toBe(400);
-      expect((await response.json()).error.param).toBe(param);
+      expect((await errorOf(response)).param).toBe(param);
     }
   });
 
@@ -602,14 +610,14 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
     const { server } = await serve([capable({ id: "alpha" })]);
     const response = await fetch(`${server.url}/v1/responses/resp_nothing`);
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe("response_not_found");
+    expect((await errorOf(response)).code).toBe("response_not_found");
   });
 
   it("names the served endpoints in the 404 of /v1/completions", async () => {
     const { server } = await serve([capable({ id: "alpha" })]);
     const response = await post(server, "/v1/completions", { model: "test-model", prompt: "Hi" });
     expect(response.status).toBe(404);
-    const { error } = await response.json();
+    const error = await errorOf(response);
     expect(error.message).toContain("POST /v1/responses");
     expect(error.message).toContain("POST /v1/embeddings");
   });

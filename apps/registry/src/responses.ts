@@ -6,7 +6,8 @@ import {
   ResponseTooLargeError,
 } from "@g4f-ts/provider-core";
 import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js";
-import { filterByCapabilities } from "./capability-filter.js";
+import { type CapabilityRoute, requestNeeds, routeByCapabilities } from "./capability-routing.js";
+import { droppedParamsHeader } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
 import type { CommittedAttempt, FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
@@ -67,7 +68,7 @@ const responsesFieldNames: Readonly<Record<string, string>> = {
   max_completion_tokens: "max_output_tokens",
   max_tokens: "max_output_tokens",
   reasoning_effort: "reasoning.effort",
-  extra_body: "text.verbosity / safety_identifier / prompt_cache_key",
+  verbosity: "text.verbosity",
 };
 
 function responsesField(field: string): string {
@@ -75,21 +76,94 @@ function responsesField(field: string): string {
   return responsesFieldNames[field] ?? field;
 }
 
+/** A capability refusal of `routeByCapabilities`, naming the field as a Responses client wrote it. */
+function inResponsesWords(error: unknown): unknown {
+  if (!(error instanceof HttpError) || error.param === null) return error;
+  const field = responsesField(error.param);
+  if (field === error.param) return error;
+  let message = error.message.startsWith(`${error.param}:`)
+    ? `${field}:${error.message.slice(error.param.length + 1)}`
+    : error.message;
+  message = message.replaceAll(`\`${error.param}\``, `\`${field}\``);
+  return new HttpError(error.status, message, {
+    type: error.type,
+    code: error.code,
+    param: field,
+    headers: error.headers,
+  });
+}
+
+/** One candidate as the request runs on it: its call options, and the fields it leaves out (under `drop`). */
+interface ResponseRoute {
+  readonly candidate: Candidate;
+  readonly options: ProviderOptions;
+  readonly dropped: readonly string[];
+}
+
 /**
- * `max_output_tokens` is sent as `max_completion_tokens` (what it means, and what
- * o-series and gpt-5 upstreams require) when every candidate honours that, else as
- * the older `max_tokens`, which every chat provider of the reference honours.
+ * Route to the candidates that honour every field (capability routing, with
+ * `routing.unsupportedFields`), and give each its call options. `max_output_tokens`
+ * goes as `max_completion_tokens` (what it means, and what o-series and gpt-5
+ * upstreams require) to a model that honours that, else as the older `max_tokens`;
+ * a model with neither is routed past (or, under `drop`, called without it).
  */
-function adaptTokenLimit(options: ProviderOptions, candidates: readonly Candidate[]): void {
-  if (options.maxCompletionTokens === undefined) return;
-  const newer = candidates.every((candidate) =>
-    capabilitiesOf(candidate.entry.provider, candidate.model).features.includes(
-      "maxCompletionTokens",
-    ),
-  );
-  if (newer) return;
-  options.maxTokens = options.maxCompletionTokens;
-  delete options.maxCompletionTokens;
+function routeResponse(
+  context: RequestContext,
+  request: ResponsesRequest,
+  candidates: readonly Candidate[],
+  messages: Messages,
+  options: ProviderOptions,
+): ResponseRoute[] {
+  const { maxCompletionTokens: limit, ...rest } = options;
+  const policy = context.registry.config.routing.unsupportedFields;
+  let routes: CapabilityRoute[];
+  try {
+    routes = routeByCapabilities(candidates, requestNeeds(messages, rest), rest, {
+      unsupportedFields: policy,
+      requestedModel: request.model ?? request.provider ?? "",
+      pinned: request.provider !== undefined,
+    });
+  } catch (error) {
+    throw inResponsesWords(error);
+  }
+  const routed: ResponseRoute[] = [];
+  for (const route of routes) {
+    const dropped = route.dropped.map((need) => responsesField(need.field));
+    if (limit === undefined) {
+      routed.push({ candidate: route.candidate, options: route.options, dropped });
+      continue;
+    }
+    const { features } = capabilitiesOf(route.candidate.entry.provider, route.candidate.model);
+    if (features.includes("maxCompletionTokens"))
+      routed.push({
+        candidate: route.candidate,
+        options: { ...route.options, maxCompletionTokens: limit },
+        dropped,
+      });
+    else if (features.includes("maxTokens"))
+      routed.push({
+        candidate: route.candidate,
+        options: { ...route.options, maxTokens: limit },
+        dropped,
+      });
+    else if (policy === "drop")
+      routed.push({
+        candidate: route.candidate,
+        options: route.options,
+        dropped: [...dropped, "max_output_tokens"],
+      });
+  }
+  if (routed.length === 0 && candidates.length > 0)
+    throw new HttpError(
+      400,
+      `max_output_tokens: no enabled provider of "${request.model ?? request.provider ?? ""}" supports a token limit`,
+      { code: "unsupported_parameter", param: "max_output_tokens" },
+    );
+  // Those that honour everything first, then those that drop something.
+  return [
+    ...routed.filter((route) => route.dropped.length === 0),
+    ...routed.filter((route) => route.dropped.length > 0),
+  ];
 }
 
 function echoOf(request: ResponsesRequest): ResponseEcho {
@@ -133,6 +207,8 @@ interface ResponseCall {
   readonly promptCharacters: number;
   readonly owner: string;
   readonly limitBytes: number;
+  /** The answer's headers for the candidate that answered: its id, and the fields it dropped. */
+  readonly headers: (candidate: Candidate) => Record<string, string>;
 }
 
 /** `POST /v1/responses`. */
@@ -164,18 +240,21 @@ export async function handleCreateResponse(context: RequestContext, body: unknow
   // Providers are always asked to stream, as for chat: failures show sooner.
   options.stream = true;
   const resolved = registry.resolve(request.model, request.provider, "chat");
-  adaptTokenLimit(options, resolved);
-  // Capability routing: candidates that can not honour a field are passed over.
-  const candidates = filterByCapabilities(resolved, messages, options, responsesField);
-  const run = registry.run(candidates, {
-    requestedModel: request.model ?? request.provider ?? "",
-    messages,
-    options,
-    signal: context.signal,
-    logger: context.logger,
-    requestId: context.requestId,
-    client: clientIdentity(context.request, server.apiKeys.length > 0),
-  });
+  const routes = routeResponse(context, request, resolved, messages, options);
+  const routeOf = new Map(routes.map((route) => [route.candidate, route]));
+  const run = registry.run(
+    routes.map((route) => route.candidate),
+    {
+      requestedModel: request.model ?? request.provider ?? "",
+      messages,
+      options,
+      optionsFor: (candidate) => routeOf.get(candidate)?.options ?? options,
+      signal: context.signal,
+      logger: context.logger,
+      requestId: context.requestId,
+      client: clientIdentity(context.request, server.apiKeys.length > 0),
+    },
+  );
   const call: ResponseCall = {
     id: responseItemId("resp"),
     createdAt: Math.floor(Date.now() / 1000),
@@ -186,6 +265,12 @@ export async function handleCreateResponse(context: RequestContext, body: unknow
     promptCharacters: messagesLength(messages),
     owner,
     limitBytes: server.answerLimitBytes ?? defaultAnswerLimitBytes,
+    headers: (candidate) => {
+      const headers: Record<string, string> = { "x-g4f-provider": candidate.entry.id };
+      const dropped = routeOf.get(candidate)?.dropped ?? [];
+      if (dropped.length > 0) headers[droppedParamsHeader] = [...new Set(dropped)].join(", ");
+      return headers;
+    },
   };
   if (request.stream === true) await streamResponse(context, call);
   else await sendResponse(context, call);
@@ -260,9 +345,7 @@ async function sendResponse(context: RequestContext, call: ResponseCall): Promis
       const { response } = assembler.complete(call.promptCharacters);
       keep(context, call, assembler, response);
       context.provider = committed.candidate.entry.id;
-      sendJson(context.response, 200, JSON.stringify(response), {
-        "x-g4f-provider": committed.candidate.entry.id,
-      });
+      sendJson(context.response, 200, JSON.stringify(response), call.headers(committed.candidate));
       return;
     }
   } finally {
@@ -298,7 +381,7 @@ async function streamResponse(context: RequestContext, call: ResponseCall): Prom
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
-    "x-g4f-provider": candidate.entry.id,
+    ...call.headers(candidate),
   });
   const assembler = assemblerFor(call, candidate, true);
   const sequence = { next: 0 };

@@ -529,6 +529,34 @@ describe("POST /v1/responses with the official openai client", () => {
 });
 
 describe("POST /v1/responses refuses what it can not honour, naming the field", () => {
+  it("drops a field under routing.unsupportedFields drop and names it in x-g4f-dropped-params", async () => {
+    const plain = scriptedProvider({ id: "plain", script: [["ok"]] });
+    const { openai } = await serve([plain], { routing: { unsupportedFields: "drop" } });
+    const { data, response } = await openai.responses
+      .create({
+        model: "test-model",
+        input: "Hi",
+        text: { format: { type: "json_object" } },
+      })
+      .withResponse();
+    expect(data.output_text).toBe("ok");
+    expect(response.headers.get("x-g4f-dropped-params")).toBe("text.format");
+    expect(plain.calls[0]?.options).not.toHaveProperty("responseFormat");
+  });
+
+  it("names text.format, not response_format, when no provider can honour a JSON schema", async () => {
+    const { server } = await serve([scriptedProvider({ id: "plain" })]);
+    const response = await post(server, "/v1/responses", {
+      model: "test-model",
+      input: "Hi",
+      text: { format: { type: "json_schema", name: "x", schema: { type: "object" } } },
+    });
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.param).toBe("text.format");
+    expect(error.message).toMatch(/^text\.format: /);
+  });
+
   it("answers an unknown field with 400 naming it", async () => {
     const { server } = await serve([capable({ id: "alpha" })]);
     const response = await post(server, "/v1/responses", {
@@ -604,6 +632,29 @@ describe("POST /v1/responses refuses what it can not honour, naming the field", 
       expect(response.status, param).toBe(400);
       expect((await errorOf(response)).param).toBe(param);
     }
+  });
+
+  it("shows a stored response only to the API key that made it", async () => {
+    const server = await startScriptedServer(
+      [capable({ id: "alpha" })],
+      { server: { apiKeys: [{ env: "KEY_A" }, { env: "KEY_B" }] } },
+      { env: { KEY_A: "sk-a", KEY_B: "sk-b" } },
+    );
+    servers.push(server);
+    const client = (apiKey: string) =>
+      new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
+    const made = await client("sk-a").responses.create({ model: "test-model", input: "Hi" });
+    expect((await client("sk-a").responses.retrieve(made.id)).id).toBe(made.id);
+    await expect(client("sk-b").responses.retrieve(made.id)).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+    await expect(
+      client("sk-b").responses.create({
+        model: "test-model",
+        input: "Hi",
+        previous_response_id: made.id,
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 
   it("answers an unknown response id with 404", async () => {

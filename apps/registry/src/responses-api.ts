@@ -179,6 +179,22 @@ function unsupported(param: string, message: string): HttpError {
   return new HttpError(400, message, { code: "unsupported_parameter", param });
 }
 
+/**
+ * What every Responses request must be, even one forwarded unchanged: a JSON
+ * object that sets no upstream address or proxy.
+ */
+export function checkResponsesBody(body: unknown): asserts body is Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new HttpError(400, "The request body must be a JSON object", { code: "invalid_value" });
+  for (const field of forbiddenFields) {
+    if (Object.hasOwn(body, field))
+      throw invalidField(
+        field,
+        `\`${field}\` can not be set by a request; upstream addresses and proxies come from the server's config`,
+      );
+  }
+}
+
 /** How much one Responses request may hold (the chat limits, applied to input items and their parts). */
 export interface ResponsesRequestLimits {
   maxMessages?: number;
@@ -194,15 +210,7 @@ export function parseResponsesRequest(
   body: unknown,
   limits: ResponsesRequestLimits = {},
 ): ResponsesRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new HttpError(400, "The request body must be a JSON object", { code: "invalid_value" });
-  for (const field of forbiddenFields) {
-    if (Object.hasOwn(body, field))
-      throw invalidField(
-        field,
-        `\`${field}\` can not be set by a request; upstream addresses and proxies come from the server's config`,
-      );
-  }
+  checkResponsesBody(body);
   for (const field of Object.keys(body)) {
     if (!knownFields.has(field))
       throw new HttpError(400, `Unknown parameter: '${field.slice(0, 100)}'.`, {

@@ -17,12 +17,14 @@ import { messagesLength } from "./openai-wire.js";
 import type { Registry } from "./registry.js";
 import type { RequestContext } from "./request-context.js";
 import {
+  checkResponsesBody,
   conversationOf,
   inputMessages,
   parseResponsesRequest,
   type ResponsesRequest,
   responsesOptions,
 } from "./responses-api.js";
+import { answerNatively, nativeCandidates } from "./responses-native.js";
 import { ResponsesStore } from "./responses-store.js";
 import {
   ResponseAssembler,
@@ -215,6 +217,13 @@ interface ResponseCall {
 export async function handleCreateResponse(context: RequestContext, body: unknown): Promise<void> {
   const { registry } = context;
   const { server } = registry.config;
+  checkResponsesBody(body);
+  // Upstreams that serve the Responses API themselves get the request unchanged.
+  const native = nativeCandidates(registry, body);
+  if (native !== undefined) {
+    await answerNatively(context, body, native);
+    return;
+  }
   const request = parseResponsesRequest(body, server);
   const owner = ownerOf(context);
   const store = responsesStoreOf(registry);

@@ -150,6 +150,12 @@ export {
   Usage,
   type UsageCounts,
 } from "./response-chunks.js";
+export {
+  NativeResponseText,
+  type ResponsesPassthroughOptions,
+  type ResponsesPassthroughProvider,
+  supportsResponsesPassthrough,
+} from "./responses-passthrough.js";
 export { type RetryOptions, type RetryPolicy, withRetries } from "./retry.js";
 export { redactSecrets } from "./secret-redaction.js";
 export {

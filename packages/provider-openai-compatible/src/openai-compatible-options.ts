@@ -56,6 +56,12 @@ export interface OpenAICompatibleOptions extends HttpProviderOptions {
   imageModels?: readonly string[];
   /** Models answered through `/embeddings` (`createEmbeddings`); they are not chat models. */
   embeddingModels?: readonly string[];
+  /**
+   * How a registry answers `/v1/responses` with this instance: `translate` (default)
+   * turns it into a chat call; `native` forwards it unchanged to the upstream's own
+   * `POST {baseUrl}/responses` (OpenAI, or a server that implements the Responses API).
+   */
+  responsesApi?: "translate" | "native";
   /** The flag a registry reads to route to this instance (default true). */
   working?: boolean;
   /** Default: true when an API key is configured. */
@@ -128,6 +134,7 @@ const instanceOptionsSchema = z.strictObject({
   defaultModel: modelNameSchema.optional(),
   imageModels: z.array(modelNameSchema).optional(),
   embeddingModels: z.array(modelNameSchema).optional(),
+  responsesApi: z.enum(["translate", "native"]).optional(),
   ...httpProviderOptionsShape,
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
@@ -194,6 +201,7 @@ export interface OpenAICompatibleSettings extends HttpProviderSettings {
   defaultModel: string | undefined;
   imageModels: string[];
   embeddingModels: string[];
+  responsesApi: "translate" | "native";
   working: boolean;
   needsAuth: boolean;
   streamUsage: boolean;
@@ -314,6 +322,7 @@ export function parseOpenAICompatibleOptions(
     defaultModel: parsed.defaultModel,
     imageModels,
     embeddingModels,
+    responsesApi: parsed.responsesApi ?? "translate",
     timeouts: parsed.timeouts ?? {},
     proxy: parsed.proxy,
     retry: parsed.retry ?? {},

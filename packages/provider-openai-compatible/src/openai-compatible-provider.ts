@@ -9,6 +9,8 @@ import {
   type Messages,
   type ModelCapabilities,
   type ProviderModelMixin,
+  type ResponsesPassthroughOptions,
+  type ResponsesPassthroughProvider,
 } from "@g4f-ts/provider-core";
 import { OpenAICompatibleCapabilities } from "./openai-compatible-capabilities.js";
 import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
@@ -23,6 +25,7 @@ import {
   openAICompatibleCallOptionsShape,
   parseOpenAICompatibleOptions,
 } from "./openai-compatible-options.js";
+import { forwardOpenAICompatibleResponse } from "./openai-compatible-responses.js";
 import {
   imageUrlsOf,
   openAICompatibleChatBody,
@@ -56,7 +59,11 @@ import {
  * }
  */
 export class OpenAICompatible
-  implements AsyncGeneratorProvider, ProviderModelMixin, EmbeddingProvider
+  implements
+    AsyncGeneratorProvider,
+    ProviderModelMixin,
+    EmbeddingProvider,
+    ResponsesPassthroughProvider
 {
   readonly id: string;
   readonly label: string;
@@ -141,6 +148,19 @@ export class OpenAICompatible
   ): Promise<Embeddings> {
     const resolved = this.#settings.modelAliases[model] ?? model;
     return createOpenAICompatibleEmbeddings(this.#settings, resolved, input, options);
+  }
+
+  /** True when the instance forwards `/v1/responses` for `model` unchanged (`responsesApi: "native"`; not image models). */
+  forwardsResponses(model: string): boolean {
+    return this.#settings.responsesApi === "native" && !this.isImageModel(model);
+  }
+
+  /** Forward a Responses API request to `POST {baseUrl}/responses`; see `forwardOpenAICompatibleResponse`. */
+  forwardResponse(
+    body: Record<string, unknown>,
+    options?: ResponsesPassthroughOptions,
+  ): AsyncGenerator<Chunk> {
+    return forwardOpenAICompatibleResponse(this.#settings, body, options);
   }
 
   get modelAliases(): Readonly<Record<string, string>> {

@@ -218,7 +218,7 @@ describe('/v1/responses with responsesApi: "native"', () => {
 
   it("translates for every candidate when one of them is not native", async () => {
     const one = await upstream(responsesUpstream("never"));
-    const chat = await upstream((request, response) =>
+    const chat = await upstream((_request, response) =>
       sendJson(response, 200, {
         id: "chatcmpl-1",
         object: "chat.completion",

@@ -25,7 +25,10 @@ export interface ResponsesPassthroughProvider {
    * text). A failure (a non-2xx status, a refused connection) is a
    * `ProviderError`, as a chat call's is.
    */
-  forwardResponse(body: Record<string, unknown>, options?: ResponsesPassthroughOptions): AsyncResult;
+  forwardResponse(
+    body: Record<string, unknown>,
+    options?: ResponsesPassthroughOptions,
+  ): AsyncResult;
 }
 
 /** True when `provider` can forward Responses API requests. */

@@ -167,6 +167,7 @@ describe("POST /v1/embeddings with the official openai client", () => {
       type: "embedding",
     });
     expect(models.find((model) => model.id === "chat-model")).toMatchObject({ type: "chat" });
+    expect(await openai.models.retrieve("embed-small")).toMatchObject({ type: "embedding" });
   });
 
   it("answers 404 for a model no provider serves as an embedding model, and 400 for an unknown field", async () => {

@@ -539,13 +539,10 @@ export function responsesOptions(request: ResponsesRequest): ProviderOptions {
 
 /**
  * The whole conversation a request sends: its `instructions` as the system message
- * (never carried over from a previous response, as in OpenAI's API), then the
- * previous response's conversation, then this request's input.
+ * (never carried over from a previous response, as in OpenAI's API), then `history`:
+ * the previous response's conversation and this request's input.
  */
-export function conversationOf(request: ResponsesRequest, previous: Messages): Messages {
-  const messages: Messages = [];
-  if (request.instructions != null && request.instructions !== "")
-    messages.push({ role: "system", content: request.instructions });
-  messages.push(...previous, ...inputMessages(request.input));
-  return messages;
+export function conversationOf(request: ResponsesRequest, history: Messages): Messages {
+  if (request.instructions == null || request.instructions === "") return history;
+  return [{ role: "system", content: request.instructions }, ...history];
 }

@@ -244,7 +244,7 @@ export async function handleCreateResponse(context: RequestContext, body: unknow
       code: "invalid_value",
       param: "input",
     });
-  const messages = conversationOf(request, previous);
+  const messages = conversationOf(request, history);
   const options = responsesOptions(request);
   // Providers are always asked to stream, as for chat: failures show sooner.
   options.stream = true;

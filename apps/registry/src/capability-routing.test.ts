@@ -163,6 +163,23 @@ describe("capability-aware routing", () => {
     expect(text.provider.calls).toHaveLength(0);
   });
 
+  it("lists what each provider lacks when each could honour part of the request but none all of it", async () => {
+    const tooling = provider("tooling", withTools);
+    const seeding = provider("seeding", {
+      features: [...samplingFeatures, "seed"],
+      inputs: [],
+      responseFormats: [],
+    });
+    const server = await serve([tooling.provider, seeding.provider]);
+    const response = await chat(server, { tools, seed: 7 });
+    expect(response.status).toBe(400);
+    const { error } = await readJson<ErrorBody>(response);
+    expect(error.param).toBe("seed");
+    expect(error.message).toMatch(
+      /^seed: no enabled provider of "m" supports everything the request asks for \(tooling: `seed`; seeding: tool calls\)/,
+    );
+  });
+
   it("does not count logprobs: false as a need, and leaves it out for a provider without logprobs", async () => {
     const text = provider("text-only", textModelCapabilities);
     const server = await serve([text.provider]);

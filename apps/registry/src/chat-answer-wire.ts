@@ -142,8 +142,11 @@ export class ChatChunkEncoder {
     return this.#delta(index, "", `,"logprobs":${JSON.stringify(logprobs)}`);
   }
 
+  /** The last event of a choice; it carries the role when nothing else did (a filtered answer). */
   finish(reason: string, index = 0): string {
-    return `${this.#prefix}{"index":${index},"delta":{},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
+    const role = this.#rolesSent.has(index) ? "" : '"role":"assistant"';
+    this.#rolesSent.add(index);
+    return `${this.#prefix}{"index":${index},"delta":{${role}},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
   }
 
   usage(usage: UsageObject): string {

@@ -38,6 +38,7 @@ describe("parseConfig", () => {
       retriesPerProvider: 0,
       retryDelayMs: 100,
       timeouts: defaultAttemptTimeouts,
+      unsupportedFields: "reject",
     });
     expect(config.cooldown).toEqual({
       failureThreshold: 3,

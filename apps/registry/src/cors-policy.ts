@@ -14,7 +14,7 @@ function normalOrigin(origin: string): string {
 }
 
 /** Headers a browser page may read from an answer. */
-const exposedHeaders = "x-request-id, x-g4f-provider";
+const exposedHeaders = "x-request-id, x-g4f-provider, x-g4f-dropped-params, x-g4f-usage-estimated";
 
 /**
  * Cross-origin access for browser pages: off unless the config lists origins.

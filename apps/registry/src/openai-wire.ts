@@ -336,11 +336,11 @@ export function toMessages(request: ChatRequest): Messages {
       case "assistant": {
         const assistant: AssistantMessage = { role: "assistant", content: message.content ?? null };
         if (message.name !== undefined) assistant.name = message.name;
-        if (message.refusal != null) assistant.refusal = message.refusal;
-        if (message.tool_calls != null && message.tool_calls.length > 0)
-          assistant.tool_calls = message.tool_calls;
-        if (message.function_call != null) assistant.function_call = message.function_call;
-        if (message.reasoning_content != null)
+        // Kept as sent, nulls included: the upstream gets the message the client wrote.
+        if (message.refusal !== undefined) assistant.refusal = message.refusal;
+        if (message.tool_calls != null) assistant.tool_calls = message.tool_calls;
+        if (message.function_call !== undefined) assistant.function_call = message.function_call;
+        if (message.reasoning_content !== undefined)
           assistant.reasoning_content = message.reasoning_content;
         return assistant;
       }

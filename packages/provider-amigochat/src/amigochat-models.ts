@@ -1,3 +1,5 @@
+import { type ModelCapabilities, samplingFeatures } from "@g4f-ts/provider-core";
+
 /**
  * Everything AmigoChat serves, as one table: each chat and image model with the
  * persona id the upstream wants beside it, the aliases, and the default model.
@@ -102,6 +104,21 @@ export type AmigoChatImageModel = keyof typeof amigoChatModelTable.imageModels;
 export type AmigoChatModel = AmigoChatChatModel | AmigoChatImageModel;
 /** An alias AmigoChat accepts in place of a model id. */
 export type AmigoChatModelAlias = keyof typeof amigoChatModelTable.modelAliases;
+
+/**
+ * What every AmigoChat chat model honours, as the reference sends it: the five
+ * sampling options (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`,
+ * `presence_penalty`) and text. The protocol as known carries `{ role, content }`
+ * text messages and nothing else: no tools, no response format, no `n`, no image,
+ * audio or file parts (the reference declares no vision model), so a call asking
+ * for one is refused naming the field, and a registry routes it elsewhere.
+ * Image models honour nothing beyond their prompt.
+ */
+export const amigoChatCapabilities: ModelCapabilities = Object.freeze<ModelCapabilities>({
+  features: samplingFeatures,
+  inputs: [],
+  responseFormats: [],
+});
 
 const personaIds: Readonly<Record<string, string>> = {
   ...amigoChatModelTable.chatModels,

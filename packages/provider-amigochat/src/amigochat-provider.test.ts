@@ -6,11 +6,13 @@ import {
   FinishReason,
   ImageResponse,
   InvalidResponseError,
+  isContentChunk,
   MissingAuthError,
   ModelNotSupportedError,
   PaymentRequiredError,
   ProviderError,
   RateLimitError,
+  ResponseMetadata,
   ResponseStatusError,
   ResponseTooLargeError,
   StreamInterruptedError,
@@ -58,6 +60,11 @@ async function collect(chunks: AsyncIterable<Chunk>): Promise<Chunk[]> {
   const collected: Chunk[] = [];
   for await (const chunk of chunks) collected.push(chunk);
   return collected;
+}
+
+/** The chunks of the answer itself, without the upstream's metadata (its id and model). */
+function answerOf(chunks: Chunk[]): Chunk[] {
+  return chunks.filter((chunk) => !ResponseMetadata.isInstance(chunk));
 }
 
 function textOf(chunks: Chunk[]): string {
@@ -221,7 +228,7 @@ describe("the request", () => {
 
 describe("the answer", () => {
   it("is read from a plain JSON completion, the default stream: false", async () => {
-    const chunks = await collect(amigo().createAsyncGenerator("gpt-4o-mini", hello));
+    const chunks = answerOf(await collect(amigo().createAsyncGenerator("gpt-4o-mini", hello)));
     expect(chunks[0]).toBe("Hello from gpt-4o-mini!");
     expect(chunks[1]).toEqual(new FinishReason("stop"));
     expect(chunks[2]).toBeInstanceOf(Usage);
@@ -229,8 +236,8 @@ describe("the answer", () => {
   });
 
   it("streams SSE deltas one by one with stream: true", async () => {
-    const chunks = await collect(
-      amigo().createAsyncGenerator("gpt-4o-mini", hello, { stream: true }),
+    const chunks = answerOf(
+      await collect(amigo().createAsyncGenerator("gpt-4o-mini", hello, { stream: true })),
     );
     expect(chunks).toEqual([
       "Hell",
@@ -603,7 +610,7 @@ describe("failures inside a stream", () => {
     const { error, before } = await failure(
       amigo().createAsyncGenerator("gpt-4o-mini", hello, { stream: true }),
     );
-    expect(before).toEqual(["Hell", "o fr"]);
+    expect(answerOf(before)).toEqual(["Hell", "o fr"]);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).partialText).toBe("Hello fr");
     expect(fake.requests).toHaveLength(1);
@@ -616,7 +623,7 @@ describe("failures inside a stream", () => {
         stream: true,
       }),
     );
-    expect(before).toEqual(["Hell"]);
+    expect(answerOf(before)).toEqual(["Hell"]);
     // The upstream never sends again: only the idle timeout can have ended it.
     expect(error).toBeInstanceOf(ProviderError);
     expect(fake.requests).toHaveLength(1);
@@ -653,7 +660,7 @@ describe("failures inside a stream", () => {
     const { error, before } = await failure(
       amigo().createAsyncGenerator("gpt-4o-mini", hello, { stream: true }),
     );
-    expect(before).toEqual(["Hell"]);
+    expect(answerOf(before)).toEqual(["Hell"]);
     expect(error).toBeInstanceOf(ResponseStatusError);
     expect((error as Error).message).toBe(
       "AmigoChat sent an error in its answer: Error handling AIML chat completion stream",
@@ -692,6 +699,7 @@ describe("cancellation", () => {
     const seen: Chunk[] = [];
     const consumed = (async () => {
       for await (const chunk of chunks) {
+        if (!isContentChunk(chunk)) continue;
         seen.push(chunk);
         controller.abort();
       }
@@ -708,6 +716,7 @@ describe("cancellation", () => {
     for await (const chunk of amigo().createAsyncGenerator("gpt-4o-mini", hello, {
       stream: true,
     })) {
+      if (!isContentChunk(chunk)) continue;
       expect(chunk).toBe("Hell");
       break;
     }

@@ -5,8 +5,10 @@ import {
   type Chunk,
   type ImageResponse,
   type Messages,
+  type ModelCapabilities,
   ModelCatalog,
   ModelNotSupportedError,
+  plainMessages,
 } from "@g4f-ts/provider-core";
 import {
   type AmigoChatChatRequest,
@@ -15,7 +17,7 @@ import {
   createImage,
   streamChat,
 } from "./amigochat-driver.js";
-import { amigoChatModelTable, findPersonaId } from "./amigochat-models.js";
+import { amigoChatCapabilities, amigoChatModelTable, findPersonaId } from "./amigochat-models.js";
 import {
   type AmigoChatCallOptions,
   type AmigoChatOptions,
@@ -84,6 +86,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       chatModels: Object.keys(amigoChatModelTable.chatModels),
       imageModels: Object.keys(amigoChatModelTable.imageModels),
       modelAliases: amigoChatModelTable.modelAliases,
+      capabilities: amigoChatCapabilities,
     });
     this.id = settings.id;
     this.label = settings.label;
@@ -145,7 +148,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     messages: Messages,
     options: AmigoChatCallOptions = {},
   ): AsyncGenerator<Chunk> {
-    const call = this.#pipeline.start(messages, options);
+    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
     const resolved = this.getModel(model);
     const personaId = this.getPersonaId(resolved);
     // The device uuid is fresh per attempt, and scrubbed from errors: an upstream may echo any header.
@@ -166,9 +169,21 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       chatId: call.options.chatId ?? this.generateChatId(),
       model: resolved,
       personaId,
-      messages,
+      // developer as system, text and images only: the capability check above has
+      // already refused any part these would lose (tool calls, audio, files).
+      messages: plainMessages(messages),
     });
     yield* call.chat({ url: this.chatApiEndpoint, body, eachAttempt });
+  }
+
+  // Before the options are read, an unknown model is not yet an error (the options
+  // are checked first): it gets the chat models' capabilities.
+  #capabilitiesOfRequested(model: string): ModelCapabilities {
+    try {
+      return this.capabilities(this.getModel(model));
+    } catch {
+      return amigoChatCapabilities;
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Messages } from "@g4f-ts/provider-core";
+import type { plainMessages } from "@g4f-ts/provider-core";
 import { z } from "zod";
 
 /** The site, used as `origin` and (plus "/") as `referer`, as the browser client sends them. */
@@ -48,7 +48,7 @@ export interface AmigoChatChatBody {
   chatId: string;
   frequency_penalty: number;
   max_tokens: number;
-  messages: { role: string; content: Messages[number]["content"] }[];
+  messages: ReturnType<typeof plainMessages>;
   model: string;
   personaId: string;
   presence_penalty: number;
@@ -61,7 +61,8 @@ export interface AmigoChatChatParameters {
   chatId: string;
   model: string;
   personaId: string;
-  messages: Messages;
+  /** System, user and assistant messages with text (and image) content, as `plainMessages` makes them. */
+  messages: ReturnType<typeof plainMessages>;
   stream: boolean;
   frequencyPenalty: number;
   maxTokens: number;

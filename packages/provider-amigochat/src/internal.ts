@@ -3,6 +3,7 @@
 // Published as "@g4f-ts/provider-amigochat/internal"; unstable: any release may change
 // or remove a name here. Use the root export ("@g4f-ts/provider-amigochat") instead.
 export type { AmigoChatChatRequest, AmigoChatImageRequest } from "./amigochat-driver.js";
+export { amigoChatCapabilities } from "./amigochat-models.js";
 export { amigoChatBaseUrlVariable, amigoChatCallDefaults } from "./amigochat-options.js";
 export {
   type AmigoChatChatBody,

@@ -30,6 +30,7 @@ describe("the package's surface", () => {
     expect(internal).toEqual([
       "amigoChatBaseUrlVariable",
       "amigoChatCallDefaults",
+      "amigoChatCapabilities",
       "amigoChatChatPath",
       "amigoChatClientVersion",
       "amigoChatDefaultBaseUrl",

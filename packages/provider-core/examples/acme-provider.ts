@@ -43,7 +43,7 @@ export class Acme extends ModelCatalog implements AsyncGeneratorProvider {
     messages: Messages,
     options: ProviderOptions = {},
   ): AsyncGenerator<Chunk> {
-    const call = this.#pipeline.start(messages, options);
+    const call = this.#pipeline.start(messages, options, this.capabilities(this.getModel(model)));
     const body = { model: this.getModel(model), messages, stream: call.options.stream ?? false };
     const { apiKey, baseUrl = "https://api.acme.example" } = this.#options;
     yield* call.chat({

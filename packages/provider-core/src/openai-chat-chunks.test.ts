@@ -384,6 +384,21 @@ describe("response metadata", () => {
     expect(chunks[1]).toBe("Hi");
   });
 
+  it("takes an empty id or model for none, as Azure's first chunk sends them", async () => {
+    const { chunks } = await stream([
+      { id: "", model: "", choices: [], prompt_filter_results: [] },
+      { ...facts, choices: [{ delta: { content: "Hi" }, finish_reason: "stop" }] },
+    ]);
+    expect(chunks.filter((chunk) => chunk instanceof ResponseMetadata)).toEqual([
+      new ResponseMetadata({
+        id: "chatcmpl-1",
+        model: "gpt-4o-2024-08-06",
+        systemFingerprint: "fp_1",
+        serviceTier: "default",
+      }),
+    ]);
+  });
+
   it("is not made when the upstream names none of the facts", async () => {
     const { chunks } = await stream([
       { choices: [{ delta: { content: "Hi" }, finish_reason: "stop" }] },

@@ -298,12 +298,13 @@ export class OpenAIChatChunkMapper {
     chunks.push(index === 0 ? finish : new ChoiceChunk(index, finish));
   }
 
-  // One `ResponseMetadata` when the answer's facts are first seen, and again when one changes.
+  // One `ResponseMetadata` when the answer's facts are first seen, and again when one
+  // changes. An empty string is no fact (Azure's first chunk has `"id": "", "model": ""`).
   #pushMetadata(answer: z.infer<z.ZodObject<typeof answerFields>>, chunks: Chunk[]): void {
-    const id = answer.id ?? this.#id;
-    const model = answer.model ?? this.#model;
-    const systemFingerprint = answer.system_fingerprint ?? this.#systemFingerprint;
-    const serviceTier = answer.service_tier ?? this.#serviceTier;
+    const id = answer.id || this.#id;
+    const model = answer.model || this.#model;
+    const systemFingerprint = answer.system_fingerprint || this.#systemFingerprint;
+    const serviceTier = answer.service_tier || this.#serviceTier;
     if (
       id === this.#id &&
       model === this.#model &&

@@ -57,10 +57,14 @@ export const capabilitiesOptionSchema = z.strictObject({
   models: z.record(z.string().trim().min(1), overrideSchema).optional(),
 });
 
-/** What an image model behind an OpenAI-compatible upstream honours: `n` (several images). */
+/**
+ * What an image model behind an OpenAI-compatible upstream honours: `n` (several
+ * images) and `extraBody`, the image fields the core has no name for (`size`,
+ * `quality`, `style`, `response_format`, `background`, …), sent as they are.
+ */
 export const openAICompatibleImageCapabilities: ModelCapabilities =
   Object.freeze<ModelCapabilities>({
-    features: ["n"],
+    features: ["n", "extraBody"],
     inputs: [],
     responseFormats: [],
   });
@@ -101,5 +105,25 @@ export class OpenAICompatibleCapabilities {
     if (Object.hasOwn(this.#models, model)) entry = this.#models[model];
     else if (alias !== undefined && Object.hasOwn(this.#models, alias)) entry = this.#models[alias];
     return entry === undefined ? base : applied(base, entry);
+  }
+
+  /**
+   * The capabilities of a model as a call names it. A call is checked before
+   * anything is sent (the model list too), so the name is resolved from what the
+   * config knows: the default model, an alias's target, or the name itself.
+   */
+  ofRequested(
+    name: string,
+    catalog: {
+      defaultModel: string;
+      modelAliases: Readonly<Record<string, string>>;
+      isImageModel(model: string): boolean;
+    },
+  ): ModelCapabilities {
+    const aliases = catalog.modelAliases;
+    let model = name;
+    if (name === "") model = catalog.defaultModel;
+    else if (Object.hasOwn(aliases, name)) model = aliases[name] as string;
+    return this.of(model, catalog.isImageModel(model), name);
   }
 }

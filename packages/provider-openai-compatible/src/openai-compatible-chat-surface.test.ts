@@ -454,7 +454,7 @@ describe("capabilities", () => {
     expect(provider.capabilities("llama3").features).not.toContain("tools");
     expect(provider.capabilities("llama3").inputs).toEqual(["image"]);
     expect(provider.capabilities("fake-image")).toEqual({
-      features: ["n"],
+      features: ["n", "extraBody"],
       inputs: [],
       responseFormats: [],
     });

@@ -496,6 +496,25 @@ describe("images", () => {
     });
   });
 
+  it("sends the call's extra image fields (quality, style, response_format) as they are", async () => {
+    const provider = local({ models: ["fake-chat"], imageModels: ["fake-image"] });
+    await collect(
+      provider.createAsyncGenerator("fake-image", [{ role: "user", content: "a red fox" }], {
+        n: 2,
+        extraBody: { size: "512x512", quality: "hd", style: "natural", response_format: "url" },
+      }),
+    );
+    expect(requestsTo("/images/generations")[0]?.json).toEqual({
+      model: "fake-image",
+      prompt: "a red fox",
+      n: 2,
+      size: "512x512",
+      quality: "hd",
+      style: "natural",
+      response_format: "url",
+    });
+  });
+
   it("turns base64 images into data URLs and keeps the revised prompt", async () => {
     const { provider } = await scriptedUpstream(
       (_request, response) =>

@@ -231,14 +231,22 @@ export class OpenAICompatible
     messages: Messages,
     options: OpenAICompatibleCallOptions = {},
   ): AsyncGenerator<Chunk> {
-    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
+    const call = this.#pipeline.start(
+      messages,
+      options,
+      this.#capabilities.ofRequested(model, this),
+    );
     const { headers, secrets, label } = this.#settings;
     await this.#models.ensureFresh(call.signal, call.deadline.at);
     const resolved = this.getModel(model);
     const { size, ...callOptions } = call.options;
     if (this.isImageModel(resolved)) {
       const prompt = call.prompt(messages);
-      const body = openAICompatibleImageBody({ model: resolved, prompt, n: callOptions.n, size });
+      // The call's extra fields (quality, style, response_format, …) go as they are; the named ones win.
+      const body = {
+        ...callOptions.extraBody,
+        ...openAICompatibleImageBody({ model: resolved, prompt, n: callOptions.n, size }),
+      };
       const refineError = (error: unknown) =>
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
@@ -260,18 +268,5 @@ export class OpenAICompatible
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     yield* call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError });
-  }
-
-  // Checked before anything is sent (the model list too), so resolved from what the
-  // config knows: the default model, an alias's target, or the name itself.
-  #capabilitiesOfRequested(name: string): ModelCapabilities {
-    const aliases = this.modelAliases;
-    const model =
-      name === ""
-        ? this.defaultModel
-        : Object.hasOwn(aliases, name)
-          ? (aliases[name] as string)
-          : name;
-    return this.#capabilities.of(model, this.isImageModel(model), name);
   }
 }

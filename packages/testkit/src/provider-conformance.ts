@@ -11,6 +11,7 @@ import {
   TimeoutError,
 } from "@g4f-ts/provider-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describeCapabilityConformance } from "./capability-conformance.js";
 import type { FakeServer } from "./fake-server.js";
 
 /** What a provider package gives the conformance suite: its fake upstream and how to point at it. */
@@ -46,8 +47,11 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 /**
  * The behaviour every provider must show, as a vitest suite: model listing and
  * resolution, the same text streamed and not, cancellation closing the upstream
- * socket, timeouts, the error classes and their `retryable`, and no secret in any
- * error. Call it from a test file of the provider's package.
+ * socket, timeouts, the error classes and their `retryable`, no secret in any
+ * error, and its declared capabilities held to (every call feature, response format
+ * and input kind a model declares is accepted; every other one is refused with an
+ * `InvalidOptionsError` naming the request field, before any request is sent).
+ * Call it from a test file of the provider's package.
  *
  * @example
  * describeProviderConformance({
@@ -200,6 +204,13 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       for (const value of secrets) {
         if (value !== undefined && value.length >= 8) expect(seen).not.toContain(value);
       }
+    });
+
+    describeCapabilityConformance({
+      provider: () => provider,
+      upstream: () => upstream,
+      chatModel: () => chatModel,
+      imageModel: options.imageModel,
     });
   });
 }

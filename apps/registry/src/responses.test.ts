@@ -472,6 +472,30 @@ describe("POST /v1/responses with the official openai client", () => {
     expect(alpha.calls).toHaveLength(2);
   });
 
+  it("counts its attempts and requests in the metrics, as chat's are", async () => {
+    const alpha = capable({
+      id: "alpha",
+      script: [
+        [
+          {
+            fail: new ResponseStatusError({
+              provider: "alpha",
+              status: 503,
+              message: "alpha: 503",
+            }),
+          },
+        ],
+      ],
+    });
+    const beta = capable({ id: "beta", script: [["ok"]] });
+    const { server, openai } = await serve([alpha, beta]);
+    await openai.responses.create({ model: "test-model", input: "Hi" });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain('g4f_attempts_total{provider="alpha",outcome="failure"} 1');
+    expect(text).toContain('g4f_attempts_total{provider="beta",outcome="success"} 1');
+    expect(text).toContain('g4f_requests_total{route="responses",status="200"} 1');
+  });
+
   it("answers a reasoning item before the message, and a refusal as a refusal part", async () => {
     const alpha = capable({
       id: "alpha",

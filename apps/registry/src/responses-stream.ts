@@ -55,9 +55,11 @@ interface OpenCall {
   callIndex: number;
   name: string;
   pieces: string[];
+  /** Its done events were sent (a piece after them still goes into the item). */
+  closed: boolean;
 }
 
-type OpenItem = OpenMessage | OpenReasoning | OpenCall;
+type OpenItem = OpenMessage | OpenReasoning;
 
 /** The request's own fields a response object echoes. */
 export type ResponseEcho = Record<string, unknown>;
@@ -74,8 +76,14 @@ const itemOverheadBytes = 256;
  */
 export class ResponseAssembler {
   readonly output: OutputItem[] = [];
+  /** The message or reasoning item being written. */
   #open: OpenItem | undefined;
   readonly #calls = new Map<number, OpenCall>();
+  /**
+   * Function calls still being written: several at once, since some upstreams
+   * interleave the pieces of parallel calls (each event names its output index).
+   */
+  #openCalls: OpenCall[] = [];
   #finishReason: string | undefined;
   #usage: Usage | undefined;
   #outputCharacters = 0;
@@ -349,7 +357,7 @@ export class ResponseAssembler {
   #callDelta(delta: ToolCallDelta, events: ResponseEvent[]): void {
     let call = this.#calls.get(delta.index);
     if (call === undefined) {
-      this.#close(events);
+      this.#closeOpen(events);
       this.#count("", itemOverheadBytes);
       const item: OutputItem = {
         type: "function_call",
@@ -366,10 +374,11 @@ export class ResponseAssembler {
         callIndex: delta.index,
         name: delta.name ?? "",
         pieces: [],
+        closed: false,
       };
       this.#calls.set(delta.index, call);
+      this.#openCalls.push(call);
       this.output.push(item);
-      this.#open = call;
       events.push({
         type: "response.output_item.added",
         output_index: call.index,
@@ -378,10 +387,13 @@ export class ResponseAssembler {
     } else if (delta.name !== undefined && delta.name !== call.name) {
       // A name streamed in pieces (rare): the pieces after the first add to it.
       call.name += delta.name;
+      if (call.closed) call.item.name = call.name;
     }
     this.#count(delta.arguments + (delta.name ?? ""));
     if (delta.arguments === "") return;
     call.pieces.push(delta.arguments);
+    // A piece of a call closed already (text came between its pieces) still belongs to it.
+    if (call.closed) call.item.arguments = call.pieces.join("");
     events.push({
       type: "response.function_call_arguments.delta",
       item_id: call.item.id,
@@ -390,8 +402,32 @@ export class ResponseAssembler {
     });
   }
 
-  /** Close the item being written: its `…done` events and `response.output_item.done`. */
+  /** Close every item being written: their `…done` events and `response.output_item.done`. */
   #close(events: ResponseEvent[]): void {
+    this.#closeOpen(events);
+    for (const call of this.#openCalls) {
+      const { item } = call;
+      const text = call.pieces.join("");
+      item.arguments = text;
+      item.name = call.name;
+      item.status = "completed";
+      call.closed = true;
+      events.push(
+        {
+          type: "response.function_call_arguments.done",
+          item_id: item.id,
+          output_index: call.index,
+          name: call.name,
+          arguments: text,
+        },
+        { type: "response.output_item.done", output_index: call.index, item },
+      );
+    }
+    this.#openCalls = [];
+  }
+
+  /** Close the message or reasoning item being written. */
+  #closeOpen(events: ResponseEvent[]): void {
     const open = this.#open;
     if (open === undefined) return;
     this.#open = undefined;
@@ -400,7 +436,7 @@ export class ResponseAssembler {
       this.#closePart(open, events);
       item.content = open.parts;
       item.status = "completed";
-    } else if (open.kind === "reasoning") {
+    } else {
       const text = open.pieces.join("");
       const part = { type: "reasoning_text", text };
       item.content = [part];
@@ -410,18 +446,6 @@ export class ResponseAssembler {
         { type: "response.reasoning_text.done", ...position, text },
         { type: "response.content_part.done", ...position, part },
       );
-    } else {
-      const text = open.pieces.join("");
-      item.arguments = text;
-      item.name = open.name;
-      item.status = "completed";
-      events.push({
-        type: "response.function_call_arguments.done",
-        item_id: item.id,
-        output_index: open.index,
-        name: open.name,
-        arguments: text,
-      });
     }
     events.push({ type: "response.output_item.done", output_index: open.index, item });
   }

@@ -304,6 +304,46 @@ describe("POST /v1/responses with the official openai client", () => {
     });
   });
 
+  it("streams parallel calls whose pieces the upstream interleaves, each by its output index", async () => {
+    const alpha = capable({
+      id: "alpha",
+      script: [
+        [
+          new ToolCallDelta({ index: 0, id: "call_a", name: "get_weather" }),
+          new ToolCallDelta({ index: 1, id: "call_b", name: "get_weather" }),
+          new ToolCallDelta({ index: 0, arguments: '{"city":"Rome"}' }),
+          new ToolCallDelta({ index: 1, arguments: '{"city":"Oslo"}' }),
+        ],
+      ],
+    });
+    const { openai } = await serve([alpha]);
+    const stream = openai.responses.stream({
+      model: "test-model",
+      input: "Rome and Oslo?",
+      tools: [weatherTool],
+    });
+    const events: Record<string, unknown>[] = [];
+    for await (const event of stream) events.push(event as unknown as Record<string, unknown>);
+    expect(events.map((event) => [event.type, event.output_index])).toEqual([
+      ["response.created", undefined],
+      ["response.in_progress", undefined],
+      ["response.output_item.added", 0],
+      ["response.output_item.added", 1],
+      ["response.function_call_arguments.delta", 0],
+      ["response.function_call_arguments.delta", 1],
+      ["response.function_call_arguments.done", 0],
+      ["response.output_item.done", 0],
+      ["response.function_call_arguments.done", 1],
+      ["response.output_item.done", 1],
+      ["response.completed", undefined],
+    ]);
+    const final = await stream.finalResponse();
+    expect(final.output).toMatchObject([
+      { type: "function_call", call_id: "call_a", arguments: '{"city":"Rome"}' },
+      { type: "function_call", call_id: "call_b", arguments: '{"city":"Oslo"}' },
+    ]);
+  });
+
   it("asks for JSON-schema output and returns the JSON text", async () => {
     const alpha = capable({
       id: "alpha",

@@ -10,9 +10,11 @@ import {
 } from "./__fixtures__/recording-upstream.js";
 
 /*
- * The OpenAI Agents SDK (its Responses model, then its Chat Completions model)
- * runs an agent with one tool to its final output against the registry, which
- * answers through an OpenAI-compatible provider on a recording upstream.
+ * The OpenAI Agents SDK, with its Responses model, then its Chat Completions
+ * model, runs an agent with one tool to its final output against the registry,
+ * which answers through an OpenAI-compatible provider on a recording upstream.
+ * Pinned to 0.14.3, the last release on openai 6: 0.15+ needs openai 7, which
+ * declares Node >= 22.
  */
 
 let registry: SurfaceRegistry | undefined;

@@ -1,8 +1,12 @@
 import {
+  ChoiceChunk,
   FinishReason,
   ImageResponse,
+  Logprobs,
   Reasoning,
+  Refusal,
   ResponseTooLargeError,
+  ToolCallDelta,
   Usage,
 } from "@g4f-ts/provider-core";
 import { describe, expect, it } from "vitest";
@@ -56,5 +60,27 @@ describe("AnswerCollector", () => {
       }
     }).toThrow(ResponseTooLargeError);
     expect(added).toBe(15);
+  });
+
+  it("keeps the choices of n apart, and at most 128 of them, however an upstream numbers them", () => {
+    const collector = new AnswerCollector("p", 1024 * 1024);
+    for (let index = 1; index <= 300; index++) collector.add(new ChoiceChunk(index, "x"));
+    collector.add("zero");
+    const { choices } = collector.answer();
+    expect(choices).toHaveLength(128);
+    expect(choices.map((choice) => choice.index).slice(0, 3)).toEqual([0, 1, 2]);
+    // The choices past the cap fold into choice 0 rather than growing the answer's shape.
+    expect(choices[0]?.content).toBe(`${"x".repeat(300 - 127)}zero`);
+  });
+
+  it("counts tool calls, refusals and logprobs against the limit too", () => {
+    for (const chunk of [
+      new ToolCallDelta({ index: 0, id: "c", name: "f", arguments: "a".repeat(2000) }),
+      new Refusal("r".repeat(2000)),
+      new Logprobs([{ token: "t".repeat(2000), logprob: 0 }]),
+    ]) {
+      const collector = new AnswerCollector("p", 1024);
+      expect(() => collector.add(chunk)).toThrow(ResponseTooLargeError);
+    }
   });
 });

@@ -104,7 +104,8 @@ class ChoiceGatherer {
 export class AnswerCollector {
   /** Bytes counted so far against the limit. */
   bytes = 0;
-  readonly #choices = new Map<number, ChoiceGatherer>();
+  // Choice 0 is always there: the answer of a call with one choice, and where extra ones fold.
+  readonly #choices = new Map<number, ChoiceGatherer>([[0, new ChoiceGatherer(0)]]);
   readonly #images: string[] = [];
   #revisedPrompt: string | undefined;
   #usage: Usage | undefined;
@@ -122,7 +123,6 @@ export class AnswerCollector {
 
   /** The answer gathered so far. */
   answer(): GatheredAnswer {
-    this.#choice(0);
     const choices = [...this.#choices.values()]
       .sort((left, right) => left.index - right.index)
       .map((choice) => choice.choice());
@@ -142,7 +142,7 @@ export class AnswerCollector {
   #choice(index: number): ChoiceGatherer {
     let choice = this.#choices.get(index);
     if (choice === undefined) {
-      if (this.#choices.size >= maxChoices) return this.#choice(0);
+      if (this.#choices.size >= maxChoices) return this.#choices.get(0) as ChoiceGatherer;
       choice = new ChoiceGatherer(index);
       this.#choices.set(index, choice);
     }

@@ -1,3 +1,11 @@
+export {
+  type CapabilityRoute,
+  type CapabilityRoutingPolicy,
+  droppedFieldsHeader,
+  requestNeeds,
+  routeByCapabilities,
+  type UnsupportedFieldsPolicy,
+} from "./capability-routing.js";
 export { clientIdentity } from "./client-identity.js";
 export {
   type AttemptTimeouts,

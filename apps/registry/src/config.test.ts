@@ -115,6 +115,20 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("bounds the responses store by default, and names a bad responses field", () => {
+    expect(parseConfig(undefined, { env: {} }).responses).toEqual({
+      storeMaxEntries: 1_000,
+      storeTtlSeconds: 3_600,
+      storeMaxBytes: 64 * 1024 * 1024,
+    });
+    expect(() => parseConfig({ responses: { storeTtlSeconds: 0 } }, { env: {} })).toThrow(
+      /responses\.storeTtlSeconds/,
+    );
+    expect(() => parseConfig({ responses: { storeSize: 1 } }, { env: {} })).toThrow(
+      /responses\.storeSize/,
+    );
+  });
+
   it("keeps server.answerLimitBytes where an answer's JSON stays within a string's length", () => {
     expect(
       parseConfig({ server: { answerLimitBytes: 1024 * 1024 } }, { env: {} }).server

@@ -191,6 +191,25 @@ const configSchema = z
       .prefault({}),
     state: stateSchema.prefault({}),
     logLevel: logLevelSchema.default("info"),
+    /** The store of `/v1/responses` (for `GET /v1/responses/{id}` and `previous_response_id`). */
+    responses: z
+      .strictObject({
+        /** Responses kept at most, the oldest evicted first (0: none is kept). */
+        storeMaxEntries: z.int().min(0).max(1_000_000).default(1_000),
+        /** How long a response is kept, in seconds. */
+        storeTtlSeconds: z
+          .int()
+          .min(1)
+          .max(30 * 86_400)
+          .default(3_600),
+        /** The most bytes kept over all responses, the oldest evicted first. */
+        storeMaxBytes: z
+          .int()
+          .min(1024)
+          .max(4 * 1024 * 1024 * 1024)
+          .default(64 * 1024 * 1024),
+      })
+      .prefault({}),
     providers: z.array(providerEntrySchema).default([]),
   })
   .superRefine((config, context) => {
@@ -257,6 +276,7 @@ export interface RegistryConfig {
   /** Where replicas share state; `redis` undefined: in this process only. */
   state: { redis: RedisStateConfig | undefined };
   logLevel: ParsedConfig["logLevel"];
+  responses: ParsedConfig["responses"];
   providers: ProviderConfigEntry[];
   /** The folder `use` paths are resolved from: the config file's, or the working directory. */
   directory: string;
@@ -351,6 +371,7 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): R
     cooldown: config.cooldown,
     state: { redis },
     logLevel: config.logLevel,
+    responses: config.responses,
     providers,
     directory:
       options.directory ??

@@ -87,8 +87,32 @@ export function shownPath(path: string): string {
     : `${path.slice(0, pathShownCharacters)}…(${path.length} characters)`;
 }
 
+/** The endpoints this server answers, named in the 404 of any other path. */
+export const servedEndpoints = [
+  "POST /v1/chat/completions",
+  "POST /v1/responses",
+  "GET /v1/responses/{id}",
+  "DELETE /v1/responses/{id}",
+  "POST /v1/embeddings",
+  "POST /v1/images/generations",
+  "GET /v1/models",
+  "GET /v1/models/{model}",
+  "GET /v1/providers",
+  "POST /api/{provider}/chat/completions",
+  "POST /api/{provider}/images/generations",
+  "GET /api/{provider}/models",
+  "GET /healthz",
+  "GET /metrics",
+  "GET / (the console)",
+  "GET /v1/console/stats",
+] as const;
+
 export function notFoundRoute(method: string, path: string): HttpError {
-  return new HttpError(404, `Unknown route: ${method} ${shownPath(path)}`, { code: "not_found" });
+  return new HttpError(
+    404,
+    `Unknown route: ${method} ${shownPath(path)}. This server answers ${servedEndpoints.join(", ")}`,
+    { code: "not_found" },
+  );
 }
 
 export function methodNotAllowed(method: string, path: string, allowed: string): HttpError {

@@ -157,7 +157,8 @@ export class Registry {
   /** The `/v1/models/<name>` entry, or undefined when no provider serves the name. */
   describeModel(name: string): Record<string, unknown> | undefined {
     const listing = this.router.listing.find((model) => model.name === name);
-    return listing === undefined ? undefined : this.modelObject(listing);
+    if (listing !== undefined) return this.modelObject(listing);
+    return this.#routes.embeddingObjects().find((model) => model.id === name);
   }
 
   /** The `/api/<provider>/models` entries, or undefined when no provider has the id. */

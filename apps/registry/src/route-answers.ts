@@ -1,10 +1,12 @@
 import { handleChatCompletion } from "./chat-completions.js";
 import { answerConsoleFile, answerConsoleStats } from "./console/console-routes.js";
+import { handleEmbeddings } from "./embeddings.js";
 import { HttpError, notFoundRoute } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
 import { readJsonBody } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
+import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./responses.js";
 import type { RouteMatch } from "./routes.js";
 import { sharedStateField } from "./state-status.js";
 
@@ -30,6 +32,17 @@ export async function answerRoute(
       else await handleImageGeneration(context, body, route.parameter);
       return;
     }
+    case "responses":
+    case "embeddings": {
+      const body = await readJsonBody(context.request, registry.config.server.bodyLimitBytes);
+      if (route.name === "responses") await handleCreateResponse(context, body);
+      else await handleEmbeddings(context, body);
+      return;
+    }
+    case "response":
+      if (route.method === "DELETE") handleDeleteResponse(context, route.parameter ?? "");
+      else handleGetResponse(context, route.parameter ?? "");
+      return;
     case "models":
       sendJson(response, 200, registry.modelsBody());
       return;

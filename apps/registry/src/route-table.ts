@@ -1,3 +1,4 @@
+import { embeddingListings } from "./embeddings.js";
 import { type ModelListing, ModelRouter, type RoutingStrategy } from "./model-router.js";
 import type { ProviderEntry } from "./provider-set.js";
 import type { CandidateOrdering } from "./routing-strategies.js";
@@ -88,8 +89,22 @@ export class RouteTable {
     const router = this.router();
     this.#modelsBody ??= JSON.stringify({
       object: "list",
-      data: router.listing.map((listing) => this.modelObject(listing)),
+      data: [
+        ...router.listing.map((listing) => this.modelObject(listing)),
+        ...this.embeddingObjects(router),
+      ],
     });
     return this.#modelsBody;
+  }
+
+  /** The `/v1/models` entries of embedding models (`type: "embedding"`), those not also chat or image models. */
+  embeddingObjects(router: ModelRouter = this.router()): Record<string, unknown>[] {
+    const listed = new Set(router.listing.map((listing) => listing.name));
+    return embeddingListings(this.entries)
+      .filter((listing) => !listed.has(listing.name))
+      .map(({ name, providers }) => ({
+        ...this.modelObject({ name, ownedBy: providers[0] ?? "", providers, kind: "chat" }),
+        type: "embedding",
+      }));
   }
 }

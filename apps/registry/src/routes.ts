@@ -2,6 +2,9 @@
 export type RouteName =
   | "chat"
   | "images"
+  | "responses"
+  | "response"
+  | "embeddings"
   | "models"
   | "model"
   | "provider_models"
@@ -15,7 +18,7 @@ export type RouteName =
 /** What a path resolved to: the route, its method, and the provider or model named in the path. */
 export interface RouteMatch {
   name: RouteName;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   /** Behind the API keys, when keys are configured. */
   protected: boolean;
   /** The provider id of `/api/<id>/…`, the model of `/v1/models/<model>`, or the console file. */
@@ -29,6 +32,8 @@ function staticRoute(paths: string[], name: RouteName, method: "GET" | "POST", g
 }
 staticRoute(["/v1/chat/completions", "/chat/completions"], "chat", "POST", true);
 staticRoute(["/v1/images/generations", "/images/generations"], "images", "POST", true);
+staticRoute(["/v1/responses", "/responses"], "responses", "POST", true);
+staticRoute(["/v1/embeddings", "/embeddings"], "embeddings", "POST", true);
 staticRoute(["/v1/models", "/models"], "models", "GET", true);
 staticRoute(["/v1/providers", "/providers"], "providers", "GET", true);
 staticRoute(["/healthz", "/health"], "healthz", "GET", false);
@@ -47,10 +52,18 @@ const providerPathRoutes: Record<string, { name: RouteName; method: "GET" | "POS
   models: { name: "provider_models", method: "GET" },
 };
 
-/** The route a path names, or undefined when it names none. */
-export function matchRoute(path: string): RouteMatch | undefined {
+/** The route a path names, or undefined when it names none (`method` tells GET and DELETE of a stored response apart). */
+export function matchRoute(path: string, method?: string): RouteMatch | undefined {
   const fixed = staticRoutes.get(path);
   if (fixed !== undefined) return fixed;
+  const responseId = storedResponseId(path);
+  if (responseId !== undefined)
+    return {
+      name: "response",
+      method: method === "DELETE" ? "DELETE" : "GET",
+      protected: true,
+      parameter: responseId,
+    };
   if (path.startsWith("/api/")) {
     const match = providerPathPattern.exec(path);
     const route = match === null ? undefined : providerPathRoutes[match[2] as string];
@@ -67,6 +80,16 @@ export function matchRoute(path: string): RouteMatch | undefined {
         protected: true,
         parameter: safeDecode(path.slice(prefix.length)),
       };
+  }
+  return undefined;
+}
+
+// `/v1/responses/{id}`: an id is one path segment.
+function storedResponseId(path: string): string | undefined {
+  for (const prefix of ["/v1/responses/", "/responses/"]) {
+    if (!path.startsWith(prefix) || path.length === prefix.length) continue;
+    const id = path.slice(prefix.length);
+    return id.includes("/") ? undefined : safeDecode(id);
   }
   return undefined;
 }

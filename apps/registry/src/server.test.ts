@@ -330,7 +330,9 @@ describe("HTTP errors", () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({
       error: {
-        message: "Unknown route: GET /v2/nothing",
+        message: expect.stringMatching(
+          /^Unknown route: GET \/v2\/nothing\. This server answers POST \/v1\/chat\/completions, POST \/v1\/responses, .*POST \/v1\/embeddings/,
+        ),
         type: "invalid_request_error",
         param: null,
         code: "not_found",

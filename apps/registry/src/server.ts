@@ -122,7 +122,7 @@ export class RegistryHttpHandler {
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = request.method ?? "GET";
-    const route = matchRoute(path);
+    const route = matchRoute(path, method);
     const controller = new RequestAbort();
     const context: RequestContext = {
       registry,
@@ -158,7 +158,12 @@ export class RegistryHttpHandler {
       if (!this.#hosts.accepts(host)) throw hostNotAllowed(host ?? "");
       this.#cors.decorate(request, response);
       if (route === undefined) throw notFoundRoute(method, path);
-      const allowed = route.method === "GET" ? "GET, HEAD" : route.method;
+      const allowed =
+        route.name === "response"
+          ? "GET, HEAD, DELETE"
+          : route.method === "GET"
+            ? "GET, HEAD"
+            : route.method;
       if (method === "OPTIONS" && this.#cors.enabled) {
         const { origin } = request.headers;
         if (!this.#cors.allows(origin)) throw originNotAllowed(origin ?? "(none)");

@@ -37,6 +37,18 @@ export {
   createCompletion,
 } from "./create-completion.js";
 export {
+  type EmbeddingEncodingFormat,
+  type EmbeddingInput,
+  type EmbeddingOptions,
+  type EmbeddingProvider,
+  type Embeddings,
+  EmbeddingsResponse,
+  type EmbeddingVector,
+  float32Base64,
+  float32FromBase64,
+  supportsEmbeddings,
+} from "./embeddings.js";
+export {
   closeDispatchers,
   closeDispatchersWithin,
   type HttpRequestOptions,
@@ -138,6 +150,12 @@ export {
   Usage,
   type UsageCounts,
 } from "./response-chunks.js";
+export {
+  NativeResponseText,
+  type ResponsesPassthroughOptions,
+  type ResponsesPassthroughProvider,
+  supportsResponsesPassthrough,
+} from "./responses-passthrough.js";
 export { type RetryOptions, type RetryPolicy, withRetries } from "./retry.js";
 export { redactSecrets } from "./secret-redaction.js";
 export {

@@ -54,6 +54,14 @@ export interface OpenAICompatibleOptions extends HttpProviderOptions {
   defaultModel?: string;
   /** Models answered through `/images/generations` rather than `/chat/completions`. */
   imageModels?: readonly string[];
+  /** Models answered through `/embeddings` (`createEmbeddings`); they are not chat models. */
+  embeddingModels?: readonly string[];
+  /**
+   * How a registry answers `/v1/responses` with this instance: `translate` (default)
+   * turns it into a chat call; `native` forwards it unchanged to the upstream's own
+   * `POST {baseUrl}/responses` (OpenAI, or a server that implements the Responses API).
+   */
+  responsesApi?: "translate" | "native";
   /** The flag a registry reads to route to this instance (default true). */
   working?: boolean;
   /** Default: true when an API key is configured. */
@@ -125,6 +133,8 @@ const instanceOptionsSchema = z.strictObject({
   modelAliases: z.record(modelNameSchema, modelNameSchema).optional(),
   defaultModel: modelNameSchema.optional(),
   imageModels: z.array(modelNameSchema).optional(),
+  embeddingModels: z.array(modelNameSchema).optional(),
+  responsesApi: z.enum(["translate", "native"]).optional(),
   ...httpProviderOptionsShape,
   working: z.boolean().optional(),
   needsAuth: z.boolean().optional(),
@@ -190,6 +200,8 @@ export interface OpenAICompatibleSettings extends HttpProviderSettings {
   modelAliases: Record<string, string>;
   defaultModel: string | undefined;
   imageModels: string[];
+  embeddingModels: string[];
+  responsesApi: "translate" | "native";
   working: boolean;
   needsAuth: boolean;
   streamUsage: boolean;
@@ -274,10 +286,11 @@ export function parseOpenAICompatibleOptions(
   }
 
   const imageModels = unique(parsed.imageModels ?? []);
+  const embeddingModels = unique(parsed.embeddingModels ?? []);
   const modelAliases = parsed.modelAliases ?? {};
   const models = parsed.models === undefined ? undefined : unique(parsed.models);
   if (models !== undefined) {
-    const served = new Set([...models, ...imageModels]);
+    const served = new Set([...models, ...imageModels, ...embeddingModels]);
     if (served.size === 0) {
       throw optionsError(label, "models", "a fixed list needs at least one model");
     }
@@ -308,6 +321,8 @@ export function parseOpenAICompatibleOptions(
     modelAliases,
     defaultModel: parsed.defaultModel,
     imageModels,
+    embeddingModels,
+    responsesApi: parsed.responsesApi ?? "translate",
     timeouts: parsed.timeouts ?? {},
     proxy: parsed.proxy,
     retry: parsed.retry ?? {},

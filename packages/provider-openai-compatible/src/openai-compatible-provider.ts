@@ -2,11 +2,18 @@ import {
   type AsyncGeneratorProvider,
   CallPipeline,
   type Chunk,
+  type EmbeddingInput,
+  type EmbeddingOptions,
+  type EmbeddingProvider,
+  type Embeddings,
   type Messages,
   type ModelCapabilities,
   type ProviderModelMixin,
+  type ResponsesPassthroughOptions,
+  type ResponsesPassthroughProvider,
 } from "@g4f-ts/provider-core";
 import { OpenAICompatibleCapabilities } from "./openai-compatible-capabilities.js";
+import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
 import { refineUpstreamError } from "./openai-compatible-errors.js";
 import { OpenAICompatibleModelList } from "./openai-compatible-model-list.js";
 import {
@@ -18,6 +25,7 @@ import {
   openAICompatibleCallOptionsShape,
   parseOpenAICompatibleOptions,
 } from "./openai-compatible-options.js";
+import { forwardOpenAICompatibleResponse } from "./openai-compatible-responses.js";
 import {
   imageUrlsOf,
   openAICompatibleChatBody,
@@ -50,7 +58,13 @@ import {
  *   if (typeof chunk === "string") process.stdout.write(chunk);
  * }
  */
-export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMixin {
+export class OpenAICompatible
+  implements
+    AsyncGeneratorProvider,
+    ProviderModelMixin,
+    EmbeddingProvider,
+    ResponsesPassthroughProvider
+{
   readonly id: string;
   readonly label: string;
   /** The origin of the base URL. */
@@ -116,6 +130,37 @@ export class OpenAICompatible implements AsyncGeneratorProvider, ProviderModelMi
 
   get imageModels(): readonly string[] {
     return this.#models.catalog.imageModels;
+  }
+
+  /** Models answered through `POST {baseUrl}/embeddings` (the `embeddingModels` option). */
+  get embeddingModels(): readonly string[] {
+    return this.#settings.embeddingModels;
+  }
+
+  /**
+   * Embed `input` with `model` (one of `embeddingModels`, or an alias of one) through
+   * `POST {baseUrl}/embeddings`; see `createOpenAICompatibleEmbeddings`.
+   */
+  createEmbeddings(
+    model: string,
+    input: EmbeddingInput,
+    options?: EmbeddingOptions,
+  ): Promise<Embeddings> {
+    const resolved = this.#settings.modelAliases[model] ?? model;
+    return createOpenAICompatibleEmbeddings(this.#settings, resolved, input, options);
+  }
+
+  /** True when the instance forwards `/v1/responses` for `model` unchanged (`responsesApi: "native"`; not image models). */
+  forwardsResponses(model: string): boolean {
+    return this.#settings.responsesApi === "native" && !this.isImageModel(model);
+  }
+
+  /** Forward a Responses API request to `POST {baseUrl}/responses`; see `forwardOpenAICompatibleResponse`. */
+  forwardResponse(
+    body: Record<string, unknown>,
+    options?: ResponsesPassthroughOptions,
+  ): AsyncGenerator<Chunk> {
+    return forwardOpenAICompatibleResponse(this.#settings, body, options);
   }
 
   get modelAliases(): Readonly<Record<string, string>> {

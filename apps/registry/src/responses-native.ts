@@ -1,0 +1,214 @@
+import {
+  AbortError,
+  type Chunk,
+  NativeResponseText,
+  type Provider,
+  type ResponsesPassthroughProvider,
+  ResponseTooLargeError,
+  supportsResponsesPassthrough,
+} from "@g4f-ts/provider-core";
+import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js";
+import { clientIdentity } from "./client-identity.js";
+import type { CommittedAttempt, FallbackRun } from "./fallback.js";
+import { HttpError } from "./http-errors.js";
+import { sendJson, writeChunk } from "./http-responses.js";
+import type { Candidate } from "./model-router.js";
+import type { Registry } from "./registry.js";
+import type { RequestContext } from "./request-context.js";
+
+/*
+ * `POST /v1/responses` forwarded unchanged to upstreams that serve the Responses
+ * API themselves (an OpenAI-compatible provider with `responsesApi: "native"`),
+ * through the same fallback engine as everything else: a failure before the first
+ * byte of an answer moves on to the next candidate; after it, a stream ends with an
+ * `error` event.
+ */
+
+type PassthroughProvider = Provider & ResponsesPassthroughProvider;
+
+function forwards(candidate: Candidate): boolean {
+  const { provider } = candidate.entry;
+  return supportsResponsesPassthrough(provider) && provider.forwardsResponses(candidate.model);
+}
+
+/**
+ * The candidates of a request when every one of them forwards Responses requests
+ * natively, else undefined (the request is then translated for all of them). A
+ * model or pin that does not resolve is left to the translating path, which
+ * answers it with the right error after validating the request.
+ */
+export function nativeCandidates(
+  registry: Registry,
+  body: Record<string, unknown>,
+): readonly Candidate[] | undefined {
+  const model = typeof body.model === "string" ? body.model : undefined;
+  const pin = typeof body.provider === "string" ? body.provider : undefined;
+  let candidates: readonly Candidate[];
+  try {
+    candidates = registry.resolve(model, pin, "chat");
+  } catch {
+    return undefined;
+  }
+  return candidates.length > 0 && candidates.every(forwards) ? candidates : undefined;
+}
+
+/** The candidate as the engine runs it: one call forwards the body, with the upstream's model id. */
+function forwardingAttempt(candidate: Candidate, body: Record<string, unknown>): Candidate {
+  const provider = candidate.entry.provider as PassthroughProvider;
+  const { provider: _pin, ...forwarded } = body;
+  const attemptProvider = {
+    id: provider.id,
+    label: provider.label,
+    createAsyncGenerator(
+      model: string,
+      _messages: unknown,
+      options: { signal?: AbortSignal } = {},
+    ): AsyncIterable<Chunk> {
+      return provider.forwardResponse(
+        { ...forwarded, model },
+        options.signal === undefined ? {} : { signal: options.signal },
+      );
+    },
+  } as unknown as Provider;
+  return { entry: { ...candidate.entry, provider: attemptProvider }, model: candidate.model };
+}
+
+/** Forward a Responses request to native candidates and pass their answer on unchanged. */
+export async function answerNatively(
+  context: RequestContext,
+  body: Record<string, unknown>,
+  candidates: readonly Candidate[],
+): Promise<void> {
+  const { registry } = context;
+  const run = registry.run(
+    candidates.map((candidate) => forwardingAttempt(candidate, body)),
+    {
+      requestedModel: typeof body.model === "string" ? body.model : "",
+      messages: [],
+      options: {},
+      signal: context.signal,
+      logger: context.logger,
+      requestId: context.requestId,
+      client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
+    },
+  );
+  if (body.stream === true) await streamNatively(context, run);
+  else await sendNatively(context, run);
+}
+
+function textOf(chunk: Chunk): string {
+  return NativeResponseText.isInstance(chunk) ? chunk.text : "";
+}
+
+async function sendNatively(context: RequestContext, run: FallbackRun): Promise<void> {
+  const limitBytes = context.registry.config.server.answerLimitBytes ?? defaultAnswerLimitBytes;
+  try {
+    for (;;) {
+      const committed = await run.commit();
+      const pieces: string[] = [];
+      let bytes = 0;
+      const take = (chunk: Chunk): void => {
+        const text = textOf(chunk);
+        bytes += Buffer.byteLength(text);
+        if (bytes > limitBytes)
+          throw new ResponseTooLargeError({
+            provider: committed.candidate.entry.provider.label,
+            limit: limitBytes,
+            limitName: answerLimitName,
+            message: `The answer of ${committed.candidate.entry.id} passed the limit of ${limitBytes} bytes (${answerLimitName}) for an answer sent as one JSON body; ask with "stream": true to receive longer answers`,
+          });
+        pieces.push(text);
+      };
+      try {
+        for (const chunk of committed.leading) take(chunk);
+        for (;;) {
+          const result = await committed.attempt.next();
+          if (result.done) break;
+          take(result.value);
+        }
+      } catch (error) {
+        if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
+          const report = await run.failAfterCommit(committed, error, false);
+          throw new HttpError(502, error.message, {
+            type: "upstream_error",
+            code: "answer_too_large",
+            attempts: [report],
+          });
+        }
+        await run.failAfterCommit(committed, error, true);
+        continue;
+      }
+      run.succeed(committed);
+      const { id } = committed.candidate.entry;
+      context.provider = id;
+      sendJson(context.response, 200, pieces.join(""), { "x-g4f-provider": id });
+      return;
+    }
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
+}
+
+// The highest sequence number an upstream's events carried, to number the error event after them.
+const sequencePattern = /"sequence_number":\s*(\d+)/g;
+
+function lastSequence(text: string, previous: number): number {
+  let last = previous;
+  for (const match of text.matchAll(sequencePattern)) last = Math.max(last, Number(match[1]));
+  return last;
+}
+
+async function streamNatively(context: RequestContext, run: FallbackRun): Promise<void> {
+  let committed: CommittedAttempt;
+  try {
+    committed = await run.commit();
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
+  const { candidate } = committed;
+  const { response } = context;
+  context.provider = candidate.entry.id;
+  const first = committed.leading.find(NativeResponseText.isInstance);
+  response.writeHead(200, {
+    "content-type": first?.contentType ?? "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+    "x-g4f-provider": candidate.entry.id,
+  });
+  let sequence = -1;
+  try {
+    for (const chunk of committed.leading) {
+      const text = textOf(chunk);
+      sequence = lastSequence(text, sequence);
+      await writeChunk(response, text);
+    }
+    for (;;) {
+      const result = await committed.attempt.next();
+      if (result.done) break;
+      const text = textOf(result.value);
+      if (text === "") continue;
+      sequence = lastSequence(text, sequence);
+      await writeChunk(response, text);
+    }
+  } catch (error) {
+    if (run.clientGone() && !context.endedByShutdown) {
+      run.cancel(committed);
+      throw new AbortError({ message: "The client closed the request" });
+    }
+    let code = "server_shutting_down";
+    let message = "The server is shutting down; the answer is incomplete";
+    if (context.endedByShutdown) run.cancel(committed);
+    else {
+      const report = await run.failAfterCommit(committed, error, false);
+      context.failedAttempts = run.failures.length;
+      code = "server_error";
+      message = `${candidate.entry.id} failed after the answer had started, so it was not retried elsewhere: ${report.message}`;
+    }
+    const event = { type: "error", code, message, param: null, sequence_number: sequence + 1 };
+    // A blank line first: the upstream's last event may have been cut in the middle.
+    if (!response.destroyed) response.end(`\n\nevent: error\ndata: ${JSON.stringify(event)}\n\n`);
+    return;
+  }
+  run.succeed(committed);
+  response.end();
+}

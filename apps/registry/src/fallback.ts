@@ -487,20 +487,52 @@ export async function collectAnswer(
   check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
 ): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
   const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
+  return gatherWholeAnswer(run, (candidate) => {
+    const collector = new AnswerCollector(candidate.entry.id, limitBytes);
+    return {
+      add: (chunk) => collector.add(chunk),
+      finish: () => {
+        const answer = collector.answer();
+        const problem = check?.(answer, candidate);
+        if (problem !== undefined) throw problem;
+        return answer;
+      },
+    };
+  });
+}
+
+/** Gathers one attempt's chunks into a whole answer, for {@link gatherWholeAnswer}. */
+export interface WholeAnswerGatherer<Answer> {
+  /** Take a chunk; throwing fails the attempt (a `ResponseTooLargeError` for `answerLimitName` ends the run). */
+  add(chunk: Chunk): void;
+  /** The answer once the attempt ended; throwing (a check that refuses it) fails the attempt. */
+  finish(): Answer;
+}
+
+/**
+ * The engine of every answer sent in one piece (a chat completion, an image, a
+ * Responses object, a forwarded native answer): each committed attempt's chunks go
+ * to a fresh gatherer; an attempt that fails, even after content, moves on to the
+ * next candidate, since nothing reached the client yet. An answer past the limit
+ * (a `ResponseTooLargeError` naming `answerLimitName`) is a 502 `answer_too_large`
+ * without trying the others: their answer would be as long.
+ */
+export async function gatherWholeAnswer<Answer>(
+  run: FallbackRun,
+  gathererFor: (candidate: Candidate) => WholeAnswerGatherer<Answer>,
+): Promise<{ candidate: Candidate; answer: Answer }> {
   for (;;) {
     const committed = await run.commit();
-    const collector = new AnswerCollector(committed.candidate.entry.id, limitBytes);
-    let answer: GatheredAnswer;
+    const gatherer = gathererFor(committed.candidate);
+    let answer: Answer;
     try {
-      for (const chunk of committed.leading) collector.add(chunk);
+      for (const chunk of committed.leading) gatherer.add(chunk);
       for (;;) {
         const result = await committed.attempt.next();
         if (result.done) break;
-        collector.add(result.value);
+        gatherer.add(result.value);
       }
-      answer = collector.answer();
-      const problem = check?.(answer, committed.candidate);
-      if (problem !== undefined) throw problem;
+      answer = gatherer.finish();
     } catch (error) {
       if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
         const report = await run.failAfterCommit(committed, error, false);

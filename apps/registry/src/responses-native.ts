@@ -9,8 +9,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js";
 import { clientIdentity } from "./client-identity.js";
-import type { CommittedAttempt, FallbackRun } from "./fallback.js";
-import { HttpError } from "./http-errors.js";
+import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
 import { sendJson, writeChunk } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import type { Registry } from "./registry.js";
@@ -103,47 +102,28 @@ function textOf(chunk: Chunk): string {
 async function sendNatively(context: RequestContext, run: FallbackRun): Promise<void> {
   const limitBytes = context.registry.config.server.answerLimitBytes ?? defaultAnswerLimitBytes;
   try {
-    for (;;) {
-      const committed = await run.commit();
+    const { candidate, answer } = await gatherWholeAnswer(run, (attempted) => {
       const pieces: string[] = [];
       let bytes = 0;
-      const take = (chunk: Chunk): void => {
-        const text = textOf(chunk);
-        bytes += Buffer.byteLength(text);
-        if (bytes > limitBytes)
-          throw new ResponseTooLargeError({
-            provider: committed.candidate.entry.provider.label,
-            limit: limitBytes,
-            limitName: answerLimitName,
-            message: `The answer of ${committed.candidate.entry.id} passed the limit of ${limitBytes} bytes (${answerLimitName}) for an answer sent as one JSON body; ask with "stream": true to receive longer answers`,
-          });
-        pieces.push(text);
+      return {
+        add: (chunk) => {
+          const text = textOf(chunk);
+          bytes += Buffer.byteLength(text);
+          if (bytes > limitBytes)
+            throw new ResponseTooLargeError({
+              provider: attempted.entry.provider.label,
+              limit: limitBytes,
+              limitName: answerLimitName,
+              message: `The answer of ${attempted.entry.id} passed the limit of ${limitBytes} bytes (${answerLimitName}) for an answer sent as one JSON body; ask with "stream": true to receive longer answers`,
+            });
+          pieces.push(text);
+        },
+        finish: () => pieces.join(""),
       };
-      try {
-        for (const chunk of committed.leading) take(chunk);
-        for (;;) {
-          const result = await committed.attempt.next();
-          if (result.done) break;
-          take(result.value);
-        }
-      } catch (error) {
-        if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
-          const report = await run.failAfterCommit(committed, error, false);
-          throw new HttpError(502, error.message, {
-            type: "upstream_error",
-            code: "answer_too_large",
-            attempts: [report],
-          });
-        }
-        await run.failAfterCommit(committed, error, true);
-        continue;
-      }
-      run.succeed(committed);
-      const { id } = committed.candidate.entry;
-      context.provider = id;
-      sendJson(context.response, 200, pieces.join(""), { "x-g4f-provider": id });
-      return;
-    }
+    });
+    const { id } = candidate.entry;
+    context.provider = id;
+    sendJson(context.response, 200, answer, { "x-g4f-provider": id });
   } finally {
     context.failedAttempts = run.failures.length;
   }

@@ -9,7 +9,7 @@ import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js"
 import { type CapabilityRoute, requestNeeds, routeByCapabilities } from "./capability-routing.js";
 import { droppedParamsHeader } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import type { CommittedAttempt, FallbackRun } from "./fallback.js";
+import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJson, writeChunk } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -328,35 +328,19 @@ function keep(
 async function sendResponse(context: RequestContext, call: ResponseCall): Promise<void> {
   const { run } = call;
   try {
-    for (;;) {
-      const committed = await run.commit();
-      const assembler = assemblerFor(call, committed.candidate, false);
-      try {
-        for (const chunk of committed.leading) assembler.add(chunk);
-        for (;;) {
-          const result = await committed.attempt.next();
-          if (result.done) break;
-          assembler.add(result.value);
-        }
-      } catch (error) {
-        if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
-          const report = await run.failAfterCommit(committed, error, false);
-          throw new HttpError(502, error.message, {
-            type: "upstream_error",
-            code: "answer_too_large",
-            attempts: [report],
-          });
-        }
-        await run.failAfterCommit(committed, error, true);
-        continue;
-      }
-      run.succeed(committed);
-      const { response } = assembler.complete(call.promptCharacters);
-      keep(context, call, assembler, response);
-      context.provider = committed.candidate.entry.id;
-      sendJson(context.response, 200, JSON.stringify(response), call.headers(committed.candidate));
-      return;
-    }
+    const { candidate, answer: assembler } = await gatherWholeAnswer(run, (attempted) => {
+      const assembler = assemblerFor(call, attempted, false);
+      return {
+        add: (chunk) => {
+          assembler.add(chunk);
+        },
+        finish: () => assembler,
+      };
+    });
+    const { response } = assembler.complete(call.promptCharacters);
+    keep(context, call, assembler, response);
+    context.provider = candidate.entry.id;
+    sendJson(context.response, 200, JSON.stringify(response), call.headers(candidate));
   } finally {
     context.failedAttempts = run.failures.length;
   }

@@ -1,7 +1,8 @@
-// `node bench/profile.mjs [--stream] [--seconds 10] [--connections 50] [--top 40]`:
+// `node bench/profile.mjs [--stream] [--deltas 1] [--seconds 10] [--connections 50] [--top 40]`:
 // load one registry (AmigoChat against the bench upstream) with autocannon while
 // it runs under `--cpu-prof`, then print where its CPU went: self time by
 // function and by package. This is how the hot path of `pnpm bench` is found.
+// `--stream --deltas 10000 --connections 2` profiles the per-delta path.
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     stream: { type: "boolean", default: false },
+    deltas: { type: "string", default: "1" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     top: { type: "string", default: "40" },
@@ -26,7 +28,13 @@ if (flags.file !== undefined) {
   process.exit(0);
 }
 
-const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
+const upstream = await startChild([
+  join(here, "upstream.mjs"),
+  "--deltas",
+  flags.deltas,
+  "--interval",
+  "0",
+]);
 const profileDirectory = mkdtempSync(join(tmpdir(), "g4f-profile-"));
 const { child: registry, origin } = await startRegistry(
   "profiled",

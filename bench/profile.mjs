@@ -2,7 +2,8 @@
 // load one registry (AmigoChat against the bench upstream) with autocannon while
 // it runs under `--cpu-prof`, then print where its CPU went: self time by
 // function and by package. This is how the hot path of `pnpm bench` is found.
-// `--stream --deltas 10000 --connections 2` profiles the per-delta path.
+// `--stream --deltas 10000 --connections 2` profiles the per-delta path;
+// `--body-kb 1024 --connections 1` a large request body.
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ const { values: flags } = parseArgs({
   options: {
     stream: { type: "boolean", default: false },
     deltas: { type: "string", default: "1" },
+    "body-kb": { type: "string", default: "0" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     top: { type: "string", default: "40" },
@@ -52,7 +54,12 @@ const { child: registry, origin } = await startRegistry(
 );
 const body = JSON.stringify({
   model: "gpt-4o-mini",
-  messages: [{ role: "user", content: "Hello" }],
+  messages: [
+    {
+      role: "user",
+      content: `Hello ${"the quick brown fox jumps over the lazy dog. ".repeat((Number(flags["body-kb"]) * 1024) / 45)}`,
+    },
+  ],
   stream: flags.stream,
 });
 const result = await autocannon({

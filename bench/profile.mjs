@@ -3,7 +3,8 @@
 // it runs under `--cpu-prof`, then print where its CPU went: self time by
 // function and by package. This is how the hot path of `pnpm bench` is found.
 // `--stream --deltas 10000 --connections 2` profiles the per-delta path;
-// `--body-kb 1024 --connections 1` a large request body.
+// `--body-kb 1024 --connections 1` a large request body; `--providers 1000` the
+// same call behind 999 other configured providers (OpenAI-compatible, a model each).
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ const { values: flags } = parseArgs({
     stream: { type: "boolean", default: false },
     deltas: { type: "string", default: "1" },
     "body-kb": { type: "string", default: "0" },
+    providers: { type: "string", default: "1" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     top: { type: "string", default: "40" },
@@ -38,6 +40,14 @@ const upstream = await startChild([
   "0",
 ]);
 const profileDirectory = mkdtempSync(join(tmpdir(), "g4f-profile-"));
+const others = Array.from({ length: Number(flags.providers) - 1 }, (_, index) => ({
+  id: `other${index + 1}`,
+  use: "@g4f-ts/provider-openai-compatible",
+  options: {
+    baseUrl: `http://127.0.0.1:${upstream.info.healthy}/v1`,
+    models: [`model-${index + 1}`],
+  },
+}));
 const { child: registry, origin } = await startRegistry(
   "profiled",
   [
@@ -49,6 +59,7 @@ const { child: registry, origin } = await startRegistry(
         retry: { maxAttempts: 1 },
       },
     },
+    ...others,
   ],
   { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory] },
 );

@@ -55,10 +55,14 @@ export async function waitForHealth(origin) {
 /**
  * `g4f-ts serve` in a child of its own, on a free loopback port, with a config of
  * `providers` (and `extra` top-level fields), silent; `nodeFlags` go before the
- * script (`--cpu-prof`). Resolves with the child and its origin once `/healthz`
+ * script (`--cpu-prof`); `cli` another build's `cli.js` (a baseline). Resolves with the child and its origin once `/healthz`
  * answers.
  */
-export async function startRegistry(name, providers, { extra = {}, nodeFlags = [] } = {}) {
+export async function startRegistry(
+  name,
+  providers,
+  { extra = {}, nodeFlags = [], cli = cliPath } = {},
+) {
   const directory = mkdtempSync(join(tmpdir(), `g4f-bench-${name}-`));
   const configPath = join(directory, "config.json");
   writeFileSync(configPath, JSON.stringify({ providers, logLevel: "silent", ...extra }, null, 2));
@@ -67,7 +71,7 @@ export async function startRegistry(name, providers, { extra = {}, nodeFlags = [
     process.execPath,
     [
       ...nodeFlags,
-      cliPath,
+      cli,
       "serve",
       "--host",
       "127.0.0.1",

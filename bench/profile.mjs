@@ -1,7 +1,10 @@
-// `node bench/profile.mjs [--stream] [--seconds 10] [--connections 50] [--top 40]`:
+// `node bench/profile.mjs [--stream] [--deltas 1] [--seconds 10] [--connections 50] [--top 40]`:
 // load one registry (AmigoChat against the bench upstream) with autocannon while
 // it runs under `--cpu-prof`, then print where its CPU went: self time by
 // function and by package. This is how the hot path of `pnpm bench` is found.
+// `--stream --deltas 10000 --connections 2` profiles the per-delta path;
+// `--body-kb 1024 --connections 1` a large request body; `--providers 1000` the
+// same call behind 999 other configured providers (OpenAI-compatible, a model each).
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +17,9 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     stream: { type: "boolean", default: false },
+    deltas: { type: "string", default: "1" },
+    "body-kb": { type: "string", default: "0" },
+    providers: { type: "string", default: "1" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     top: { type: "string", default: "40" },
@@ -26,8 +32,22 @@ if (flags.file !== undefined) {
   process.exit(0);
 }
 
-const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
+const upstream = await startChild([
+  join(here, "upstream.mjs"),
+  "--deltas",
+  flags.deltas,
+  "--interval",
+  "0",
+]);
 const profileDirectory = mkdtempSync(join(tmpdir(), "g4f-profile-"));
+const others = Array.from({ length: Number(flags.providers) - 1 }, (_, index) => ({
+  id: `other${index + 1}`,
+  use: "@g4f-ts/provider-openai-compatible",
+  options: {
+    baseUrl: `http://127.0.0.1:${upstream.info.healthy}/v1`,
+    models: [`model-${index + 1}`],
+  },
+}));
 const { child: registry, origin } = await startRegistry(
   "profiled",
   [
@@ -39,12 +59,18 @@ const { child: registry, origin } = await startRegistry(
         retry: { maxAttempts: 1 },
       },
     },
+    ...others,
   ],
   { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory] },
 );
 const body = JSON.stringify({
   model: "gpt-4o-mini",
-  messages: [{ role: "user", content: "Hello" }],
+  messages: [
+    {
+      role: "user",
+      content: `Hello ${"the quick brown fox jumps over the lazy dog. ".repeat((Number(flags["body-kb"]) * 1024) / 45)}`,
+    },
+  ],
   stream: flags.stream,
 });
 const result = await autocannon({

@@ -31,7 +31,7 @@ import {
 import { clientIdentity } from "./client-identity.js";
 import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
-import { sendJson, writeChunk } from "./http-responses.js";
+import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import {
   type ChatRequest,
@@ -44,6 +44,7 @@ import {
   toProviderOptions,
 } from "./openai-wire.js";
 import type { RequestContext } from "./request-context.js";
+import { SseWriter } from "./sse-writer.js";
 
 /**
  * `POST /v1/chat/completions` (and `/api/<provider>/chat/completions`, which
@@ -224,16 +225,6 @@ function chunkEvents(encoder: ChatChunkEncoder, state: StreamState, chunk: Chunk
   return "";
 }
 
-async function writeStreamChunk(
-  context: RequestContext,
-  encoder: ChatChunkEncoder,
-  state: StreamState,
-  chunk: Chunk,
-): Promise<void> {
-  const events = chunkEvents(encoder, state, chunk);
-  if (events !== "") await writeChunk(context.response, events);
-}
-
 /**
  * The SSE answer. Nothing is written before the commit point (the first content
  * chunk of some candidate: text, reasoning, a tool call or a refusal), so until
@@ -270,12 +261,19 @@ async function streamAnswer(
     candidate.entry.id,
   );
   const state = new StreamState();
+  // The events of one turn leave in one write (see SseWriter); a full socket buffer
+  // makes the loop wait for `drain` before it reads on.
+  const writer = new SseWriter(response);
   try {
-    for (const chunk of committed.leading) await writeStreamChunk(context, encoder, state, chunk);
+    for (const chunk of committed.leading) {
+      const blocked = writer.write(chunkEvents(encoder, state, chunk));
+      if (blocked !== undefined) await blocked;
+    }
     for (;;) {
       const result = await committed.attempt.next();
       if (result.done) break;
-      await writeStreamChunk(context, encoder, state, result.value);
+      const blocked = writer.write(chunkEvents(encoder, state, result.value));
+      if (blocked !== undefined) await blocked;
     }
   } catch (error) {
     context.tokensUsed = usageObject(
@@ -303,7 +301,7 @@ async function streamAnswer(
       );
     }
     // Then [DONE], as g4f's API ends every stream: a client reading to [DONE] is not left waiting.
-    if (!response.destroyed) response.end(errorEvent(streamError) + doneEvent);
+    writer.end(errorEvent(streamError) + doneEvent);
     return;
   }
   run.succeed(committed);
@@ -313,6 +311,5 @@ async function streamAnswer(
   for (const [index, choice] of [...state.choices].sort(([left], [right]) => left - right))
     ending += encoder.finish(finishReasonOf(choice.finishReason, choice.nextToolIndex > 0), index);
   if (settings.request.stream_options?.include_usage === true) ending += encoder.usage(usage);
-  await writeChunk(response, ending);
-  response.end(doneEvent);
+  writer.end(ending + doneEvent);
 }

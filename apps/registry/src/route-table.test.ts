@@ -1,7 +1,10 @@
 import { closeDispatchers } from "@g4f-ts/provider-core";
-import { providerPlugin as openAICompatiblePlugin } from "@g4f-ts/provider-openai-compatible";
+import {
+  OpenAICompatible,
+  providerPlugin as openAICompatiblePlugin,
+} from "@g4f-ts/provider-openai-compatible";
 import { startOpenAICompatibleFake } from "@g4f-ts/testkit";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { postJson } from "./__fixtures__/amigo-pair.js";
 import {
   type ChatOrErrorBody,
@@ -9,6 +12,8 @@ import {
   type ProvidersBody,
   readJson,
 } from "./__fixtures__/http-bodies.js";
+import type { ProviderEntry } from "./provider-set.js";
+import { RouteTable } from "./route-table.js";
 import { type RunningServer, startServer } from "./server.js";
 
 const opened: (() => Promise<void>)[] = [];
@@ -103,5 +108,54 @@ describe("the registry's one model list", () => {
       providers: ["first-model", "second-model"],
       routed: { "second-model": "local" },
     });
+  });
+});
+
+describe("RouteTable's check of the providers' lists", () => {
+  function tableOf(count: number) {
+    const providers = Array.from(
+      { length: count },
+      (_, index) =>
+        new OpenAICompatible({
+          id: `p${index}`,
+          baseUrl: "http://127.0.0.1:9/v1",
+          models: [`model-${index}`],
+        }),
+    );
+    const entries: ProviderEntry[] = providers.map((provider, index) => ({
+      id: provider.id,
+      provider,
+      priority: 0,
+      enabled: true,
+      order: index,
+      source: "in-memory",
+      timeouts: { firstChunkMs: 1000, idleMs: 1000, totalMs: 1000 },
+      weight: 1,
+    }));
+    return { providers, table: new RouteTable(entries, "priority", undefined, () => ({})) };
+  }
+
+  it("asks each provider for its lists once per turn of the event loop, however many requests it routes", async () => {
+    const { providers, table } = tableOf(50);
+    const asked = providers.map((provider) => vi.spyOn(provider, "getModels"));
+    for (let request = 0; request < 100; request++) table.router();
+    expect(asked.map((spy) => spy.mock.calls.length)).toEqual(providers.map(() => 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    table.router();
+    expect(asked.map((spy) => spy.mock.calls.length)).toEqual(providers.map(() => 2));
+  });
+
+  it("rebuilds its routes on the first request of the turn after a provider's list changed", async () => {
+    const { providers, table } = tableOf(2);
+    const before = table.router();
+    vi.spyOn(providers[0] as OpenAICompatible, "getModels").mockReturnValue(["renamed"]);
+    // Within the turn that already compared the lists, the routes stay as they were.
+    expect(table.router()).toBe(before);
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = table.router();
+    expect(after).not.toBe(before);
+    // And the new routes are kept while the lists stay the same.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(table.router()).toBe(after);
   });
 });

@@ -56,6 +56,11 @@ export class RouteTable {
   readonly #enabled: readonly ProviderEntry[];
   #builtFrom: ProviderModels[];
   #modelsBody: string | undefined;
+  #checkedThisTurn = false;
+  #checkedAt = 0;
+  readonly #endTurn = (): void => {
+    this.#checkedThisTurn = false;
+  };
 
   constructor(
     readonly entries: readonly ProviderEntry[],
@@ -73,6 +78,18 @@ export class RouteTable {
 
   /** The router over the providers' current model lists. */
   router(): ModelRouter {
+    // The lists are compared at most once per turn of the event loop: under load one
+    // turn handles many requests, and a comparison costs every provider's lists (with
+    // 1,000 providers it was the registry's costliest function). A list a provider
+    // changed is still followed by the next request of a later turn.
+    // (Or once per 100 ms, where `setImmediate` is faked and never fires.)
+    const now = performance.now();
+    if (this.#checkedThisTurn && now - this.#checkedAt < 100) return this.#router;
+    this.#checkedAt = now;
+    if (!this.#checkedThisTurn) {
+      this.#checkedThisTurn = true;
+      setImmediate(this.#endTurn);
+    }
     const changed = this.#enabled.some(
       (entry, index) => !stillServes(entry, this.#builtFrom[index] as ProviderModels),
     );

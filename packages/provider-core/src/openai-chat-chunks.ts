@@ -111,6 +111,60 @@ export const openAIChatCompletionSchema = z.object({
     .nullish(),
 });
 
+const isNullishString = (value: unknown): boolean => value == null || typeof value === "string";
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * True for the common stream event, text or reasoning deltas and finish reasons
+ * without usage, tool calls or logprobs, when every field `openAIChatChunkSchema`
+ * reads has the schema's type: such an event passes the schema unchanged but for
+ * the keys the schema strips, which the mapper never reads. Anything else is left
+ * to the schema, so a reader that uses this check to skip the schema (the zod pass
+ * per delta was a tenth of a long stream's CPU) accepts and rejects exactly as
+ * before.
+ */
+export function isPlainOpenAIChatChunk(json: unknown): json is OpenAIChatChunk {
+  if (!isObject(json)) return false;
+  if (
+    !isNullishString(json.id) ||
+    !isNullishString(json.model) ||
+    !isNullishString(json.system_fingerprint) ||
+    !isNullishString(json.service_tier) ||
+    json.usage != null
+  ) {
+    return false;
+  }
+  const choices = json.choices;
+  if (choices == null) return true;
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices) {
+    if (!isObject(choice)) return false;
+    if (
+      !(choice.index == null || typeof choice.index === "number") ||
+      !isNullishString(choice.text) ||
+      !isNullishString(choice.finish_reason) ||
+      choice.logprobs != null
+    ) {
+      return false;
+    }
+    const delta = choice.delta;
+    if (delta == null) continue;
+    if (
+      !isObject(delta) ||
+      !isNullishString(delta.content) ||
+      !isNullishString(delta.reasoning_content) ||
+      !isNullishString(delta.reasoning) ||
+      !isNullishString(delta.refusal) ||
+      delta.tool_calls != null ||
+      delta.function_call != null
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
 export type OpenAIChatChunk = z.infer<typeof openAIChatChunkSchema>;
 export type OpenAIChatCompletion = z.infer<typeof openAIChatCompletionSchema>;
 type UsageFields = z.infer<typeof usageSchema>;

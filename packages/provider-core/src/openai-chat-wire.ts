@@ -1,5 +1,6 @@
 import type { HttpResponse } from "./http-client.js";
 import {
+  isPlainOpenAIChatChunk,
   type OpenAIChatChunk,
   OpenAIChatChunkMapper,
   openAIChatChunkSchema,
@@ -104,6 +105,7 @@ async function* readChatAnswer(
     const decoder = new SseEventDecoder({
       provider,
       schema: openAIChatChunkSchema,
+      accepts: isPlainOpenAIChatChunk,
       invalidJson: options.invalidJson,
       get secrets() {
         return options.secrets;

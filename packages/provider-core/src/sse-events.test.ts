@@ -187,3 +187,27 @@ describe("SseEventDecoder", () => {
     expect(decoder.push(new TextEncoder().encode('data: {"text":"c"}\n\n'))).toEqual([]);
   });
 });
+
+describe("SseEventDecoder with an accepts check", () => {
+  const schema = z.object({ n: z.number() }).transform((value) => ({ n: value.n * 10 }));
+  const accepts = (json: unknown): json is { n: number } =>
+    typeof json === "object" && json !== null && "fast" in json;
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it("takes an event the check passes as it is, and sends every other through the schema", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema, accepts });
+    const events = decoder.push(bytes('data: {"n":1,"fast":true}\n\ndata: {"n":2}\n\n'));
+    expect(events).toEqual([{ n: 1, fast: true }, { n: 20 }]);
+  });
+
+  it("still fails an event the check leaves to the schema when the schema rejects it", () => {
+    const decoder = new SseEventDecoder({ provider: "Example", schema, accepts });
+    expect(() => decoder.push(bytes('data: {"n":"one"}\n\n'))).toThrow(/unexpected shape/);
+  });
+
+  it("still turns an error object into the provider's error before any check", () => {
+    const everything = (json: unknown): json is { n: number } => json !== undefined;
+    const decoder = new SseEventDecoder({ provider: "Example", schema, accepts: everything });
+    expect(() => decoder.push(bytes('data: {"error":{"message":"boom"}}\n\n'))).toThrow(/boom/);
+  });
+});

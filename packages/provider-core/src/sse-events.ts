@@ -11,6 +11,13 @@ export interface SseDecodeOptions<T> {
   provider: string;
   /** Validates each JSON event; a mismatch is an `InvalidResponseError` with the field's path. */
   schema: ZodType<T>;
+  /**
+   * A cheap check that a JSON event already has the schema's shape, for the common
+   * events of a known wire: an event it passes is taken as it is, without the
+   * schema's pass (its keys the schema does not name stay on it); any other event
+   * goes through the schema. It must pass only what the schema accepts unchanged.
+   */
+  accepts?: (json: unknown) => json is T;
   /** A `data:` line that is not JSON: skip it (default, as g4f does) or fail. */
   invalidJson?: "skip" | "fail";
   /** Secret values to scrub from error messages. */
@@ -170,6 +177,7 @@ export class SseEventDecoder<T> {
     ) {
       throw errorFromPayload(provider, json, this.#options.secrets);
     }
+    if (this.#options.accepts?.(json) === true) return json;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new InvalidResponseError({

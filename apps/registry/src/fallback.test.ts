@@ -8,7 +8,7 @@ import {
   TimeoutError,
   Usage,
 } from "@g4f-ts/provider-core";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   type ScriptedProvider,
   type ScriptStep,
@@ -145,8 +145,11 @@ describe("FallbackRun", () => {
 
   it("ends an attempt at its total timeout, also after the commit point", async () => {
     const { start } = await setUp(
-      { a: [["one", { wait: 40 }, "two", { wait: 40 }, "three", { wait: 40 }, "four"]] },
-      { timeouts: { idleMs: 1_000, totalMs: 100 } },
+      // Short waits before the deadline and a long one across it, so that a slow
+      // machine can not move "three" past the deadline: the idle timeout is longer
+      // than the total one, so only the total timeout can end the attempt.
+      { a: [["one", { wait: 10 }, "two", { wait: 10 }, "three", { wait: 10_000 }, "four"]] },
+      { timeouts: { idleMs: 5_000, totalMs: 1_000 } },
     );
     const run = start();
     const committed = await run.commit();
@@ -159,7 +162,7 @@ describe("FallbackRun", () => {
           received.push(result.value);
         }
       })(),
-    ).rejects.toThrow(/total timeout of 100 ms/);
+    ).rejects.toThrow(/total timeout of 1000 ms/);
     expect(received).toEqual(["one", "two", "three"]);
   });
 
@@ -343,6 +346,11 @@ describe("FallbackRun's cooldowns between clients", () => {
   });
 
   it("blames a first-chunk timeout of a prompt much larger than the provider's recent ones on the prompt", async () => {
+    // The clock stands still, so the cooldown left is exactly its length.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const { start, registry } = await setUp(
       lone([["short answer"], [{ fail: firstChunkTimeout("a") }]]),
     );

@@ -29,7 +29,7 @@ import {
   usageObject,
 } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
+import { collectAnswer, type FallbackRun, openEventStream } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -238,22 +238,12 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  let committed: CommittedAttempt;
-  try {
-    committed = await run.commit();
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
-  const { candidate } = committed;
-  const { response } = context;
-  context.provider = candidate.entry.id;
-  response.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
+  const committed = await openEventStream(context, run, ({ candidate }) => ({
     ...answerHeaders(candidate, settings),
     ...attemptsHeader(run.failures),
-  });
+  }));
+  const { candidate } = committed;
+  const { response } = context;
   const encoder = new ChatChunkEncoder(
     completionId(),
     Math.floor(Date.now() / 1000),

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from "node:http";
 import {
   AbortError,
   ChoiceChunk,
@@ -35,6 +36,7 @@ import { type AttemptReport, HttpError } from "./http-errors.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
+import type { RequestContext } from "./request-context.js";
 
 /** How the fallback engine retries, what it reads and whom it tells. */
 export interface FallbackSettings {
@@ -548,4 +550,32 @@ export async function gatherWholeAnswer<Answer>(
     run.succeed(committed);
     return { candidate: committed.candidate, answer };
   }
+}
+
+/**
+ * Wait for the commit point of a streamed answer, then open the event stream: the
+ * first content of some candidate decides the status (200) and the headers
+ * (`headers` of that attempt), so that until then a failure moves on unseen and an
+ * all-failed error is still a plain JSON error. Records the failed attempts and the
+ * answering provider on the request's context, however the wait ends.
+ */
+export async function openEventStream(
+  context: RequestContext,
+  run: FallbackRun,
+  headers: (committed: CommittedAttempt) => OutgoingHttpHeaders,
+): Promise<CommittedAttempt> {
+  let committed: CommittedAttempt;
+  try {
+    committed = await run.commit();
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
+  context.provider = committed.candidate.entry.id;
+  context.response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+    ...headers(committed),
+  });
+  return committed;
 }

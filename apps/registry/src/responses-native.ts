@@ -9,7 +9,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js";
 import { clientIdentity } from "./client-identity.js";
-import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
+import { type FallbackRun, gatherWholeAnswer, openEventStream } from "./fallback.js";
 import { sendJson, writeChunk } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import type { Registry } from "./registry.js";
@@ -139,22 +139,16 @@ function lastSequence(text: string, previous: number): number {
 }
 
 async function streamNatively(context: RequestContext, run: FallbackRun): Promise<void> {
-  let committed: CommittedAttempt;
-  try {
-    committed = await run.commit();
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
+  const committed = await openEventStream(context, run, ({ candidate, leading }) => {
+    // The upstream's own content type, when it named one (its charset, say).
+    const contentType = leading.find(NativeResponseText.isInstance)?.contentType;
+    return {
+      ...(contentType === undefined ? {} : { "content-type": contentType }),
+      "x-g4f-provider": candidate.entry.id,
+    };
+  });
   const { candidate } = committed;
   const { response } = context;
-  context.provider = candidate.entry.id;
-  const first = committed.leading.find(NativeResponseText.isInstance);
-  response.writeHead(200, {
-    "content-type": first?.contentType ?? "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-    "x-g4f-provider": candidate.entry.id,
-  });
   let sequence = -1;
   try {
     for (const chunk of committed.leading) {

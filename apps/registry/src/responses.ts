@@ -9,7 +9,7 @@ import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js"
 import { type CapabilityRoute, requestNeeds, routeByCapabilities } from "./capability-routing.js";
 import { droppedParamsHeader } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
+import { type FallbackRun, gatherWholeAnswer, openEventStream } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJson, writeChunk } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -361,21 +361,9 @@ function eventsText(events: readonly ResponseEvent[], sequence: { next: number }
  */
 async function streamResponse(context: RequestContext, call: ResponseCall): Promise<void> {
   const { run } = call;
-  let committed: CommittedAttempt;
-  try {
-    committed = await run.commit();
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
+  const committed = await openEventStream(context, run, ({ candidate }) => call.headers(candidate));
   const { candidate } = committed;
   const { response } = context;
-  context.provider = candidate.entry.id;
-  response.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-    ...call.headers(candidate),
-  });
   const assembler = assemblerFor(call, candidate, true);
   const sequence = { next: 0 };
   try {

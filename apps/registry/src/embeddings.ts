@@ -11,6 +11,7 @@ import {
 import { closeNames, formatSchemaIssues } from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
 import { clientIdentity } from "./client-identity.js";
+import { gatherWholeAnswer } from "./fallback.js";
 import { HttpError, invalidField } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -235,49 +236,48 @@ export async function handleEmbeddings(context: RequestContext, body: unknown): 
   const expected = inputCount(input);
   const format = request.encoding_format ?? "float";
   try {
-    for (;;) {
-      const committed = await run.commit();
-      const chunk = committed.leading.at(-1);
-      // The attempt yields one chunk; reading to its end stops its timers.
-      await committed.attempt.next().catch(() => undefined);
-      const embeddings = EmbeddingsResponse.isInstance(chunk) ? chunk.embeddings : undefined;
-      const vectors = embeddings?.vectors ?? [];
-      const wrongShape =
-        vectors.length !== expected ||
-        vectors.some((vector) => (format === "base64") !== (typeof vector === "string"));
-      if (embeddings === undefined || wrongShape) {
-        const label = committed.candidate.entry.provider.label;
-        await run.failAfterCommit(
-          committed,
-          new InvalidResponseError({
-            provider: label,
-            message: `${label} answered ${vectors.length} ${format} embeddings for ${expected} inputs`,
-          }),
-          true,
-        );
-        continue;
-      }
-      run.succeed(committed);
-      const { entry, model } = committed.candidate;
-      context.provider = entry.id;
-      const promptTokens = embeddings.usage?.promptTokens ?? 0;
-      sendJson(
-        context.response,
-        200,
-        JSON.stringify({
-          object: "list",
-          data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
-          model: embeddings.model ?? model,
-          usage: {
-            prompt_tokens: promptTokens,
-            total_tokens: embeddings.usage?.totalTokens ?? promptTokens,
-          },
-          provider: entry.id,
-        }),
-        { "x-g4f-provider": entry.id },
-      );
-      return;
-    }
+    // No commit point: an answer with the wrong count or format is that attempt's failure.
+    const { candidate, answer: embeddings } = await gatherWholeAnswer(run, (attempted) => {
+      let answer: EmbeddingsResponse | undefined;
+      return {
+        add: (chunk) => {
+          if (EmbeddingsResponse.isInstance(chunk)) answer = chunk;
+        },
+        finish: () => {
+          const vectors = answer?.embeddings.vectors ?? [];
+          const wrongShape =
+            vectors.length !== expected ||
+            vectors.some((vector) => (format === "base64") !== (typeof vector === "string"));
+          if (answer === undefined || wrongShape) {
+            const label = attempted.entry.provider.label;
+            throw new InvalidResponseError({
+              provider: label,
+              message: `${label} answered ${vectors.length} ${format} embeddings for ${expected} inputs`,
+            });
+          }
+          return answer.embeddings;
+        },
+      };
+    });
+    const vectors = embeddings.vectors;
+    const { entry, model } = candidate;
+    context.provider = entry.id;
+    const promptTokens = embeddings.usage?.promptTokens ?? 0;
+    sendJson(
+      context.response,
+      200,
+      JSON.stringify({
+        object: "list",
+        data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+        model: embeddings.model ?? model,
+        usage: {
+          prompt_tokens: promptTokens,
+          total_tokens: embeddings.usage?.totalTokens ?? promptTokens,
+        },
+        provider: entry.id,
+      }),
+      { "x-g4f-provider": entry.id },
+    );
   } finally {
     context.failedAttempts = run.failures.length;
   }

@@ -61,26 +61,33 @@ const answerFields = {
   usage: usageSchema.nullish(),
 };
 
+// What a streamed delta and a whole message share, beside their tool calls.
+const messageFields = {
+  content: z.string().nullish(),
+  reasoning_content: z.string().nullish(),
+  reasoning: z.string().nullish(),
+  refusal: z.string().nullish(),
+  function_call: functionCallPieceSchema.nullish(),
+};
+
+// What a choice of a chunk and of a whole answer share, beside its delta or message.
+const choiceFields = {
+  index: z.number().nullish(),
+  text: z.string().nullish(),
+  logprobs: logprobsSchema.nullish(),
+  finish_reason: z.string().nullish(),
+};
+
 /** One OpenAI-style `chat.completion.chunk`, read tolerantly: a choice may carry `text` instead of `delta`. */
 export const openAIChatChunkSchema = z.object({
   ...answerFields,
   choices: z
     .array(
       z.object({
-        index: z.number().nullish(),
+        ...choiceFields,
         delta: z
-          .object({
-            content: z.string().nullish(),
-            reasoning_content: z.string().nullish(),
-            reasoning: z.string().nullish(),
-            refusal: z.string().nullish(),
-            tool_calls: z.array(toolCallPieceSchema).nullish(),
-            function_call: functionCallPieceSchema.nullish(),
-          })
+          .object({ ...messageFields, tool_calls: z.array(toolCallPieceSchema).nullish() })
           .nullish(),
-        text: z.string().nullish(),
-        logprobs: logprobsSchema.nullish(),
-        finish_reason: z.string().nullish(),
       }),
     )
     .nullish(),
@@ -92,20 +99,10 @@ export const openAIChatCompletionSchema = z.object({
   choices: z
     .array(
       z.object({
-        index: z.number().nullish(),
+        ...choiceFields,
         message: z
-          .object({
-            content: z.string().nullish(),
-            reasoning_content: z.string().nullish(),
-            reasoning: z.string().nullish(),
-            refusal: z.string().nullish(),
-            tool_calls: z.array(wholeToolCallSchema).nullish(),
-            function_call: functionCallPieceSchema.nullish(),
-          })
+          .object({ ...messageFields, tool_calls: z.array(wholeToolCallSchema).nullish() })
           .nullish(),
-        text: z.string().nullish(),
-        logprobs: logprobsSchema.nullish(),
-        finish_reason: z.string().nullish(),
       }),
     )
     .nullish(),

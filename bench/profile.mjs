@@ -4,7 +4,8 @@
 // function and by package. This is how the hot path of `pnpm bench` is found.
 // `--stream --deltas 10000 --connections 2` profiles the per-delta path;
 // `--body-kb 1024 --connections 1` a large request body; `--providers 1000` the
-// same call behind 999 other configured providers (OpenAI-compatible, a model each).
+// same call behind 999 other configured providers (OpenAI-compatible, a model each);
+// `--passthrough` profiles the bare passthrough instead, for comparison.
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ const { values: flags } = parseArgs({
     deltas: { type: "string", default: "1" },
     "body-kb": { type: "string", default: "0" },
     providers: { type: "string", default: "1" },
+    passthrough: { type: "boolean", default: false },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     top: { type: "string", default: "40" },
@@ -48,21 +50,35 @@ const others = Array.from({ length: Number(flags.providers) - 1 }, (_, index) =>
     models: [`model-${index + 1}`],
   },
 }));
-const { child: registry, origin } = await startRegistry(
-  "profiled",
-  [
-    {
-      id: "amigochat",
-      use: "@g4f-ts/provider-amigochat",
-      options: {
-        baseUrl: `http://127.0.0.1:${upstream.info.healthy}`,
-        retry: { maxAttempts: 1 },
-      },
-    },
-    ...others,
-  ],
-  { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory] },
-);
+const { child: registry, origin } = flags.passthrough
+  ? await startPassthrough()
+  : await startRegistry(
+      "profiled",
+      [
+        {
+          id: "amigochat",
+          use: "@g4f-ts/provider-amigochat",
+          options: {
+            baseUrl: `http://127.0.0.1:${upstream.info.healthy}`,
+            retry: { maxAttempts: 1 },
+          },
+        },
+        ...others,
+      ],
+      { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory] },
+    );
+
+/** The bare passthrough under the same profiler: the other side of every ratio. */
+async function startPassthrough() {
+  const { child, info } = await startChild([
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    profileDirectory,
+    join(here, "passthrough.mjs"),
+    `http://127.0.0.1:${upstream.info.healthy}`,
+  ]);
+  return { child, origin: `http://127.0.0.1:${info.port}` };
+}
 const body = JSON.stringify({
   model: "gpt-4o-mini",
   messages: [

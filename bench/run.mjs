@@ -2,6 +2,10 @@
 // the upstream and against a bare passthrough proxy (the physical limit of a Node
 // proxy on this machine). Prints one table and writes bench/results.json.
 // `--quick` runs every section briefly (CI checks that it runs and writes JSON).
+// `--only json,stream` runs some sections (`--rounds N` as many rounds), for a quick
+// before/after of one change; it prints the figures it has and writes no JSON.
+// Sections: latency, throughput, ttfc, delta, body, count, capacity, gaps, idle,
+// fallback, sse; `json` = latency,throughput and `stream` = ttfc,delta.
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -13,8 +17,21 @@ import { measureSseDecode } from "../packages/provider-core/bench/sse-decode.ben
 import { startChild, startRegistry, stopChildren } from "./processes.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    rounds: { type: "string" },
+  },
+});
 const quick = flags.quick;
+const sectionGroups = { json: ["latency", "throughput"], stream: ["ttfc", "delta"] };
+const chosenSections =
+  flags.only === undefined
+    ? undefined
+    : new Set(flags.only.split(",").flatMap((name) => sectionGroups[name] ?? [name]));
+/** Whether a section runs: all do unless `--only` names some. */
+const wanted = (section) => chosenSections === undefined || chosenSections.has(section);
 // Every section but capacity runs once per round; the rounds interleave the
 // sections and, inside each, the paths, so that the drift of a shared machine hits
 // every path alike. Each figure is reported as the median over rounds with its
@@ -54,6 +71,7 @@ const settings = quick
       sseMegabytes: 50,
       sseRounds: 3,
     };
+if (flags.rounds !== undefined) settings.rounds = Number(flags.rounds);
 const deltas = 64;
 const intervalMs = 20;
 const manyDeltas = quick ? 2000 : 10_000;
@@ -488,7 +506,7 @@ async function main() {
   // Provider count: the same one answering provider (OpenAI-compatible, model
   // gpt-4o-mini) alone, and behind N - 1 others that each serve a model of their own.
   const providerCountRegistries = [];
-  for (const count of settings.providerCounts) {
+  for (const count of wanted("count") ? settings.providerCounts : []) {
     const providers = [openAICompatible("answering", upstream.info.healthy, ["gpt-4o-mini"])];
     for (let index = 1; index < count; index++)
       providers.push(openAICompatible(`other${index}`, upstream.info.healthy, [`model-${index}`]));
@@ -503,80 +521,127 @@ async function main() {
   const rounds = [];
   for (let round = 0; round < settings.rounds; round++) {
     const figures = {};
-    const latency = await latencyRound(targets, settings.latencyRequests);
-    figures.latency = latency;
-    figures.addedP50 = {
-      bare: latency[1].p50 - latency[0].p50,
-      registry: latency[2].p50 - latency[0].p50,
-    };
-    figures.addedP99 = {
-      bare: latency[1].p99 - latency[0].p99,
-      registry: latency[2].p99 - latency[0].p99,
-    };
-    const throughput = await throughputRound(targets, round);
-    figures.throughput = Object.fromEntries(
-      targets.map((one, index) => [one.name, throughput[index]]),
-    );
-    const ttfc = await timeToFirstChunk(pacedTargets);
-    figures.addedFirstChunkP50 = {
-      bare: ttfc[1].p50 - ttfc[0].p50,
-      registry: ttfc[2].p50 - ttfc[0].p50,
-    };
-    figures.addedFirstChunkP99 = {
-      bare: ttfc[1].p99 - ttfc[0].p99,
-      registry: ttfc[2].p99 - ttfc[0].p99,
-    };
-    const perDelta = await cpuPerDelta(round % 2 === 0 ? manyTargets : [...manyTargets].reverse());
+    const latency = wanted("latency") ? await latencyRound(targets, settings.latencyRequests) : [];
+    if (wanted("latency")) {
+      figures.latency = latency;
+      figures.addedP50 = {
+        bare: latency[1].p50 - latency[0].p50,
+        registry: latency[2].p50 - latency[0].p50,
+      };
+      figures.addedP99 = {
+        bare: latency[1].p99 - latency[0].p99,
+        registry: latency[2].p99 - latency[0].p99,
+      };
+    }
+    const throughput = wanted("throughput") ? await throughputRound(targets, round) : [];
+    if (wanted("throughput"))
+      figures.throughput = Object.fromEntries(
+        targets.map((one, index) => [one.name, throughput[index]]),
+      );
+    const ttfc = wanted("ttfc") ? await timeToFirstChunk(pacedTargets) : [];
+    if (wanted("ttfc")) {
+      figures.addedFirstChunkP50 = {
+        bare: ttfc[1].p50 - ttfc[0].p50,
+        registry: ttfc[2].p50 - ttfc[0].p50,
+      };
+      figures.addedFirstChunkP99 = {
+        bare: ttfc[1].p99 - ttfc[0].p99,
+        registry: ttfc[2].p99 - ttfc[0].p99,
+      };
+    }
+    const perDelta = wanted("delta")
+      ? await cpuPerDelta(round % 2 === 0 ? manyTargets : [...manyTargets].reverse())
+      : [];
     if (round % 2 === 1) perDelta.reverse();
-    figures.cpuPerDelta = { bare: perDelta[0], registry: perDelta[1] };
-    const big = await latencyRound(targets, settings.bigBodyRequests, { body: bigBody, warmup: 3 });
-    figures.bigBodyAddedP50 = { bare: big[1].p50 - big[0].p50, registry: big[2].p50 - big[0].p50 };
+    if (wanted("delta")) figures.cpuPerDelta = { bare: perDelta[0], registry: perDelta[1] };
+    const big = wanted("body")
+      ? await latencyRound(targets, settings.bigBodyRequests, { body: bigBody, warmup: 3 })
+      : [];
+    if (wanted("body"))
+      figures.bigBodyAddedP50 = {
+        bare: big[1].p50 - big[0].p50,
+        registry: big[2].p50 - big[0].p50,
+      };
     if (baselineCli) {
       // Each a ratio to the bare passthrough of the same round: before, then after.
-      const bare = throughput[1];
+      const bare = throughput[1] ?? {};
+      // A figure of a section that did not run is NaN (`--only`).
+      const pair = (compute) => {
+        try {
+          return compute();
+        } catch {
+          return [Number.NaN, Number.NaN];
+        }
+      };
       figures.beforeAfter = {
-        addedP50: [latency[3].p50 - latency[0].p50, latency[2].p50 - latency[0].p50].map(
-          (added) => added / figures.addedP50.bare,
+        addedP50: pair(() =>
+          [latency[3].p50 - latency[0].p50, latency[2].p50 - latency[0].p50].map(
+            (added) => added / figures.addedP50.bare,
+          ),
         ),
-        throughput: [throughput[3], throughput[2]].map(
-          (one) => one.requestsPerSecond / bare.requestsPerSecond,
+        throughput: pair(() =>
+          [throughput[3], throughput[2]].map(
+            (one) => one.requestsPerSecond / bare.requestsPerSecond,
+          ),
         ),
-        cpuPerRequest: [throughput[3], throughput[2]].map(
-          (one) => one.cpuMicrosPerRequest / bare.cpuMicrosPerRequest,
+        cpuPerRequest: pair(() =>
+          [throughput[3], throughput[2]].map(
+            (one) => one.cpuMicrosPerRequest / bare.cpuMicrosPerRequest,
+          ),
         ),
-        addedFirstChunkP50: [ttfc[3].p50 - ttfc[1].p50, ttfc[2].p50 - ttfc[1].p50],
-        cpuPerDelta: [perDelta[2], perDelta[1]].map(
-          (one) => one.cpuMicrosPerDelta / perDelta[0].cpuMicrosPerDelta,
+        addedFirstChunkP50: pair(() => [ttfc[3].p50 - ttfc[1].p50, ttfc[2].p50 - ttfc[1].p50]),
+        cpuPerDelta: pair(() =>
+          [perDelta[2], perDelta[1]].map(
+            (one) => one.cpuMicrosPerDelta / perDelta[0].cpuMicrosPerDelta,
+          ),
         ),
-        bigBodyAddedP50: [big[3].p50 - big[0].p50, big[2].p50 - big[0].p50].map(
-          (added) => added / figures.bigBodyAddedP50.bare,
+        bigBodyAddedP50: pair(() =>
+          [big[3].p50 - big[0].p50, big[2].p50 - big[0].p50].map(
+            (added) => added / figures.bigBodyAddedP50.bare,
+          ),
         ),
       };
     }
-    const countLatency = await latencyRound(providerCountRegistries, settings.latencyRequests / 2);
-    const countThroughput = await throughputRound(providerCountRegistries, round);
-    figures.providerCount = settings.providerCounts.map((providers, index) => ({
-      providers,
-      p50: countLatency[index].p50,
-      cpuMicrosPerRequest: countThroughput[index].cpuMicrosPerRequest,
-      requestsPerSecond: countThroughput[index].requestsPerSecond,
-    }));
+    if (wanted("count")) {
+      const countLatency = await latencyRound(
+        providerCountRegistries,
+        settings.latencyRequests / 2,
+      );
+      const countThroughput = await throughputRound(providerCountRegistries, round);
+      figures.providerCount = settings.providerCounts.map((providers, index) => ({
+        providers,
+        p50: countLatency[index].p50,
+        cpuMicrosPerRequest: countThroughput[index].cpuMicrosPerRequest,
+        requestsPerSecond: countThroughput[index].requestsPerSecond,
+      }));
+    }
     // The capacity level of the targets (1,000 streams in a full run) every round, so
     // that a verdict that flips shows as a spread.
     const level = settings.capacityLevels[0];
-    figures.capacity = {
-      direct: await holdStreams(capacityTargets[0], level, capacityStreams),
-      bare: await holdStreams(capacityTargets[1], level, capacityStreams),
-      registry: await holdStreams(capacityTargets[2], level, capacityStreams),
-    };
+    if (wanted("capacity"))
+      figures.capacity = {
+        direct: await holdStreams(capacityTargets[0], level, capacityStreams),
+        bare: await holdStreams(capacityTargets[1], level, capacityStreams),
+        registry: await holdStreams(capacityTargets[2], level, capacityStreams),
+      };
     rounds.push(figures);
     console.log(
-      `round ${round + 1}/${settings.rounds}: added p50 ${format(figures.addedP50.registry, 3)} ms (bare ${format(figures.addedP50.bare, 3)}), ${format(throughput[2].requestsPerSecond, 0)} req/s (bare ${format(throughput[1].requestsPerSecond, 0)})`,
+      `round ${round + 1}/${settings.rounds}: added p50 ${format(figures.addedP50?.registry, 3)} ms (bare ${format(figures.addedP50?.bare, 3)}), ${format(throughput[2]?.requestsPerSecond, 0)} req/s (bare ${format(throughput[1]?.requestsPerSecond, 0)})`,
     );
   }
   results.rounds = rounds;
 
-  const ratioOf = (pick) => spread(rounds.map((figures) => pick(figures)));
+  // A section that did not run (`--only`) gives NaN, printed as nothing.
+  const ratioOf = (pick) =>
+    spread(
+      rounds.map((figures) => {
+        try {
+          return pick(figures);
+        } catch {
+          return Number.NaN;
+        }
+      }),
+    );
   const summary = {
     addedP50: {
       bare: ratioOf((f) => f.addedP50.bare),
@@ -623,7 +688,7 @@ async function main() {
         (f) => f.cpuPerDelta.registry.cpuMicrosPerDelta / f.cpuPerDelta.bare.cpuMicrosPerDelta,
       ),
       wholeStreams: rounds.every(
-        (f) => f.cpuPerDelta.registry.whole === f.cpuPerDelta.registry.streams,
+        (f) => f.cpuPerDelta?.registry.whole === f.cpuPerDelta?.registry.streams,
       ),
     },
     bigBodyAddedP50: {
@@ -641,7 +706,7 @@ async function main() {
     capacity: {
       streams: settings.capacityLevels[0],
       registryWholeEveryRound: rounds.every(
-        (f) => f.capacity.registry.whole === settings.capacityLevels[0],
+        (f) => f.capacity?.registry.whole === settings.capacityLevels[0],
       ),
       registryPeakOpen: ratioOf((f) => f.capacity.registry.peakOpen),
       bareRss: ratioOf((f) => megabytes(f.capacity.bare.peakRssBytes)),
@@ -680,6 +745,11 @@ async function main() {
         formatSpread(results.beforeAfter[key].after, 2),
       ]),
     );
+  }
+
+  if (chosenSections !== undefined) {
+    printTargets(results, summary);
+    return;
   }
 
   results.interChunk = {};
@@ -922,6 +992,42 @@ async function main() {
   printTable(["measure", "bare passthrough", "registry", "ratio"], rows);
   writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${join(here, "results.json")}`);
+}
+
+/** `--only`: the figures of the sections that ran, each a ratio to the passthrough. */
+function printTargets(results, summary) {
+  const rows = [
+    ["added p50 at c=1 (ms)", summary.addedP50, "x"],
+    ["throughput at c=50 (req/s)", summary.throughput, "x"],
+    ["CPU per request at c=50 (µs)", summary.cpuPerRequest, "x"],
+    [
+      "added first chunk p50 (ms)",
+      { ...summary.addedFirstChunkP50, ratio: summary.addedFirstChunkP50.difference },
+      " ms more",
+    ],
+    ["CPU per streamed delta (µs)", summary.cpuPerDelta, "x"],
+    ["added p50, 1 MB request body (ms)", summary.bigBodyAddedP50, "x"],
+  ].filter(([, figure]) => Number.isFinite(figure.registry.median));
+  console.log(
+    `\nSections ${[...chosenSections].join(", ")}, median (min–max) over ${settings.rounds} rounds:`,
+  );
+  printTable(
+    ["measure", "bare passthrough", "registry", "registry / bare"],
+    rows.map(([name, figure, unit]) => [
+      name,
+      formatSpread(figure.bare, 3),
+      formatSpread(figure.registry, 3),
+      formatSpread(figure.ratio, 2, unit),
+    ]),
+  );
+  if (Number.isFinite(summary.providerCount.cpuRatio.median))
+    console.log(
+      `${summary.providerCount.providers.at(-1)} providers vs 1: CPU per request ${formatSpread(summary.providerCount.cpuRatio, 2, "x")}, p50 ${formatSpread(summary.providerCount.p50Ratio, 2, "x")}`,
+    );
+  if (results.summary.capacity.registryRss.median > 0)
+    console.log(
+      `capacity: registry peak RSS ${formatSpread(summary.capacity.registryRss, 0, " MB")}, ${summary.capacity.registryWholeEveryRound ? "all whole" : "NOT all whole"}`,
+    );
 }
 
 function printTable(header, rows) {

@@ -31,6 +31,13 @@ export {
   unmetNeeds,
 } from "./capabilities.js";
 export {
+  BatchedChunks,
+  type ChunkBatchSource,
+  chunkBatches,
+  chunkBatchesOf,
+  hasChunkBatches,
+} from "./chunk-batches.js";
+export {
   type Completion,
   type CompletionOptions,
   completionOf,

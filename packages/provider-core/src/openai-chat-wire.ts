@@ -1,3 +1,4 @@
+import { BatchedChunks } from "./chunk-batches.js";
 import type { HttpResponse } from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
@@ -45,7 +46,9 @@ function isEventStream(response: HttpResponse): boolean {
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
  * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
- * to caller, and the response is closed however the reading ends.
+ * to caller, and the response is closed however the reading ends. The answer also
+ * offers its batched view (see `chunkBatchesOf`): the chunks of one network read
+ * as one array.
  *
  * @example
  * yield* withRetries(() => readOpenAIChatResponse(postJson({ provider, url, json }), { provider }), { provider });
@@ -53,11 +56,11 @@ function isEventStream(response: HttpResponse): boolean {
 export function readOpenAIChatResponse(
   response: HttpResponse | Promise<HttpResponse>,
   options: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk> {
+): BatchedChunks {
   // The reading reports a failed request; a reader never started must not leave
   // that failure unhandled.
   if (response instanceof Promise) response.catch(ignore);
-  return readChatAnswer(response, options);
+  return new BatchedChunks(() => readChatAnswer(response, options));
 }
 
 function ignore(): void {}
@@ -81,10 +84,11 @@ function withRequestSecrets(
   };
 }
 
+/** The chunks of one answer, a batch per piece of its body (see `ChunkBatchSource`). */
 async function* readChatAnswer(
   response: HttpResponse | Promise<HttpResponse>,
   callerOptions: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk> {
+): AsyncGenerator<Chunk[]> {
   const answer = await response;
   const options = withRequestSecrets(callerOptions, answer);
   try {
@@ -93,7 +97,8 @@ async function* readChatAnswer(
       const text = await answer.text();
       const start = text.trimStart();
       if (!(start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":"))) {
-        yield* readJsonCompletion(text, answer.status, options);
+        const chunks = readJsonCompletion(text, answer.status, options);
+        if (chunks.length > 0) yield chunks;
         return;
       }
       body = bytesOnce(Buffer.from(text));
@@ -112,7 +117,6 @@ async function* readChatAnswer(
       },
     });
     const iterator = body[Symbol.asyncIterator]();
-    const chunks: Chunk[] = [];
     // The content passed on is counted and only the end of its text kept, for the
     // error of a cut stream: tool-call pieces, refusals and reasoning count as
     // content as text does.
@@ -142,9 +146,12 @@ async function* readChatAnswer(
           }
           throw error;
         }
-        for (const event of events) mapper.pushEvent(event, chunks);
-        for (const chunk of chunks) yield chunk;
-        chunks.length = 0;
+        if (events.length > 0) {
+          const chunks: Chunk[] = [];
+          for (const event of events) mapper.pushEvent(event, chunks);
+          if (chunks.length > 0) yield chunks;
+        }
+        // A failure held back behind the events of this piece comes after their chunks.
         decoder.check();
         if (ended) break;
       }
@@ -170,11 +177,7 @@ async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-function* readJsonCompletion(
-  text: string,
-  status: number,
-  options: OpenAIChatReadOptions,
-): Generator<Chunk> {
+function readJsonCompletion(text: string, status: number, options: OpenAIChatReadOptions): Chunk[] {
   const { provider } = options;
   let json: unknown;
   try {
@@ -197,5 +200,5 @@ function* readJsonCompletion(
       message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
-  yield* new OpenAIChatChunkMapper().completion(parsed.data);
+  return [...new OpenAIChatChunkMapper().completion(parsed.data)];
 }

@@ -7,6 +7,7 @@ import {
   openAIChatChunkSchema,
   openAIChatCompletionSchema,
 } from "./openai-chat-chunks.js";
+import { OpenAIChatDeltaTemplate, TemplatedTextDelta } from "./openai-chat-delta-template.js";
 import {
   ConnectionError,
   InvalidResponseError,
@@ -107,10 +108,12 @@ async function* readChatAnswer(
     // of the body costs one await however many events it completes.
     const { provider } = options;
     // Not a spread of `options`: that would work out the secrets of every call.
-    const decoder = new SseEventDecoder({
+    const decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>({
       provider,
       schema: openAIChatChunkSchema,
       accepts: isPlainOpenAIChatChunk,
+      // Text deltas that repeat an earlier one but for their text skip the parse.
+      shortcut: new OpenAIChatDeltaTemplate(),
       invalidJson: options.invalidJson,
       get secrets() {
         return options.secrets;
@@ -124,7 +127,7 @@ async function* readChatAnswer(
     let ended = false;
     try {
       while (!decoder.done) {
-        let events: OpenAIChatChunk[];
+        let events: (OpenAIChatChunk | TemplatedTextDelta)[];
         try {
           const next = await iterator.next();
           ended = next.done === true;
@@ -148,7 +151,10 @@ async function* readChatAnswer(
         }
         if (events.length > 0) {
           const chunks: Chunk[] = [];
-          for (const event of events) mapper.pushEvent(event, chunks);
+          for (const event of events) {
+            if (event instanceof TemplatedTextDelta) event.pushTo(mapper, chunks);
+            else mapper.pushEvent(event, chunks);
+          }
           if (chunks.length > 0) yield chunks;
         }
         // A failure held back behind the events of this piece comes after their chunks.

@@ -86,18 +86,24 @@ export class TimedAttempt {
   }
 
   /** The next chunk; rejects with the provider's error, a `TimeoutError` or an `AbortError`. */
-  async next(): Promise<IteratorResult<Chunk>> {
-    for (;;) {
-      if (this.#hasFailure) throw this.#failure;
-      if (this.#position < this.#buffered.length) {
-        return { done: false, value: this.#buffered[this.#position++] as Chunk };
-      }
-      const result = await this.nextBatch();
-      if (result.done) return result;
-      this.#buffered = result.value;
-      this.#position = 0;
+  next(): Promise<IteratorResult<Chunk>> {
+    if (this.#hasFailure) return Promise.reject(this.#failure);
+    if (this.#position < this.#buffered.length) {
+      return Promise.resolve({ done: false, value: this.#buffered[this.#position++] as Chunk });
     }
+    return this.nextBatch().then(this.#firstOfBatch);
   }
+
+  readonly #firstOfBatch = (
+    result: IteratorResult<readonly Chunk[]>,
+  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    if (result.done) return result;
+    this.#buffered = result.value;
+    this.#position = 0;
+    // An empty batch (a provider's own batches may have one) says nothing: read on.
+    if (result.value.length === 0) return this.next();
+    return { done: false, value: result.value[this.#position++] as Chunk };
+  };
 
   /**
    * The chunks one network read of the provider completed (or, first, what `next()`

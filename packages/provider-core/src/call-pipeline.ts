@@ -12,8 +12,8 @@ import {
   defaultHttpTimeouts,
   type HttpResponse,
   type HttpTimeouts,
-  postJson,
   readJson,
+  sendRequest,
 } from "./http-client.js";
 import { lastMessageText, type Messages } from "./messages.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
@@ -224,7 +224,8 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
       const secrets = [...(request.secrets ?? []), ...(fresh.secrets ?? [])];
-      const response = postJson({
+      const response = sendRequest({
+        method: "POST",
         provider: this.#provider,
         url: request.url,
         headers: { ...request.headers, ...fresh.headers },

@@ -44,12 +44,24 @@ export function hasChunkBatches(answer: unknown): answer is ChunkBatchSource {
  * answer are those of the per-chunk view.
  */
 export function chunkBatchesOf(answer: AsyncIterable<Chunk>): AsyncIterable<readonly Chunk[]> {
-  return {
-    [Symbol.asyncIterator]: () =>
-      hasChunkBatches(answer)
-        ? answer[chunkBatches]()
-        : new SingleChunkBatches(answer[Symbol.asyncIterator]()),
-  };
+  return new ChunkBatchesView(answer);
+}
+
+// A class rather than an object literal with a computed key: it is made per call at
+// every layer, and the literal cost several times as much.
+class ChunkBatchesView implements AsyncIterable<readonly Chunk[]> {
+  readonly #answer: AsyncIterable<Chunk>;
+
+  constructor(answer: AsyncIterable<Chunk>) {
+    this.#answer = answer;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<readonly Chunk[]> {
+    const answer = this.#answer;
+    return hasChunkBatches(answer)
+      ? answer[chunkBatches]()
+      : new SingleChunkBatches(answer[Symbol.asyncIterator]());
+  }
 }
 
 /** The per-chunk view of an answer as batches of one chunk. */

@@ -117,6 +117,9 @@ describe("the text-delta template of an OpenAI stream", () => {
     const template = new OpenAIChatDeltaTemplate();
     const first = JSON.stringify(textDelta("one"));
     expect(template.read(first)).toBeUndefined();
+    // The first event of a stream is never learnt from (a short answer would not use it).
+    template.learn(first, JSON.parse(first));
+    expect(template.read(JSON.stringify(textDelta("two words")))).toBeUndefined();
     template.learn(first, JSON.parse(first));
     const next = template.read(JSON.stringify(textDelta("two words")));
     expect(next).toBeInstanceOf(TemplatedTextDelta);
@@ -130,6 +133,7 @@ describe("the text-delta template of an OpenAI stream", () => {
     const template = new OpenAIChatDeltaTemplate();
     // The content is also the model's name, and the model comes first in the text.
     const first = JSON.stringify(textDelta("gpt-4o-mini"));
+    template.learn(first, JSON.parse(first));
     template.learn(first, JSON.parse(first));
     const next = template.read(JSON.stringify(textDelta("later text")));
     expect(next?.content).toBe("later text");
@@ -153,6 +157,7 @@ describe("the text-delta template of an OpenAI stream", () => {
     template.learn(plain, JSON.parse(plain));
     expect(template.read(JSON.stringify(textDelta("more")))).toBeUndefined();
     const fresh = new OpenAIChatDeltaTemplate();
+    fresh.learn(plain, JSON.parse(plain));
     fresh.learn(plain, JSON.parse(plain));
     expect(fresh.read(JSON.stringify(textDelta("more")))?.content).toBe("more");
     expect(await readChunks(body, 1 << 20)).toEqual(parsedChunks(body));

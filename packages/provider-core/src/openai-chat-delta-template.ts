@@ -53,6 +53,7 @@ export class OpenAIChatDeltaTemplate {
   #suffix = "";
   #matched = false;
   #unused = 0;
+  #offered = 0;
 
   /** The event of `data` when it is a text delta of the current template; undefined otherwise. */
   read(data: string): TemplatedTextDelta | undefined {
@@ -80,6 +81,9 @@ export class OpenAIChatDeltaTemplate {
   learn(data: string, event: OpenAIChatChunk): void {
     // A template that matches is kept through the odd other event (the first, the last).
     if (this.#matched || this.#unused >= maxUnusedTemplates) return;
+    // Not from the first event: a short answer (one delta, then its end) would pay for
+    // a template it never uses, and a stream's first delta often carries its role.
+    if (++this.#offered === 1) return;
     const content = templateContent(event);
     if (content === undefined) return;
     const quoted = `"${content}"`;

@@ -75,14 +75,28 @@ function withRequestSecrets(
   answer: HttpResponse,
 ): OpenAIChatReadOptions {
   if (!("secrets" in answer)) return options;
-  let merged: readonly string[] | undefined;
-  return {
-    ...options,
-    get secrets() {
-      merged ??= [...(answer.secrets ?? []), ...(options.secrets ?? [])];
-      return merged;
-    },
-  };
+  return new ReadOptionsWithSecrets(options, answer);
+}
+
+// A class rather than a spread with a getter: one is made per call.
+class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
+  readonly provider: string;
+  readonly invalidJson: "skip" | "fail" | undefined;
+  readonly #options: OpenAIChatReadOptions;
+  readonly #answer: HttpResponse;
+  #secrets: readonly string[] | undefined;
+
+  constructor(options: OpenAIChatReadOptions, answer: HttpResponse) {
+    this.provider = options.provider;
+    this.invalidJson = options.invalidJson;
+    this.#options = options;
+    this.#answer = answer;
+  }
+
+  get secrets(): readonly string[] {
+    this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
+    return this.#secrets;
+  }
 }
 
 /** The chunks of one answer, a batch per piece of its body (see `ChunkBatchSource`). */

@@ -169,6 +169,7 @@ export {
   decodeSseStream,
   type SseDecodeOptions,
   SseEventDecoder,
+  type SseShortcut,
   type SseStream,
 } from "./sse-events.js";
 export { errorFromStatus, type StatusErrorInput, upstreamSnippet } from "./status-errors.js";

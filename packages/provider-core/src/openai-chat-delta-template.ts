@@ -94,8 +94,8 @@ export class OpenAIChatDeltaTemplate {
       if (slotIsContent(prefix, suffix)) {
         if (this.#template !== undefined) this.#unused++;
         this.#template = event;
-        this.#prefix = prefix;
-        this.#suffix = suffix;
+        this.#prefix = detached(prefix);
+        this.#suffix = detached(suffix);
         return;
       }
     }
@@ -114,6 +114,16 @@ function templateContent(event: OpenAIChatChunk): string | undefined {
     return undefined;
   }
   return typeof delta.content === "string" ? delta.content : undefined;
+}
+
+/**
+ * A copy of `text` that holds none of the string it was cut from: V8 keeps a slice as
+ * a view of its parent, here a whole piece of the body (up to 64 KiB), which the
+ * template would otherwise keep alive for as long as the stream runs. Through JSON,
+ * so that a lone surrogate is copied as it is.
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 function slotIsContent(prefix: string, suffix: string): boolean {

@@ -99,6 +99,28 @@ describe("batches of chunks", () => {
     expect(released).toBe(true);
   });
 
+  it("passes the one attempt of a policy without retries on as it is, its error unchanged", async () => {
+    const attempts: number[] = [];
+    const answer = withRetries(
+      (attempt) =>
+        new BatchedChunks(async function* () {
+          attempts.push(attempt);
+          yield [new ResponseMetadata({ id: "only" })];
+          throw failure;
+        }),
+      { provider: "Example", policy: { maxAttempts: 1 } },
+    );
+    expect(attempts).toEqual([]);
+    const batches: (readonly Chunk[])[] = [];
+    await expect(
+      (async () => {
+        for await (const batch of chunkBatchesOf(answer)) batches.push(batch);
+      })(),
+    ).rejects.toBe(failure);
+    expect(attempts).toEqual([1]);
+    expect(batches).toEqual([[new ResponseMetadata({ id: "only" })]]);
+  });
+
   it("retries an attempt whose batches held no content, and never one that passed content on", async () => {
     const attempts: number[] = [];
     const retried = withRetries(

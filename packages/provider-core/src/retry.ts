@@ -60,7 +60,17 @@ export function withRetries(
   attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
   options: RetryOptions,
 ): BatchedChunks {
+  if ((options.policy?.maxAttempts ?? defaultRetryPolicy.maxAttempts) <= 1)
+    return new BatchedChunks(() => onlyAttempt(attempt));
   return new BatchedChunks(() => retriedBatches(attempt, options));
+}
+
+// A policy of one attempt retries nothing: the attempt's batches and its error pass on
+// as they are, without a generator of the retry loop in between.
+function onlyAttempt(
+  attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
+): AsyncIterable<readonly Chunk[]> {
+  return chunkBatchesOf(attempt(1));
 }
 
 // Batches pass whole: an attempt's error comes after the batch of the chunks before

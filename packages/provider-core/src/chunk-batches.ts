@@ -90,9 +90,10 @@ function toBatchResult(result: IteratorResult<Chunk>): IteratorResult<readonly C
  * An answer that is both views at once: an `AsyncGenerator` of chunks for every
  * existing reader (`for await`, `next()`, `return()`), and a {@link ChunkBatchSource}
  * for the readers that take batches. `open` makes the batches; it is called once,
- * lazily, by whichever view is read first, so that (as with an async generator) a
- * call does nothing until it is read, and its errors (one `open` throws too)
- * surface on the first read.
+ * lazily: at the first read of the per-chunk view, or when the batched view is
+ * opened (`[chunkBatches]()`, which a reader calls right before it reads), so that
+ * (as with an async generator) a call does nothing until it is read, and its errors
+ * (one `open` throws too) surface on the first read.
  *
  * @example
  * createAsyncGenerator(model, messages, options) {

@@ -1,6 +1,7 @@
 import {
   AbortError,
   type Chunk,
+  chunkBatchesOf,
   type Messages,
   type Provider,
   type ProviderOptions,
@@ -22,17 +23,26 @@ import type { AbortSource } from "./request-abort.js";
  * `Promise.race`: one stream can carry thousands of chunks, and racing against a
  * long-lived promise would pile up reactions on it until the stream ends. The three
  * deadlines share one `DeadlineTimer`: a chunk only moves a deadline.
+ *
+ * It reads the provider's answer in batches (see `chunkBatchesOf`: the chunks one
+ * network read completed, or one chunk each from a provider that offers no
+ * batches), so a long stream costs one step per network read. `nextBatch()` hands
+ * a batch over whole; `next()` takes its chunks one by one, and whatever of a batch
+ * `next()` has not taken yet is what the next `nextBatch()` returns.
  */
 export class TimedAttempt {
   readonly controller = new AbortController();
   readonly startedAt = performance.now();
-  #iterator: AsyncIterator<Chunk> | undefined;
+  #batches: AsyncIterator<readonly Chunk[]> | undefined;
+  /** The batch `next()` is taking chunks from, and the position of its next chunk. */
+  #buffered: readonly Chunk[] = noChunks;
+  #position = 0;
   #failure: unknown;
   #hasFailure = false;
   #pending = false;
   #done = false;
   #receivedChunk = false;
-  #resolve: ((result: IteratorResult<Chunk>) => void) | undefined;
+  #resolve: ((result: IteratorResult<readonly Chunk[]>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   /** The first chunk (then the gap to the next) and the whole attempt, on one timer. */
   #deadlines: DeadlineTimer | undefined;
@@ -69,7 +79,7 @@ export class TimedAttempt {
         ...options,
         signal: this.controller.signal,
       });
-      this.#iterator = result[Symbol.asyncIterator]();
+      this.#batches = chunkBatchesOf(result)[Symbol.asyncIterator]();
     } catch (error) {
       this.#fail(error);
     }
@@ -78,12 +88,41 @@ export class TimedAttempt {
   /** The next chunk; rejects with the provider's error, a `TimeoutError` or an `AbortError`. */
   next(): Promise<IteratorResult<Chunk>> {
     if (this.#hasFailure) return Promise.reject(this.#failure);
-    if (this.#done || this.#iterator === undefined)
-      return Promise.resolve({ done: true, value: undefined });
+    if (this.#position < this.#buffered.length) {
+      return Promise.resolve({ done: false, value: this.#buffered[this.#position++] as Chunk });
+    }
+    return this.nextBatch().then(this.#firstOfBatch);
+  }
+
+  readonly #firstOfBatch = (
+    result: IteratorResult<readonly Chunk[]>,
+  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    if (result.done) return result;
+    this.#buffered = result.value;
+    this.#position = 0;
+    // An empty batch (a provider's own batches may have one) says nothing: read on.
+    if (result.value.length === 0) return this.next();
+    return { done: false, value: result.value[this.#position++] as Chunk };
+  };
+
+  /**
+   * The chunks one network read of the provider completed (or, first, what `next()`
+   * left of the last batch); rejects as `next()` does. A failure wins over chunks
+   * not yet handed over, as it did chunk by chunk.
+   */
+  nextBatch(): Promise<IteratorResult<readonly Chunk[]>> {
+    if (this.#hasFailure) return Promise.reject(this.#failure);
+    if (this.#position < this.#buffered.length) {
+      const rest = this.#position === 0 ? this.#buffered : this.#buffered.slice(this.#position);
+      this.#buffered = noChunks;
+      this.#position = 0;
+      return Promise.resolve({ done: false, value: rest });
+    }
+    if (this.#done || this.#batches === undefined) return Promise.resolve(doneResult);
     this.#pending = true;
     if (this.#receivedChunk) this.#deadlines?.movePhase(this.#timeouts.idleMs);
-    const promise = new Promise<IteratorResult<Chunk>>(this.#capture);
-    this.#iterator.next().then(this.#onResult, this.#onError);
+    const promise = new Promise<IteratorResult<readonly Chunk[]>>(this.#capture);
+    this.#batches.next().then(this.#onResult, this.#onError);
     return promise;
   }
 
@@ -100,20 +139,20 @@ export class TimedAttempt {
   }
 
   readonly #capture = (
-    resolve: (result: IteratorResult<Chunk>) => void,
+    resolve: (result: IteratorResult<readonly Chunk[]>) => void,
     reject: (error: unknown) => void,
   ): void => {
     this.#resolve = resolve;
     this.#reject = reject;
   };
 
-  readonly #onResult = (result: IteratorResult<Chunk>): void => {
+  readonly #onResult = (result: IteratorResult<readonly Chunk[]>): void => {
     if (this.#hasFailure) return;
     this.#pending = false;
     if (result.done) {
       this.#done = true;
       this.#cleanUp();
-    } else if (!this.#receivedChunk) {
+    } else if (!this.#receivedChunk && result.value.length > 0) {
       this.#receivedChunk = true;
       this.#deadlines?.movePhase(this.#timeouts.idleMs);
     }
@@ -166,7 +205,7 @@ export class TimedAttempt {
     if (!wasDone) {
       this.controller.abort(error);
       // Ends the provider's generator (its finally blocks) once its pending step settles.
-      if (this.#iterator !== undefined) stopIterator(this.#iterator);
+      if (this.#batches !== undefined) stopIterator(this.#batches);
     }
     if (this.#pending) {
       this.#pending = false;
@@ -183,9 +222,12 @@ export class TimedAttempt {
   }
 }
 
+const noChunks: readonly Chunk[] = [];
+const doneResult: IteratorResult<readonly Chunk[]> = { done: true, value: undefined };
+
 function ignore(): void {}
 
-function stopIterator(iterator: AsyncIterator<Chunk>): void {
+function stopIterator(iterator: AsyncIterator<readonly Chunk[]>): void {
   try {
     iterator.return?.().catch(ignore);
   } catch {

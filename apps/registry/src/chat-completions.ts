@@ -225,6 +225,13 @@ function chunkEvents(encoder: ChatChunkEncoder, state: StreamState, chunk: Chunk
   return "";
 }
 
+/** The SSE events of a batch of chunks, in order: those of each chunk, joined. */
+function batchEvents(encoder: ChatChunkEncoder, state: StreamState, chunks: readonly Chunk[]) {
+  let events = "";
+  for (const chunk of chunks) events += chunkEvents(encoder, state, chunk);
+  return events;
+}
+
 /**
  * The SSE answer. Nothing is written before the commit point (the first content
  * chunk of some candidate: text, reasoning, a tool call or a refusal), so until
@@ -252,17 +259,16 @@ async function streamAnswer(
   );
   const state = new StreamState();
   // The events of one turn leave in one write (see SseWriter); a full socket buffer
-  // makes the loop wait for `drain` before it reads on.
+  // makes the loop wait for `drain` before it reads on. The chunks come a batch per
+  // network read of the provider (see TimedAttempt.nextBatch): one step per batch.
   const writer = new SseWriter(response);
   try {
-    for (const chunk of committed.leading) {
-      const blocked = writer.write(chunkEvents(encoder, state, chunk));
-      if (blocked !== undefined) await blocked;
-    }
+    let blocked = writer.write(batchEvents(encoder, state, committed.leading));
+    if (blocked !== undefined) await blocked;
     for (;;) {
-      const result = await committed.attempt.next();
+      const result = await committed.attempt.nextBatch();
       if (result.done) break;
-      const blocked = writer.write(chunkEvents(encoder, state, result.value));
+      blocked = writer.write(batchEvents(encoder, state, result.value));
       if (blocked !== undefined) await blocked;
     }
   } catch (error) {

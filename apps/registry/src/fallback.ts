@@ -530,9 +530,9 @@ export async function gatherWholeAnswer<Answer>(
     try {
       for (const chunk of committed.leading) gatherer.add(chunk);
       for (;;) {
-        const result = await committed.attempt.next();
+        const result = await committed.attempt.nextBatch();
         if (result.done) break;
-        gatherer.add(result.value);
+        for (const chunk of result.value) gatherer.add(chunk);
       }
       answer = gatherer.finish();
     } catch (error) {

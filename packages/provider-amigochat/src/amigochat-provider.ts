@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
   type AsyncGeneratorProvider,
+  BatchedChunks,
   CallPipeline,
   type Chunk,
+  chunkBatchesOf,
   type ImageResponse,
   type Messages,
   type ModelCapabilities,
@@ -143,11 +145,22 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
    * `stream` false, `timeout` 300 s for the whole call, `temperature` 0.5, `topP`
    * 0.95, `maxTokens` 4000, penalties 0, `chatId` a fresh uuid.
    */
-  async *createAsyncGenerator(
+  createAsyncGenerator(
     model: string,
     messages: Messages,
     options: AmigoChatCallOptions = {},
-  ): AsyncGenerator<Chunk> {
+  ): BatchedChunks {
+    return new BatchedChunks(() => this.#answerBatches(model, messages, options));
+  }
+
+  // The answer as batches (see `chunkBatchesOf`): the pipeline's own, passed on
+  // without a generator of this provider in between. Called at the first read, so a
+  // refused call fails there, as a generator would.
+  #answerBatches(
+    model: string,
+    messages: Messages,
+    options: AmigoChatCallOptions,
+  ): AsyncIterable<readonly Chunk[]> {
     const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
     const resolved = this.getModel(model);
     const personaId = this.getPersonaId(resolved);
@@ -161,8 +174,9 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       const body = amigoChatImageBody({ prompt, model: resolved, personaId });
       const schema = amigoChatImageAnswerSchema;
       const images = amigoChatImageUrls;
-      yield* call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images });
-      return;
+      return chunkBatchesOf(
+        call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images }),
+      );
     }
     const body = amigoChatChatBody({
       ...withAmigoChatDefaults(call.options),
@@ -173,7 +187,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       // already refused any part these would lose (tool calls, audio, files).
       messages: plainMessages(messages),
     });
-    yield* call.chat({ url: this.chatApiEndpoint, body, eachAttempt });
+    return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body, eachAttempt }));
   }
 
   // Before the options are read, an unknown model is not yet an error (the options

@@ -7,12 +7,13 @@ import {
   type ModelCapabilities,
   unmetNeeds,
 } from "./capabilities.js";
+import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import {
   defaultHttpTimeouts,
   type HttpResponse,
   type HttpTimeouts,
-  postJson,
   readJson,
+  sendRequest,
 } from "./http-client.js";
 import { lastMessageText, type Messages } from "./messages.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
@@ -178,8 +179,12 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     return prompt;
   }
 
-  /** POST the chat request and read its answer, retried as {@link withRetries} allows. */
-  chat(request: ChatAttemptRequest): AsyncGenerator<Chunk> {
+  /**
+   * POST the chat request and read its answer, retried as {@link withRetries} allows.
+   * The answer offers the batched view (see `chunkBatchesOf`): a provider's own
+   * batches generator passes it on with `yield* chunkBatchesOf(call.chat(…))`.
+   */
+  chat(request: ChatAttemptRequest): BatchedChunks {
     const read = request.read ?? readOpenAIChatResponse;
     return this.#retried(request, (response, secrets) =>
       read(response, { provider: this.#provider, secrets }),
@@ -192,9 +197,7 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
    * `InvalidResponseError` that is not retried, since a retry could pay for a
    * generation again.
    */
-  image<Answer extends { error?: unknown }>(
-    request: ImageAttemptRequest<Answer>,
-  ): AsyncGenerator<Chunk> {
+  image<Answer extends { error?: unknown }>(request: ImageAttemptRequest<Answer>): BatchedChunks {
     const provider = this.#provider;
     return this.#retried(request, async function* (pending, secrets) {
       const response = await pending;
@@ -216,12 +219,13 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
   #retried(
     request: AttemptRequest,
     read: (response: Promise<HttpResponse>, secrets: readonly string[]) => AsyncIterable<Chunk>,
-  ): AsyncGenerator<Chunk> {
+  ): BatchedChunks {
     const { settings, signal } = this;
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
       const secrets = [...(request.secrets ?? []), ...(fresh.secrets ?? [])];
-      const response = postJson({
+      const response = sendRequest({
+        method: "POST",
         provider: this.#provider,
         url: request.url,
         headers: { ...request.headers, ...fresh.headers },
@@ -242,12 +246,19 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
 
 function ignore(): void {}
 
-async function* refining(
+function refining(
   chunks: AsyncIterable<Chunk>,
   refine: (error: unknown) => unknown,
-): AsyncGenerator<Chunk> {
+): BatchedChunks {
+  return new BatchedChunks(() => refiningBatches(chunks, refine));
+}
+
+async function* refiningBatches(
+  chunks: AsyncIterable<Chunk>,
+  refine: (error: unknown) => unknown,
+): AsyncGenerator<readonly Chunk[]> {
   try {
-    yield* chunks;
+    yield* chunkBatchesOf(chunks);
   } catch (error) {
     throw refine(error);
   }

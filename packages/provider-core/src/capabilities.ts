@@ -147,12 +147,16 @@ export function capabilityNeeds(messages: Messages, options: CallFeatureValues):
     needs.push({ kind: "feature", feature, field: callFeatureWireNames[feature] });
   }
   let toolHistory: string | undefined;
-  for (const [index, message] of messages.entries()) {
+  // Index loops: this runs per call, twice in a registry (routing, then the provider).
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index] as Messages[number];
     if (message.role === "tool") toolHistory ??= `messages.${index}`;
     if (message.role === "assistant" && (message.tool_calls?.length ?? 0) > 0)
       toolHistory ??= `messages.${index}.tool_calls`;
-    if (!Array.isArray(message.content)) continue;
-    for (const [partIndex, part] of message.content.entries()) {
+    const content = message.content;
+    if (!Array.isArray(content)) continue;
+    for (let partIndex = 0; partIndex < content.length; partIndex++) {
+      const part = content[partIndex] as (typeof content)[number];
       const input = partInputs[part.type];
       if (input !== undefined)
         needs.push({ kind: "input", input, field: `messages.${index}.content.${partIndex}` });

@@ -31,6 +31,13 @@ export {
   unmetNeeds,
 } from "./capabilities.js";
 export {
+  BatchedChunks,
+  type ChunkBatchSource,
+  chunkBatches,
+  chunkBatchesOf,
+  hasChunkBatches,
+} from "./chunk-batches.js";
+export {
   type Completion,
   type CompletionOptions,
   completionOf,
@@ -162,6 +169,7 @@ export {
   decodeSseStream,
   type SseDecodeOptions,
   SseEventDecoder,
+  type SseShortcut,
   type SseStream,
 } from "./sse-events.js";
 export { errorFromStatus, type StatusErrorInput, upstreamSnippet } from "./status-errors.js";

@@ -276,6 +276,19 @@ export class OpenAIChatChunkMapper {
     }
   }
 
+  /**
+   * The chunks of an event that is `template` but for its content (see
+   * `OpenAIChatDeltaTemplate`: one choice, index 0, nothing but text), as
+   * `pushEvent` makes them of that event.
+   */
+  pushTemplatedText(template: OpenAIChatChunk, content: string, chunks: Chunk[]): void {
+    this.#pushMetadata(template, chunks);
+    if (content) {
+      this.text.append(content);
+      this.#push(chunks, 0, content, content.length);
+    }
+  }
+
   /** The chunks of a JSON completion, in the order a client shows them; usage last. */
   *completion(completion: OpenAIChatCompletion): Generator<Chunk> {
     const chunks: Chunk[] = [];

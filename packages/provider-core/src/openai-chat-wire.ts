@@ -1,3 +1,4 @@
+import { BatchedChunks } from "./chunk-batches.js";
 import type { HttpResponse } from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
@@ -6,6 +7,7 @@ import {
   openAIChatChunkSchema,
   openAIChatCompletionSchema,
 } from "./openai-chat-chunks.js";
+import { OpenAIChatDeltaTemplate, TemplatedTextDelta } from "./openai-chat-delta-template.js";
 import {
   ConnectionError,
   InvalidResponseError,
@@ -45,7 +47,9 @@ function isEventStream(response: HttpResponse): boolean {
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
  * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
- * to caller, and the response is closed however the reading ends.
+ * to caller, and the response is closed however the reading ends. The answer also
+ * offers its batched view (see `chunkBatchesOf`): the chunks of one network read
+ * as one array.
  *
  * @example
  * yield* withRetries(() => readOpenAIChatResponse(postJson({ provider, url, json }), { provider }), { provider });
@@ -53,11 +57,11 @@ function isEventStream(response: HttpResponse): boolean {
 export function readOpenAIChatResponse(
   response: HttpResponse | Promise<HttpResponse>,
   options: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk> {
+): BatchedChunks {
   // The reading reports a failed request; a reader never started must not leave
   // that failure unhandled.
   if (response instanceof Promise) response.catch(ignore);
-  return readChatAnswer(response, options);
+  return new BatchedChunks(() => readChatAnswer(response, options));
 }
 
 function ignore(): void {}
@@ -71,20 +75,35 @@ function withRequestSecrets(
   answer: HttpResponse,
 ): OpenAIChatReadOptions {
   if (!("secrets" in answer)) return options;
-  let merged: readonly string[] | undefined;
-  return {
-    ...options,
-    get secrets() {
-      merged ??= [...(answer.secrets ?? []), ...(options.secrets ?? [])];
-      return merged;
-    },
-  };
+  return new ReadOptionsWithSecrets(options, answer);
 }
 
+// A class rather than a spread with a getter: one is made per call.
+class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
+  readonly provider: string;
+  readonly invalidJson: "skip" | "fail" | undefined;
+  readonly #options: OpenAIChatReadOptions;
+  readonly #answer: HttpResponse;
+  #secrets: readonly string[] | undefined;
+
+  constructor(options: OpenAIChatReadOptions, answer: HttpResponse) {
+    this.provider = options.provider;
+    this.invalidJson = options.invalidJson;
+    this.#options = options;
+    this.#answer = answer;
+  }
+
+  get secrets(): readonly string[] {
+    this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
+    return this.#secrets;
+  }
+}
+
+/** The chunks of one answer, a batch per piece of its body (see `ChunkBatchSource`). */
 async function* readChatAnswer(
   response: HttpResponse | Promise<HttpResponse>,
   callerOptions: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk> {
+): AsyncGenerator<Chunk[]> {
   const answer = await response;
   const options = withRequestSecrets(callerOptions, answer);
   try {
@@ -93,7 +112,8 @@ async function* readChatAnswer(
       const text = await answer.text();
       const start = text.trimStart();
       if (!(start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":"))) {
-        yield* readJsonCompletion(text, answer.status, options);
+        const chunks = readJsonCompletion(text, answer.status, options);
+        if (chunks.length > 0) yield chunks;
         return;
       }
       body = bytesOnce(Buffer.from(text));
@@ -102,17 +122,18 @@ async function* readChatAnswer(
     // of the body costs one await however many events it completes.
     const { provider } = options;
     // Not a spread of `options`: that would work out the secrets of every call.
-    const decoder = new SseEventDecoder({
+    const decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>({
       provider,
       schema: openAIChatChunkSchema,
       accepts: isPlainOpenAIChatChunk,
+      // Text deltas that repeat an earlier one but for their text skip the parse.
+      shortcut: new OpenAIChatDeltaTemplate(),
       invalidJson: options.invalidJson,
       get secrets() {
         return options.secrets;
       },
     });
     const iterator = body[Symbol.asyncIterator]();
-    const chunks: Chunk[] = [];
     // The content passed on is counted and only the end of its text kept, for the
     // error of a cut stream: tool-call pieces, refusals and reasoning count as
     // content as text does.
@@ -120,7 +141,7 @@ async function* readChatAnswer(
     let ended = false;
     try {
       while (!decoder.done) {
-        let events: OpenAIChatChunk[];
+        let events: (OpenAIChatChunk | TemplatedTextDelta)[];
         try {
           const next = await iterator.next();
           ended = next.done === true;
@@ -142,9 +163,15 @@ async function* readChatAnswer(
           }
           throw error;
         }
-        for (const event of events) mapper.pushEvent(event, chunks);
-        for (const chunk of chunks) yield chunk;
-        chunks.length = 0;
+        if (events.length > 0) {
+          const chunks: Chunk[] = [];
+          for (const event of events) {
+            if (event instanceof TemplatedTextDelta) event.pushTo(mapper, chunks);
+            else mapper.pushEvent(event, chunks);
+          }
+          if (chunks.length > 0) yield chunks;
+        }
+        // A failure held back behind the events of this piece comes after their chunks.
         decoder.check();
         if (ended) break;
       }
@@ -170,11 +197,7 @@ async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-function* readJsonCompletion(
-  text: string,
-  status: number,
-  options: OpenAIChatReadOptions,
-): Generator<Chunk> {
+function readJsonCompletion(text: string, status: number, options: OpenAIChatReadOptions): Chunk[] {
   const { provider } = options;
   let json: unknown;
   try {
@@ -197,5 +220,5 @@ function* readJsonCompletion(
       message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
-  yield* new OpenAIChatChunkMapper().completion(parsed.data);
+  return [...new OpenAIChatChunkMapper().completion(parsed.data)];
 }

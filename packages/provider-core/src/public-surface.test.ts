@@ -10,6 +10,7 @@ describe("the package's surface", () => {
   it("exports at its root exactly the names its README and the provider guide document", async () => {
     expect(Object.keys(await import("./index.js")).sort()).toEqual([
       "AbortError",
+      "BatchedChunks",
       "Call",
       "CallDeadline",
       "CallPipeline",
@@ -46,6 +47,8 @@ describe("the package's surface", () => {
       "callFeatures",
       "capabilitiesOf",
       "capabilityNeeds",
+      "chunkBatches",
+      "chunkBatchesOf",
       "closeDispatchers",
       "closeDispatchersWithin",
       "completionOf",
@@ -59,6 +62,7 @@ describe("the package's surface", () => {
       "float32Base64",
       "float32FromBase64",
       "fullModelCapabilities",
+      "hasChunkBatches",
       "imageMarkdown",
       "imageModelCapabilities",
       "isContentChunk",

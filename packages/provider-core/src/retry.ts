@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import { AbortError, ProviderError } from "./provider-errors.js";
 import { type Chunk, isContentChunk } from "./response-chunks.js";
 
@@ -51,19 +52,40 @@ export interface RetryOptions {
 /**
  * Run `attempt` again while it fails with a retryable error, with backoff, and pass
  * its chunks on. Never retries once a content chunk has been passed on (that would
- * repeat text), nor after an abort; the wait itself ends at once on abort.
+ * repeat text), nor after an abort; the wait itself ends at once on abort. The
+ * answer offers the batched view (see `chunkBatchesOf`), read from each attempt's
+ * own batches when it has them.
  */
-export async function* withRetries(
+export function withRetries(
   attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
   options: RetryOptions,
-): AsyncGenerator<Chunk> {
+): BatchedChunks {
+  if ((options.policy?.maxAttempts ?? defaultRetryPolicy.maxAttempts) <= 1)
+    return new BatchedChunks(() => onlyAttempt(attempt));
+  return new BatchedChunks(() => retriedBatches(attempt, options));
+}
+
+// A policy of one attempt retries nothing: the attempt's batches and its error pass on
+// as they are, without a generator of the retry loop in between.
+function onlyAttempt(
+  attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
+): AsyncIterable<readonly Chunk[]> {
+  return chunkBatchesOf(attempt(1));
+}
+
+// Batches pass whole: an attempt's error comes after the batch of the chunks before
+// it, so "content was passed on" is known of a whole batch before it is passed.
+async function* retriedBatches(
+  attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
+  options: RetryOptions,
+): AsyncGenerator<readonly Chunk[]> {
   const policy = { ...defaultRetryPolicy, ...options.policy };
   for (let attemptNumber = 1; ; attemptNumber++) {
     let sentContent = false;
     try {
-      for await (const chunk of attempt(attemptNumber)) {
-        if (!sentContent && isContentChunk(chunk)) sentContent = true;
-        yield chunk;
+      for await (const batch of chunkBatchesOf(attempt(attemptNumber))) {
+        if (!sentContent && batch.some(isContentChunk)) sentContent = true;
+        yield batch;
       }
       return;
     } catch (error) {

@@ -18,6 +18,14 @@ export interface SseDecodeOptions<T> {
    * goes through the schema. It must pass only what the schema accepts unchanged.
    */
   accepts?: (json: unknown) => json is T;
+  /**
+   * A reader's way past the parse for the events it recognises by their text (see
+   * `OpenAIChatDeltaTemplate`): `read` gives the value of a plain event's data, or
+   * undefined to have it parsed and checked as usual; `learn` is told of each event
+   * that `accepts` passed, with its data. `read` must give only what the parse and
+   * checks would have given.
+   */
+  shortcut?: SseShortcut<T>;
   /** A `data:` line that is not JSON: skip it (default, as g4f does) or fail. */
   invalidJson?: "skip" | "fail";
   /** Secret values to scrub from error messages. */
@@ -28,6 +36,12 @@ export interface SseDecodeOptions<T> {
    * that never ends a line can not make it grow without bound.
    */
   maxEventBytes?: number;
+}
+
+/** See `SseDecodeOptions.shortcut`. */
+export interface SseShortcut<T> {
+  read(data: string): T | undefined;
+  learn(data: string, value: T): void;
 }
 
 /** Decoded events of one SSE body. `done` turns true once `data: [DONE]` arrived. */
@@ -157,6 +171,11 @@ export class SseEventDecoder<T> {
       return undefined;
     }
     if (data === "") return undefined;
+    const shortcut = this.#options.shortcut;
+    if (shortcut !== undefined && message.event === undefined) {
+      const value = shortcut.read(data);
+      if (value !== undefined) return value;
+    }
     let json: unknown;
     try {
       json = JSON.parse(data);
@@ -177,7 +196,10 @@ export class SseEventDecoder<T> {
     ) {
       throw errorFromPayload(provider, json, this.#options.secrets);
     }
-    if (this.#options.accepts?.(json) === true) return json;
+    if (this.#options.accepts?.(json) === true) {
+      shortcut?.learn(data, json);
+      return json;
+    }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new InvalidResponseError({

@@ -1,7 +1,9 @@
 import {
   type AsyncGeneratorProvider,
+  BatchedChunks,
   CallPipeline,
   type Chunk,
+  chunkBatchesOf,
   type EmbeddingInput,
   type EmbeddingOptions,
   type EmbeddingProvider,
@@ -226,11 +228,20 @@ export class OpenAICompatible
    * Without a fixed list, a call first fetches a missing or stale model list; a
    * failed fetch does not fail the call.
    */
-  async *createAsyncGenerator(
+  createAsyncGenerator(
     model: string,
     messages: Messages,
     options: OpenAICompatibleCallOptions = {},
-  ): AsyncGenerator<Chunk> {
+  ): BatchedChunks {
+    return new BatchedChunks(() => this.#answerBatches(model, messages, options));
+  }
+
+  // The answer as batches (see `chunkBatchesOf`): the pipeline's own, passed on whole.
+  async *#answerBatches(
+    model: string,
+    messages: Messages,
+    options: OpenAICompatibleCallOptions,
+  ): AsyncGenerator<readonly Chunk[]> {
     const call = this.#pipeline.start(
       messages,
       options,
@@ -251,7 +262,9 @@ export class OpenAICompatible
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
       const request = { url: this.imageApiEndpoint, body, headers, secrets, refineError };
-      yield* call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf });
+      yield* chunkBatchesOf(
+        call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf }),
+      );
       return;
     }
     const body = openAICompatibleChatBody(
@@ -267,6 +280,8 @@ export class OpenAICompatible
     );
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
-    yield* call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError });
+    yield* chunkBatchesOf(
+      call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError }),
+    );
   }
 }

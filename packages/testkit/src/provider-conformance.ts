@@ -1,4 +1,6 @@
 import {
+  type Chunk,
+  chunkBatchesOf,
   createCompletion,
   isContentChunk,
   MissingAuthError,
@@ -46,7 +48,8 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 /**
  * The behaviour every provider must show, as a vitest suite: model listing and
- * resolution, the same text streamed and not, cancellation closing the upstream
+ * resolution, the same text streamed and not, the same chunks through the
+ * batched view (`chunkBatchesOf`) as one by one, cancellation closing the upstream
  * socket, timeouts, the error classes and their `retryable`, no secret in any
  * error, and its declared capabilities held to (every call feature, response format
  * and input kind a model declares is accepted; every other one is refused with an
@@ -98,6 +101,20 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       const whole = await createCompletion(provider, chatModel, messages, { stream: false });
       expect(streamed.text.length).toBeGreaterThan(0);
       expect(whole.text).toBe(streamed.text);
+    });
+
+    it("gives the same chunks through the batched view as one by one", async () => {
+      // The text of each chunk, and the kind of the others (an upstream id may differ per call).
+      const describeChunk = (chunk: Chunk) =>
+        typeof chunk === "string" ? chunk : chunk.constructor.name;
+      const call = () => provider.createAsyncGenerator(chatModel, messages, { stream: true });
+      const oneByOne: string[] = [];
+      for await (const chunk of call()) oneByOne.push(describeChunk(chunk));
+      const batched: string[] = [];
+      for await (const batch of chunkBatchesOf(call()))
+        for (const chunk of batch) batched.push(describeChunk(chunk));
+      expect(oneByOne.length).toBeGreaterThan(0);
+      expect(batched).toEqual(oneByOne);
     });
 
     if (options.imageModel !== undefined) {

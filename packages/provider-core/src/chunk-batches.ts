@@ -1,0 +1,163 @@
+import type { Chunk } from "./response-chunks.js";
+
+/**
+ * The key of the batched view of an answer (see {@link ChunkBatchSource}). A
+ * `Symbol.for`, so that a registry and a provider built on two copies of the core
+ * still agree on it.
+ */
+export const chunkBatches: unique symbol = Symbol.for("g4f-ts.chunkBatches");
+
+/**
+ * An answer that can also be read in batches: the same chunks, in the same order,
+ * as arrays of the chunks that one network read completed. It is an optional part
+ * of the provider contract: `createAsyncGenerator` returns a plain
+ * `AsyncIterable<Chunk>`, and a reader that wants batches asks for them with
+ * {@link chunkBatchesOf}, which falls back to batches of one chunk for an answer
+ * that offers none. A long stream then costs one asynchronous step per network
+ * read instead of one per chunk at every layer it crosses (provider, retries,
+ * pipeline, registry).
+ *
+ * The two views are one answer: read it through one of them, once. Each batch is
+ * a fresh array (never empty from the core's readers; a reader must still accept an
+ * empty one), which the reader may keep. An error comes after the batch of the
+ * chunks before it, never instead of them, just as the per-chunk view throws it
+ * after those chunks; leaving early (`return()`) releases the answer's socket as it
+ * does in the per-chunk view.
+ */
+export interface ChunkBatchSource {
+  [chunkBatches](): AsyncIterator<readonly Chunk[]>;
+}
+
+/** True when `answer` offers a batched view. */
+export function hasChunkBatches(answer: unknown): answer is ChunkBatchSource {
+  return (
+    typeof answer === "object" &&
+    answer !== null &&
+    typeof (answer as Partial<ChunkBatchSource>)[chunkBatches] === "function"
+  );
+}
+
+/**
+ * The batches of any answer: its own batched view when it offers one, otherwise its
+ * chunks one by one, each as a batch of one (an adapter that adds no generator of
+ * its own). Either way, the chunks, their order, the errors and the release of the
+ * answer are those of the per-chunk view.
+ */
+export function chunkBatchesOf(answer: AsyncIterable<Chunk>): AsyncIterable<readonly Chunk[]> {
+  return new ChunkBatchesView(answer);
+}
+
+// A class rather than an object literal with a computed key: it is made per call at
+// every layer, and the literal cost several times as much.
+class ChunkBatchesView implements AsyncIterable<readonly Chunk[]> {
+  readonly #answer: AsyncIterable<Chunk>;
+
+  constructor(answer: AsyncIterable<Chunk>) {
+    this.#answer = answer;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<readonly Chunk[]> {
+    const answer = this.#answer;
+    return hasChunkBatches(answer)
+      ? answer[chunkBatches]()
+      : new SingleChunkBatches(answer[Symbol.asyncIterator]());
+  }
+}
+
+/** The per-chunk view of an answer as batches of one chunk. */
+class SingleChunkBatches implements AsyncIterator<readonly Chunk[]> {
+  readonly #chunks: AsyncIterator<Chunk>;
+
+  constructor(chunks: AsyncIterator<Chunk>) {
+    this.#chunks = chunks;
+  }
+
+  next(): Promise<IteratorResult<readonly Chunk[]>> {
+    return this.#chunks.next().then(toBatchResult);
+  }
+
+  async return(): Promise<IteratorResult<readonly Chunk[]>> {
+    await this.#chunks.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
+function toBatchResult(result: IteratorResult<Chunk>): IteratorResult<readonly Chunk[]> {
+  return result.done ? { done: true, value: undefined } : { done: false, value: [result.value] };
+}
+
+/**
+ * An answer that is both views at once: an `AsyncGenerator` of chunks for every
+ * existing reader (`for await`, `next()`, `return()`), and a {@link ChunkBatchSource}
+ * for the readers that take batches. `open` makes the batches; it is called once,
+ * lazily: at the first read of the per-chunk view, or when the batched view is
+ * opened (`[chunkBatches]()`, which a reader calls right before it reads), so that
+ * (as with an async generator) a call does nothing until it is read, and its errors
+ * (one `open` throws too) surface on the first read.
+ *
+ * @example
+ * createAsyncGenerator(model, messages, options) {
+ *   return new BatchedChunks(() => this.#answerBatches(model, messages, options));
+ * }
+ */
+export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
+  #open: (() => AsyncIterable<readonly Chunk[]>) | undefined;
+  #chunks: AsyncGenerator<Chunk> | undefined;
+
+  constructor(open: () => AsyncIterable<readonly Chunk[]>) {
+    this.#open = open;
+  }
+
+  [chunkBatches](): AsyncIterator<readonly Chunk[]> {
+    return this.#take()[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Chunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk>> {
+    return this.#perChunk().next();
+  }
+
+  return(value?: unknown): Promise<IteratorResult<Chunk>> {
+    return this.#perChunk().return(value);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<Chunk>> {
+    return this.#perChunk().throw(error);
+  }
+
+  // The per-chunk view is a generator over the batches, made at its first use: a
+  // reader of batches never pays for it.
+  #perChunk(): AsyncGenerator<Chunk> {
+    this.#chunks ??= flatten(this.#take());
+    return this.#chunks;
+  }
+
+  #take(): AsyncIterable<readonly Chunk[]> {
+    const open = this.#open;
+    if (open === undefined) {
+      throw new TypeError("This answer is already being read: read it through one view, once");
+    }
+    this.#open = undefined;
+    try {
+      return open();
+    } catch (error) {
+      // As an async generator does, a failure to begin surfaces on the first read.
+      return failedBatches(error);
+    }
+  }
+}
+
+function failedBatches(error: unknown): AsyncIterable<readonly Chunk[]> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+  };
+}
+
+async function* flatten(batches: AsyncIterable<readonly Chunk[]>): AsyncGenerator<Chunk> {
+  for await (const batch of batches) {
+    for (const chunk of batch) yield chunk;
+  }
+}

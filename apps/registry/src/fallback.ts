@@ -163,12 +163,15 @@ export class FallbackRun {
   #retries = 0;
   #soonestRetryMs: number | undefined;
   #promptLength: number | undefined;
+  readonly #observers: ObserversByKind;
 
   constructor(
     readonly candidates: readonly Candidate[],
     readonly request: AttemptRequest,
     readonly settings: FallbackSettings,
-  ) {}
+  ) {
+    this.#observers = observersByKind(settings.observers);
+  }
 
   /** The next attempt that reached its first content chunk. */
   async commit(): Promise<CommittedAttempt> {
@@ -228,7 +231,7 @@ export class FallbackRun {
       candidate: committed.candidate,
       request: this.request,
       elapsedMs: committed.attempt.elapsedMs(),
-      promptCharacters: this.#promptCharacters(),
+      promptCharacters: this.promptCharacters(),
     });
   }
 
@@ -316,8 +319,9 @@ export class FallbackRun {
     kind: Kind,
     event: Parameters<NonNullable<FallbackObserver[Kind]>>[0],
   ): void {
-    for (const observer of this.settings.observers)
-      (observer[kind] as ((event: unknown) => void) | undefined)?.call(observer, event);
+    const observers = this.#observers[kind];
+    for (let index = 0; index < observers.length; index++)
+      (observers[index] as ObserverOf<Kind>)[kind]?.(event as never);
   }
 
   #throwIfClientGone(): void {
@@ -356,8 +360,8 @@ export class FallbackRun {
     this.#retries = 0;
   }
 
-  /** The prompt's length in characters, measured once per request. */
-  #promptCharacters(): number {
+  /** The prompt's length in characters, measured once per request (when first asked). */
+  promptCharacters(): number {
     this.#promptLength ??= messagesLength(this.request.messages);
     return this.#promptLength;
   }
@@ -387,7 +391,7 @@ export class FallbackRun {
         settings.cooldown.isMuchLargerThanRecentPrompts(
           entry.id,
           candidate.model,
-          this.#promptCharacters(),
+          this.promptCharacters(),
         ),
     });
     this.#notify("attemptFailed", {
@@ -437,6 +441,45 @@ export class FallbackRun {
     if (this.#index < this.candidates.length)
       this.#notify("fellBack", { candidate, request: this.request });
   }
+}
+
+type ObserverOf<Kind extends keyof FallbackObserver> = Required<Pick<FallbackObserver, Kind>>;
+
+/** The observers of each kind of event, in their order: those that listen to it only. */
+type ObserversByKind = { readonly [Kind in keyof FallbackObserver]-?: readonly FallbackObserver[] };
+
+const observerKinds = [
+  "attemptSkipped",
+  "attemptStarted",
+  "firstContent",
+  "attemptSucceeded",
+  "attemptFailed",
+  "attemptCancelled",
+  "fellBack",
+] as const satisfies readonly (keyof FallbackObserver)[];
+
+/** The lists of a registry's observers, made once per list rather than once per request. */
+const observerLists = new WeakMap<
+  readonly FallbackObserver[],
+  { count: number; byKind: ObserversByKind }
+>();
+
+/**
+ * The observers of each event kind: an event goes only to those with a method for
+ * it (five observers, of which two or three listen to any one event), in the order
+ * of the list. Made once per list (a list that grew since is listed again).
+ */
+function observersByKind(observers: readonly FallbackObserver[]): ObserversByKind {
+  const known = observerLists.get(observers);
+  if (known !== undefined && known.count === observers.length) return known.byKind;
+  const byKind = Object.fromEntries(
+    observerKinds.map((kind) => [
+      kind,
+      observers.filter((observer) => observer[kind] !== undefined),
+    ]),
+  ) as unknown as ObserversByKind;
+  observerLists.set(observers, { count: observers.length, byKind });
+  return byKind;
 }
 
 /**

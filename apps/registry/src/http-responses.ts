@@ -8,11 +8,13 @@ export function sendJson(
   body: string,
   headers?: OutgoingHttpHeaders,
 ): void {
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
+  const length = Buffer.byteLength(body);
+  response.writeHead(
+    status,
+    headers === undefined
+      ? { "content-type": "application/json", "content-length": length }
+      : { "content-type": "application/json", "content-length": length, ...headers },
+  );
   response.end(body);
 }
 

@@ -145,10 +145,11 @@ export class RegistryHttpHandler {
       this.#answering.set(socket, answering);
     }
     answering.add(response);
-    response.once("close", () => answering.delete(response));
-    // The client leaving (the response closing before it finished) cancels the
-    // upstream call at once: the signal reaches the provider's socket.
-    response.once("close", () => {
+    // One listener for both (a response closes once): it leaves the connection's
+    // answers, and the client leaving (the response closing before it finished)
+    // cancels the upstream call at once: the signal reaches the provider's socket.
+    response.on("close", () => {
+      answering.delete(response);
       if (!response.writableFinished)
         controller.abort(new AbortError({ message: "The client closed the request" }));
     });
@@ -177,8 +178,10 @@ export class RegistryHttpHandler {
       this.#access.check(route, request.headers);
       if (route.method === "POST" && !isJsonContentType(request.headers["content-type"]))
         throw unsupportedMediaType(request.headers["content-type"]);
-      if (route.name === "chat" || route.name === "images") {
-        admission = await registry.state.keyLimits.admit(request.headers);
+      // Without limited keys there is nothing to count: no promise to wait for.
+      const { keyLimits } = registry.state;
+      if (keyLimits.enabled && (route.name === "chat" || route.name === "images")) {
+        admission = await keyLimits.admit(request.headers);
         for (const [name, value] of Object.entries(admission?.headers ?? {}))
           response.setHeader(name, value);
       }

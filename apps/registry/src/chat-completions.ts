@@ -104,18 +104,29 @@ function droppedNothing(): undefined {
  * table by candidate: `optionsFor` left out gives every candidate `options`, and
  * no candidate has a dropped-fields header, exactly what the table would answer.
  */
-function routedCandidates(
+export function routedCandidates(
   routes: readonly CapabilityRoute[],
   options: ProviderOptions,
 ): RoutedCandidates {
-  const candidates = routes.map((route) => route.candidate);
   if (routes.every((route) => route.options === options && route.dropped.length === 0))
-    return { candidates, optionsFor: undefined, droppedHeader: droppedNothing };
+    return {
+      candidates: routes.map((route) => route.candidate),
+      optionsFor: undefined,
+      droppedHeader: droppedNothing,
+    };
+  return routeTable(routes, options);
+}
+
+/** The general case: each candidate's options and dropped fields, looked up by candidate. */
+export function routeTable(
+  routes: readonly CapabilityRoute[],
+  options: ProviderOptions,
+): RoutedCandidates {
   const routeOf = new Map<Candidate, CapabilityRoute>(
     routes.map((route) => [route.candidate, route]),
   );
   return {
-    candidates,
+    candidates: routes.map((route) => route.candidate),
     optionsFor: (candidate) => routeOf.get(candidate)?.options ?? options,
     droppedHeader: (candidate) => droppedFieldsHeader(routeOf.get(candidate)?.dropped ?? []),
   };

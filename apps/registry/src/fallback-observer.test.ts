@@ -77,6 +77,44 @@ describe("FallbackRun's observers", () => {
     expect(registry.cooldown.health("a", "test-model").failures).toBe(0);
   });
 
+  it("tells only the observers with a method for an event, in order, and every observer of a list that grew since its last run", async () => {
+    const registry = await registryOf({ b: [["one"], ["two"]] });
+    const candidates = registry.router.resolve("test-model", undefined, "chat");
+    const request = {
+      requestedModel: "test-model",
+      messages: [{ role: "user" as const, content: "Hi" }],
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    };
+    const heard: string[] = [];
+    const observers: FallbackObserver[] = [
+      { firstContent: () => heard.push("first: content") },
+      { attemptSucceeded: () => heard.push("first: succeeded") },
+      {
+        firstContent: () => heard.push("second: content"),
+        attemptSucceeded: () => heard.push("second: succeeded"),
+      },
+    ];
+    const settings = { ...registry.fallbackSettings, observers };
+    await collectAnswer(new FallbackRun(candidates, request, settings));
+    expect(heard.splice(0)).toEqual([
+      "first: content",
+      "second: content",
+      "first: succeeded",
+      "second: succeeded",
+    ]);
+    observers.push({ attemptStarted: () => heard.push("late: started") });
+    await collectAnswer(new FallbackRun(candidates, request, settings));
+    expect(heard).toEqual([
+      "late: started",
+      "first: content",
+      "second: content",
+      "first: succeeded",
+      "second: succeeded",
+    ]);
+  });
+
   it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
     const registry = await registryOf({
       a: [

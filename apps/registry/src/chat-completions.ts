@@ -275,10 +275,10 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  const committed = await openEventStream(context, run, ({ candidate }) => ({
-    ...answerHeaders(candidate, settings),
-    ...attemptsHeader(run.failures),
-  }));
+  const committed = await openEventStream(context, run, ({ candidate }) => {
+    const headers = answerHeaders(candidate, settings);
+    return run.failures.length > 0 ? Object.assign(headers, attemptsHeader(run.failures)) : headers;
+  });
   const { candidate } = committed;
   const { response } = context;
   const encoder = new ChatChunkEncoder(

@@ -527,7 +527,7 @@ function endsWithoutContent(leading: readonly Chunk[]): boolean {
  * past that, the attempt stops and a 502 `answer_too_large` naming the limit is
  * thrown, without trying other candidates (their answer would be as long).
  */
-export async function collectAnswer(
+export function collectAnswer(
   run: FallbackRun,
   check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
 ): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
@@ -614,11 +614,11 @@ export async function openEventStream(
     context.failedAttempts = run.failures.length;
   }
   context.provider = committed.candidate.entry.id;
-  context.response.writeHead(200, {
+  const head: OutgoingHttpHeaders = {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
-    ...headers(committed),
-  });
+  };
+  context.response.writeHead(200, Object.assign(head, headers(committed)));
   return committed;
 }

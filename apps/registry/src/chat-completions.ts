@@ -32,7 +32,7 @@ import {
 import { clientIdentity } from "./client-identity.js";
 import { collectAnswer, type FallbackRun, openEventStream } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
-import { sendJson } from "./http-responses.js";
+import { sendJsonAnswer } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import {
   type ChatRequest,
@@ -167,7 +167,7 @@ async function sendAnswer(
     const headers = answerHeaders(candidate, settings);
     if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
     if (usage.estimated) headers[usageEstimatedHeader] = "true";
-    sendJson(context.response, 200, body, headers);
+    sendJsonAnswer(context, body, headers);
   } finally {
     context.failedAttempts = run.failures.length;
   }

@@ -33,6 +33,7 @@ import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
 import type { FallbackObserver } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
+import { answerHead } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
@@ -614,11 +615,11 @@ export async function openEventStream(
     context.failedAttempts = run.failures.length;
   }
   context.provider = committed.candidate.entry.id;
-  const head: OutgoingHttpHeaders = {
+  const head = answerHead(context, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
-  };
+  });
   context.response.writeHead(200, Object.assign(head, headers(committed)));
   return committed;
 }

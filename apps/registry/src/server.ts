@@ -115,14 +115,21 @@ export class RegistryHttpHandler {
     const registry = this.#registry;
     const { logger } = registry;
     const requestId = requestIdOf(request);
-    response.setHeader("x-request-id", requestId);
-    if (this.#shuttingDown) response.setHeader("connection", "close");
-
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = request.method ?? "GET";
     const route = matchRoute(path, method);
+    // A chat answer writes `x-request-id` with its head (see `answerHead`) where
+    // nothing else sets a header before the answer (CORS, key limits, a shutdown):
+    // there the header keeps its place, first, and the head is one `writeHead`.
+    const requestIdPending =
+      route?.name === "chat" &&
+      !this.#cors.enabled &&
+      !registry.state.keyLimits.enabled &&
+      !this.#shuttingDown;
+    if (!requestIdPending) response.setHeader("x-request-id", requestId);
+    if (this.#shuttingDown) response.setHeader("connection", "close");
     const controller = new RequestAbort();
     const context: RequestContext = {
       registry,
@@ -134,6 +141,7 @@ export class RegistryHttpHandler {
       endedByShutdown: false,
       provider: undefined,
       failedAttempts: 0,
+      requestIdPending,
     };
     const open: OpenRequest = { controller, context };
     let admission: KeyAdmission | undefined;
@@ -190,6 +198,11 @@ export class RegistryHttpHandler {
         openRequests: this.#open.size,
       });
     } catch (error) {
+      // An error answer sets its headers one by one: the request id goes first, as ever.
+      if (context.requestIdPending === true && !response.headersSent) {
+        context.requestIdPending = false;
+        response.setHeader("x-request-id", requestId);
+      }
       await answerError(context, error, registry.config.server.bodyLimitBytes);
     } finally {
       admission?.finish(context.tokensUsed ?? 0);

@@ -115,6 +115,34 @@ describe("FallbackRun's observers", () => {
     ]);
   });
 
+  it("makes no event nobody listens to: without observers the prompt is never measured", async () => {
+    const registry = await registryOf({ b: [["one"]] });
+    const candidates = registry.router.resolve("test-model", undefined, "chat");
+    let reads = 0;
+    const messages = new Proxy([{ role: "user" as const, content: "Hi" }], {
+      get(target, property, receiver) {
+        if (property === "0") reads++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const request = {
+      requestedModel: "test-model",
+      messages,
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    };
+    const quiet = new FallbackRun(candidates, request, {
+      ...registry.fallbackSettings,
+      observers: [],
+    });
+    expect((await collectAnswer(quiet)).answer.content).toBe("one");
+    expect(reads).toBe(0);
+    // The registry's observers hear of the success, with the prompt's length.
+    await collectAnswer(registry.run(candidates, request));
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
     const registry = await registryOf({
       a: [

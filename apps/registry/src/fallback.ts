@@ -195,7 +195,7 @@ export class FallbackRun {
         entry.timeouts,
         settings.inFlight?.beginAttempt(entry.id, candidate.model),
       );
-      this.#notify("attemptStarted", { candidate, request });
+      if (this.#listens("attemptStarted")) this.#notify("attemptStarted", { candidate, request });
       const leading: Chunk[] = [];
       try {
         for (;;) {
@@ -207,11 +207,12 @@ export class FallbackRun {
           }
           if (isContentChunk(result.value)) {
             leading.push(result.value);
-            this.#notify("firstContent", {
-              candidate,
-              request,
-              elapsedMs: attempt.elapsedMs(),
-            });
+            if (this.#listens("firstContent"))
+              this.#notify("firstContent", {
+                candidate,
+                request,
+                elapsedMs: attempt.elapsedMs(),
+              });
             return { candidate, leading, attempt };
           }
           keepLatestOfKind(leading, result.value);
@@ -228,6 +229,7 @@ export class FallbackRun {
 
   /** The committed attempt's answer ended well. */
   succeed(committed: CommittedAttempt): void {
+    if (!this.#listens("attemptSucceeded")) return;
     this.#notify("attemptSucceeded", {
       candidate: committed.candidate,
       request: this.request,
@@ -313,6 +315,11 @@ export class FallbackRun {
     if (all("refused"))
       return new HttpError(400, summary, { code: "invalid_request", headers, attempts });
     return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
+  }
+
+  /** True when some observer listens to events of `kind` (else the event is not even made). */
+  #listens(kind: keyof FallbackObserver): boolean {
+    return this.#observers[kind].length > 0;
   }
 
   /** Tell every observer, in order, of one event. */

@@ -195,7 +195,8 @@ export class FallbackRun {
         entry.timeouts,
         settings.inFlight?.beginAttempt(entry.id, candidate.model),
       );
-      if (this.#listens("attemptStarted")) this.#notify("attemptStarted", { candidate, request });
+      if (this.#observers.attemptStarted.length > 0)
+        tell(this.#observers.attemptStarted, { candidate, request });
       const leading: Chunk[] = [];
       try {
         for (;;) {
@@ -207,8 +208,8 @@ export class FallbackRun {
           }
           if (isContentChunk(result.value)) {
             leading.push(result.value);
-            if (this.#listens("firstContent"))
-              this.#notify("firstContent", {
+            if (this.#observers.firstContent.length > 0)
+              tell(this.#observers.firstContent, {
                 candidate,
                 request,
                 elapsedMs: attempt.elapsedMs(),
@@ -229,8 +230,8 @@ export class FallbackRun {
 
   /** The committed attempt's answer ended well. */
   succeed(committed: CommittedAttempt): void {
-    if (!this.#listens("attemptSucceeded")) return;
-    this.#notify("attemptSucceeded", {
+    if (this.#observers.attemptSucceeded.length === 0) return;
+    tell(this.#observers.attemptSucceeded, {
       candidate: committed.candidate,
       request: this.request,
       elapsedMs: committed.attempt.elapsedMs(),
@@ -258,7 +259,7 @@ export class FallbackRun {
   /** The client left during the committed attempt: neither the provider's success nor its failure. */
   cancel(committed: CommittedAttempt): void {
     committed.attempt.close();
-    this.#notify("attemptCancelled", {
+    tell(this.#observers.attemptCancelled, {
       candidate: committed.candidate,
       request: this.request,
       elapsedMs: committed.attempt.elapsedMs(),
@@ -317,21 +318,6 @@ export class FallbackRun {
     return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
   }
 
-  /** True when some observer listens to events of `kind` (else the event is not even made). */
-  #listens(kind: keyof FallbackObserver): boolean {
-    return this.#observers[kind].length > 0;
-  }
-
-  /** Tell every observer, in order, of one event. */
-  #notify<Kind extends keyof FallbackObserver>(
-    kind: Kind,
-    event: Parameters<NonNullable<FallbackObserver[Kind]>>[0],
-  ): void {
-    const observers = this.#observers[kind];
-    for (let index = 0; index < observers.length; index++)
-      (observers[index] as ObserverOf<Kind>)[kind]?.(event as never);
-  }
-
   #throwIfClientGone(): void {
     if (this.request.signal?.aborted)
       throw new AbortError({ message: "The client closed the request" });
@@ -340,7 +326,7 @@ export class FallbackRun {
   /** An attempt ended by the client leaving is cancelled, not failed: observers hear of it, then the run stops. */
   #cancelIfClientGone(candidate: Candidate, attempt: TimedAttempt): void {
     if (!this.clientGone()) return;
-    this.#notify("attemptCancelled", {
+    tell(this.#observers.attemptCancelled, {
       candidate,
       request: this.request,
       elapsedMs: attempt.elapsedMs(),
@@ -362,7 +348,7 @@ export class FallbackRun {
       message: `skipped: cooling down for ${Math.ceil(remainingMs / 1000)} s more`,
     };
     this.failures.push(report);
-    this.#notify("attemptSkipped", { candidate, request: this.request, report, remainingMs });
+    tell(this.#observers.attemptSkipped, { candidate, request: this.request, report, remainingMs });
     this.#noteRetryAfter(remainingMs);
     this.#index++;
     this.#retries = 0;
@@ -402,7 +388,7 @@ export class FallbackRun {
           this.promptCharacters(),
         ),
     });
-    this.#notify("attemptFailed", {
+    tell(this.#observers.attemptFailed, {
       candidate,
       request,
       report,
@@ -447,14 +433,20 @@ export class FallbackRun {
     this.#index++;
     this.#retries = 0;
     if (this.#index < this.candidates.length)
-      this.#notify("fellBack", { candidate, request: this.request });
+      tell(this.#observers.fellBack, { candidate, request: this.request });
   }
 }
 
-type ObserverOf<Kind extends keyof FallbackObserver> = Required<Pick<FallbackObserver, Kind>>;
+/** The listeners of each kind of event, in the order of their observers. */
+type ObserversByKind = {
+  readonly [Kind in keyof FallbackObserver]-?: readonly NonNullable<FallbackObserver[Kind]>[];
+};
 
-/** The observers of each kind of event, in their order: those that listen to it only. */
-type ObserversByKind = { readonly [Kind in keyof FallbackObserver]-?: readonly FallbackObserver[] };
+/** Tell every listener, in order, of one event. */
+function tell<Event>(listeners: readonly ((event: Event) => void)[], event: Event): void {
+  for (let index = 0; index < listeners.length; index++)
+    (listeners[index] as (event: Event) => void)(event);
+}
 
 const observerKinds = [
   "attemptSkipped",
@@ -473,9 +465,9 @@ const observerLists = new WeakMap<
 >();
 
 /**
- * The observers of each event kind: an event goes only to those with a method for
- * it (five observers, of which two or three listen to any one event), in the order
- * of the list. Made once per list (a list that grew since is listed again).
+ * The listeners of each event kind: an event goes only to the observers with a
+ * method for it (five observers, of which two or three listen to any one event), in
+ * the order of the list. Made once per list (a list that grew since is listed again).
  */
 function observersByKind(observers: readonly FallbackObserver[]): ObserversByKind {
   const known = observerLists.get(observers);
@@ -483,7 +475,11 @@ function observersByKind(observers: readonly FallbackObserver[]): ObserversByKin
   const byKind = Object.fromEntries(
     observerKinds.map((kind) => [
       kind,
-      observers.filter((observer) => observer[kind] !== undefined),
+      observers.flatMap((observer) => {
+        const method = observer[kind] as ((event: unknown) => void) | undefined;
+        // Bound: an observer's methods may use `this`, as when they were called on it.
+        return method === undefined ? [] : [method.bind(observer)];
+      }),
     ]),
   ) as unknown as ObserversByKind;
   observerLists.set(observers, { count: observers.length, byKind });

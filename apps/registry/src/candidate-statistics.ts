@@ -4,9 +4,28 @@ export const maxTrackedCandidates = 10_000;
 /** How much a new time to first content moves the average (an exponentially weighted one). */
 const latencyWeight = 0.3;
 
-/** The key of a candidate in the statistics' tables. */
+/** The keys made so far, by provider and model (bounded like the tables they index). */
+const madeKeys = new Map<string, Map<string, string>>();
+
+/**
+ * The key of a candidate in the statistics' tables. Made once per candidate: a new
+ * string per attempt (its concatenation, then its hash in every table it is looked
+ * up in) cost more than the look-ups themselves.
+ */
 export function candidateKey(provider: string, model: string): string {
-  return `${provider}\u0000${model}`;
+  let models = madeKeys.get(provider);
+  if (models === undefined) {
+    if (madeKeys.size >= maxTrackedCandidates) madeKeys.clear();
+    models = new Map();
+    madeKeys.set(provider, models);
+  }
+  let key = models.get(model);
+  if (key === undefined) {
+    if (models.size >= maxTrackedCandidates) models.clear();
+    key = `${provider}\u0000${model}`;
+    models.set(model, key);
+  }
+  return key;
 }
 
 /**
@@ -17,6 +36,8 @@ export function candidateKey(provider: string, model: string): string {
 export class CandidateStatistics {
   readonly inFlight = new Map<string, number>();
   readonly latency = new Map<string, number>();
+  /** The key `latency` holds last (its most recent): updating it keeps its place as is. */
+  #latestLatencyKey: string | undefined;
 
   begin(provider: string, model: string): () => void {
     const key = candidateKey(provider, model);
@@ -35,11 +56,16 @@ export class CandidateStatistics {
   recordFirstContent(provider: string, model: string, elapsedMs: number): void {
     const key = candidateKey(provider, model);
     const previous = this.latency.get(key);
+    const average =
+      previous === undefined ? elapsedMs : previous + latencyWeight * (elapsedMs - previous);
+    // Moved to the most recent end (delete, then set) unless it is there already.
+    if (key === this.#latestLatencyKey && previous !== undefined) {
+      this.latency.set(key, average);
+      return;
+    }
     this.latency.delete(key);
-    this.latency.set(
-      key,
-      previous === undefined ? elapsedMs : previous + latencyWeight * (elapsedMs - previous),
-    );
+    this.latency.set(key, average);
+    this.#latestLatencyKey = key;
     if (this.latency.size > maxTrackedCandidates) {
       const oldest = this.latency.keys().next().value;
       if (oldest !== undefined) this.latency.delete(oldest);

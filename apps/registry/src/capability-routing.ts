@@ -63,6 +63,7 @@ export function requestNeeds(messages: Messages, options: CallFeatureValues): Ca
 // A value that asks nothing of a model: a candidate without the feature gets the
 // call without it, and nothing is reported as dropped.
 const idleValues: Partial<Record<CallFeature, unknown>> = { logprobs: false };
+const idleEntries = Object.entries(idleValues) as [CallFeature, unknown][];
 
 /** Needs that only `drop` can not take away: the conversation's own content. */
 function droppable(need: CapabilityNeed): boolean {
@@ -123,7 +124,7 @@ export function droppedFieldsHeader(dropped: readonly CapabilityNeed[]): string 
 
 function idleFeatures(options: ProviderOptions, features: readonly CallFeature[]): CallFeature[] {
   const idle: CallFeature[] = [];
-  for (const [feature, value] of Object.entries(idleValues) as [CallFeature, unknown][]) {
+  for (const [feature, value] of idleEntries) {
     if (options[feature] === value && !features.includes(feature)) idle.push(feature);
   }
   return idle;

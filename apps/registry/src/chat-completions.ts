@@ -4,6 +4,7 @@ import {
   type Chunk,
   FinishReason,
   Logprobs,
+  type ProviderOptions,
   Reasoning,
   Refusal,
   ResponseMetadata,
@@ -31,14 +32,13 @@ import {
 import { clientIdentity } from "./client-identity.js";
 import { collectAnswer, type FallbackRun, openEventStream } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
-import { sendJson } from "./http-responses.js";
+import { sendJsonAnswer } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import {
   type ChatRequest,
   completionId,
   doneEvent,
   errorEvent,
-  messagesLength,
   parseChatRequest,
   toMessages,
   toProviderOptions,
@@ -71,34 +71,69 @@ export async function handleChatCompletion(
     requestedModel: request.model ?? pinned ?? "",
     pinned: pinned !== undefined,
   });
-  const routeOf = new Map<Candidate, CapabilityRoute>(
-    routes.map((route) => [route.candidate, route]),
-  );
-  const run = registry.run(
-    routes.map((route) => route.candidate),
-    {
-      requestedModel: request.model ?? pin ?? "",
-      messages,
-      options,
-      optionsFor: (candidate) => routeOf.get(candidate)?.options ?? options,
-      signal: context.signal,
-      logger: context.logger,
-      requestId: context.requestId,
-      client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
-    },
-  );
-  const answer: AnswerSettings = {
-    request,
-    promptCharacters: messagesLength(messages),
-    droppedHeader: (candidate) => droppedFieldsHeader(routeOf.get(candidate)?.dropped ?? []),
-  };
+  const { candidates: routed, optionsFor, droppedHeader } = routedCandidates(routes, options);
+  const run = registry.run(routed, {
+    requestedModel: request.model ?? pin ?? "",
+    messages,
+    options,
+    optionsFor,
+    signal: context.signal,
+    logger: context.logger,
+    requestId: context.requestId,
+    client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
+  });
+  const answer: AnswerSettings = { request, droppedHeader };
   if (request.stream === true) await streamAnswer(context, run, answer);
   else await sendAnswer(context, run, answer);
 }
 
+/** The candidates of a request, the options each gets, and what each drops. */
+interface RoutedCandidates {
+  candidates: readonly Candidate[];
+  optionsFor: ((candidate: Candidate) => ProviderOptions) | undefined;
+  droppedHeader: (candidate: Candidate) => string | undefined;
+}
+
+function droppedNothing(): undefined {
+  return undefined;
+}
+
+/**
+ * The routes as the fallback run takes them. The common case, every candidate
+ * honouring the request as it is (the same options, nothing dropped), skips the
+ * table by candidate: `optionsFor` left out gives every candidate `options`, and
+ * no candidate has a dropped-fields header, exactly what the table would answer.
+ */
+export function routedCandidates(
+  routes: readonly CapabilityRoute[],
+  options: ProviderOptions,
+): RoutedCandidates {
+  if (routes.every((route) => route.options === options && route.dropped.length === 0))
+    return {
+      candidates: routes.map((route) => route.candidate),
+      optionsFor: undefined,
+      droppedHeader: droppedNothing,
+    };
+  return routeTable(routes, options);
+}
+
+/** The general case: each candidate's options and dropped fields, looked up by candidate. */
+export function routeTable(
+  routes: readonly CapabilityRoute[],
+  options: ProviderOptions,
+): RoutedCandidates {
+  const routeOf = new Map<Candidate, CapabilityRoute>(
+    routes.map((route) => [route.candidate, route]),
+  );
+  return {
+    candidates: routes.map((route) => route.candidate),
+    optionsFor: (candidate) => routeOf.get(candidate)?.options ?? options,
+    droppedHeader: (candidate) => droppedFieldsHeader(routeOf.get(candidate)?.dropped ?? []),
+  };
+}
+
 interface AnswerSettings {
   request: ChatRequest;
-  promptCharacters: number;
   /** The `x-g4f-dropped-params` value for the candidate that answered, if it dropped any. */
   droppedHeader: (candidate: Candidate) => string | undefined;
 }
@@ -118,7 +153,7 @@ async function sendAnswer(
   try {
     const { candidate, answer } = await collectAnswer(run);
     context.provider = candidate.entry.id;
-    const usage = usageObject(answer.usage, settings.promptCharacters, answerCharacters(answer));
+    const usage = usageObject(answer.usage, run.promptCharacters(), answerCharacters(answer));
     context.tokensUsed = usage.total_tokens;
     const body = chatCompletionBody(
       completionId(),
@@ -128,9 +163,11 @@ async function sendAnswer(
       answer,
       usage,
     );
-    const headers = { ...answerHeaders(candidate, settings), ...attemptsHeader(run.failures) };
+    // One object, in the order the headers are sent, rather than spreads of several.
+    const headers = answerHeaders(candidate, settings);
+    if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
     if (usage.estimated) headers[usageEstimatedHeader] = "true";
-    sendJson(context.response, 200, body, headers);
+    sendJsonAnswer(context, body, headers);
   } finally {
     context.failedAttempts = run.failures.length;
   }
@@ -245,10 +282,10 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  const committed = await openEventStream(context, run, ({ candidate }) => ({
-    ...answerHeaders(candidate, settings),
-    ...attemptsHeader(run.failures),
-  }));
+  const committed = await openEventStream(context, run, ({ candidate }) => {
+    const headers = answerHeaders(candidate, settings);
+    return run.failures.length > 0 ? Object.assign(headers, attemptsHeader(run.failures)) : headers;
+  });
   const { candidate } = committed;
   const { response } = context;
   const encoder = new ChatChunkEncoder(
@@ -274,7 +311,7 @@ async function streamAnswer(
   } catch (error) {
     context.tokensUsed = usageObject(
       state.usage,
-      settings.promptCharacters,
+      run.promptCharacters(),
       state.completionCharacters,
     ).total_tokens;
     if (run.clientGone() && !context.endedByShutdown) {
@@ -301,7 +338,7 @@ async function streamAnswer(
     return;
   }
   run.succeed(committed);
-  const usage = usageObject(state.usage, settings.promptCharacters, state.completionCharacters);
+  const usage = usageObject(state.usage, run.promptCharacters(), state.completionCharacters);
   context.tokensUsed = usage.total_tokens;
   let ending = "";
   for (const [index, choice] of [...state.choices].sort(([left], [right]) => left - right))

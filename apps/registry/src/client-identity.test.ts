@@ -35,6 +35,44 @@ describe("clientIdentity", () => {
   });
 });
 
+describe("clientIdentity on a connection", () => {
+  /** A connection whose address reads are counted: the hash is made once per address read. */
+  function connection(address: string) {
+    const socket = {
+      reads: 0,
+      get remoteAddress() {
+        socket.reads++;
+        return address;
+      },
+    };
+    const on = (headers: Record<string, string> = {}) =>
+      ({ headers, socket }) as unknown as IncomingMessage;
+    return { socket, on };
+  }
+
+  it("names each request of a keep-alive connection as its first, computing the identity once", () => {
+    const { socket, on } = connection("10.0.0.9");
+    const first = clientIdentity(on(), false);
+    expect(clientIdentity(on(), false)).toBe(first);
+    expect(clientIdentity(on(), false)).toBe(first);
+    expect(socket.reads).toBe(1);
+    expect(first).toBe(clientIdentity(request("10.0.0.9"), false));
+  });
+
+  it("names a request that presents another key on the same connection by that key", () => {
+    const { on } = connection("10.0.0.9");
+    const alice = clientIdentity(on({ authorization: "Bearer alice-key" }), true);
+    const bob = clientIdentity(on({ authorization: "Bearer bob-key" }), true);
+    expect(bob).not.toBe(alice);
+    expect(bob).toBe(
+      clientIdentity(request("10.0.0.1", { authorization: "Bearer bob-key" }), true),
+    );
+    expect(clientIdentity(on({ authorization: "Bearer alice-key" }), true)).toBe(alice);
+    // Without a key the connection is named by its address, as elsewhere.
+    expect(clientIdentity(on(), true)).toBe(clientIdentity(request("10.0.0.9"), false));
+  });
+});
+
 describe("addressGroup", () => {
   it("keeps an IPv4 address whole, also when it is written IPv4-mapped", () => {
     expect(addressGroup("192.0.2.7")).toBe("192.0.2.7");

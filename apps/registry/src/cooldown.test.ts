@@ -122,6 +122,19 @@ describe("CooldownTracker per model", () => {
     expect(cooldown.health("a", "model-0").failures).toBe(0);
     expect(cooldown.health("a", `model-${maxTrackedModelsPerProvider}`).failures).toBe(1);
   });
+
+  it("keeps a model used again, also twice in a row, and forgets the next least recent one past the cap", () => {
+    const { cooldown } = tracker();
+    for (let index = 0; index < maxTrackedModelsPerProvider; index++)
+      cooldown.recordFailure("a", `model-${index}`, "boom");
+    cooldown.recordSuccess("a", "model-0");
+    cooldown.recordSuccess("a", "model-0");
+    cooldown.recordFailure("a", "model-new", "boom");
+    expect(cooldown.health("a", "model-0").successes).toBe(2);
+    expect(cooldown.health("a", "model-1").failures).toBe(0);
+    expect(cooldown.health("a", "model-2").failures).toBe(1);
+    expect(cooldown.modelsHealth("a")).toHaveLength(maxTrackedModelsPerProvider);
+  });
 });
 
 describe("CooldownTracker between clients", () => {

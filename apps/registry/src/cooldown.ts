@@ -151,6 +151,8 @@ function freshHealth(): ProviderHealth {
 export class CooldownTracker {
   /** Provider id → model → state; each inner map least recently used first. */
   readonly #providers = new Map<string, Map<string, CandidateState>>();
+  /** Each provider's most recently used state: the last of its inner map. */
+  readonly #latest = new Map<string, CandidateState>();
 
   constructor(
     readonly settings: CooldownSettings = defaultCooldownSettings,
@@ -169,8 +171,13 @@ export class CooldownTracker {
     }
     let state = models.get(model);
     if (state !== undefined) {
-      models.delete(model);
-      models.set(model, state);
+      // Moved to the most recent end, unless it is there already (a delete and a set
+      // on every success of the one model a provider serves, for nothing).
+      if (this.#latest.get(providerId) !== state) {
+        models.delete(model);
+        models.set(model, state);
+        this.#latest.set(providerId, state);
+      }
       return state;
     }
     state = {
@@ -183,6 +190,7 @@ export class CooldownTracker {
       recentPromptNext: 0,
     };
     models.set(model, state);
+    this.#latest.set(providerId, state);
     if (models.size > maxTrackedModelsPerProvider) {
       const oldest = models.keys().next().value;
       if (oldest !== undefined) models.delete(oldest);

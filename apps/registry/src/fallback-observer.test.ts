@@ -77,6 +77,72 @@ describe("FallbackRun's observers", () => {
     expect(registry.cooldown.health("a", "test-model").failures).toBe(0);
   });
 
+  it("tells only the observers with a method for an event, in order, and every observer of a list that grew since its last run", async () => {
+    const registry = await registryOf({ b: [["one"], ["two"]] });
+    const candidates = registry.router.resolve("test-model", undefined, "chat");
+    const request = {
+      requestedModel: "test-model",
+      messages: [{ role: "user" as const, content: "Hi" }],
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    };
+    const heard: string[] = [];
+    const observers: FallbackObserver[] = [
+      { firstContent: () => heard.push("first: content") },
+      { attemptSucceeded: () => heard.push("first: succeeded") },
+      {
+        firstContent: () => heard.push("second: content"),
+        attemptSucceeded: () => heard.push("second: succeeded"),
+      },
+    ];
+    const settings = { ...registry.fallbackSettings, observers };
+    await collectAnswer(new FallbackRun(candidates, request, settings));
+    expect(heard.splice(0)).toEqual([
+      "first: content",
+      "second: content",
+      "first: succeeded",
+      "second: succeeded",
+    ]);
+    observers.push({ attemptStarted: () => heard.push("late: started") });
+    await collectAnswer(new FallbackRun(candidates, request, settings));
+    expect(heard).toEqual([
+      "late: started",
+      "first: content",
+      "second: content",
+      "first: succeeded",
+      "second: succeeded",
+    ]);
+  });
+
+  it("makes no event nobody listens to: without observers the prompt is never measured", async () => {
+    const registry = await registryOf({ b: [["one"]] });
+    const candidates = registry.router.resolve("test-model", undefined, "chat");
+    let reads = 0;
+    const messages = new Proxy([{ role: "user" as const, content: "Hi" }], {
+      get(target, property, receiver) {
+        if (property === "0") reads++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const request = {
+      requestedModel: "test-model",
+      messages,
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    };
+    const quiet = new FallbackRun(candidates, request, {
+      ...registry.fallbackSettings,
+      observers: [],
+    });
+    expect((await collectAnswer(quiet)).answer.content).toBe("one");
+    expect(reads).toBe(0);
+    // The registry's observers hear of the success, with the prompt's length.
+    await collectAnswer(registry.run(candidates, request));
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it("reports a provider that cools down as skipped, and the registry's cooldown observer counted the failure", async () => {
     const registry = await registryOf({
       a: [

@@ -33,6 +33,7 @@ import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
 import type { FallbackObserver } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
+import { answerHead } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
@@ -163,12 +164,15 @@ export class FallbackRun {
   #retries = 0;
   #soonestRetryMs: number | undefined;
   #promptLength: number | undefined;
+  readonly #observers: ObserversByKind;
 
   constructor(
     readonly candidates: readonly Candidate[],
     readonly request: AttemptRequest,
     readonly settings: FallbackSettings,
-  ) {}
+  ) {
+    this.#observers = observersByKind(settings.observers);
+  }
 
   /** The next attempt that reached its first content chunk. */
   async commit(): Promise<CommittedAttempt> {
@@ -191,7 +195,8 @@ export class FallbackRun {
         entry.timeouts,
         settings.inFlight?.beginAttempt(entry.id, candidate.model),
       );
-      this.#notify("attemptStarted", { candidate, request });
+      if (this.#observers.attemptStarted.length > 0)
+        tell(this.#observers.attemptStarted, { candidate, request });
       const leading: Chunk[] = [];
       try {
         for (;;) {
@@ -203,11 +208,12 @@ export class FallbackRun {
           }
           if (isContentChunk(result.value)) {
             leading.push(result.value);
-            this.#notify("firstContent", {
-              candidate,
-              request,
-              elapsedMs: attempt.elapsedMs(),
-            });
+            if (this.#observers.firstContent.length > 0)
+              tell(this.#observers.firstContent, {
+                candidate,
+                request,
+                elapsedMs: attempt.elapsedMs(),
+              });
             return { candidate, leading, attempt };
           }
           keepLatestOfKind(leading, result.value);
@@ -224,11 +230,12 @@ export class FallbackRun {
 
   /** The committed attempt's answer ended well. */
   succeed(committed: CommittedAttempt): void {
-    this.#notify("attemptSucceeded", {
+    if (this.#observers.attemptSucceeded.length === 0) return;
+    tell(this.#observers.attemptSucceeded, {
       candidate: committed.candidate,
       request: this.request,
       elapsedMs: committed.attempt.elapsedMs(),
-      promptCharacters: this.#promptCharacters(),
+      promptCharacters: this.promptCharacters(),
     });
   }
 
@@ -252,7 +259,7 @@ export class FallbackRun {
   /** The client left during the committed attempt: neither the provider's success nor its failure. */
   cancel(committed: CommittedAttempt): void {
     committed.attempt.close();
-    this.#notify("attemptCancelled", {
+    tell(this.#observers.attemptCancelled, {
       candidate: committed.candidate,
       request: this.request,
       elapsedMs: committed.attempt.elapsedMs(),
@@ -311,15 +318,6 @@ export class FallbackRun {
     return new HttpError(502, summary, { code: "all_providers_failed", headers, attempts });
   }
 
-  /** Tell every observer, in order, of one event. */
-  #notify<Kind extends keyof FallbackObserver>(
-    kind: Kind,
-    event: Parameters<NonNullable<FallbackObserver[Kind]>>[0],
-  ): void {
-    for (const observer of this.settings.observers)
-      (observer[kind] as ((event: unknown) => void) | undefined)?.call(observer, event);
-  }
-
   #throwIfClientGone(): void {
     if (this.request.signal?.aborted)
       throw new AbortError({ message: "The client closed the request" });
@@ -328,7 +326,7 @@ export class FallbackRun {
   /** An attempt ended by the client leaving is cancelled, not failed: observers hear of it, then the run stops. */
   #cancelIfClientGone(candidate: Candidate, attempt: TimedAttempt): void {
     if (!this.clientGone()) return;
-    this.#notify("attemptCancelled", {
+    tell(this.#observers.attemptCancelled, {
       candidate,
       request: this.request,
       elapsedMs: attempt.elapsedMs(),
@@ -350,14 +348,14 @@ export class FallbackRun {
       message: `skipped: cooling down for ${Math.ceil(remainingMs / 1000)} s more`,
     };
     this.failures.push(report);
-    this.#notify("attemptSkipped", { candidate, request: this.request, report, remainingMs });
+    tell(this.#observers.attemptSkipped, { candidate, request: this.request, report, remainingMs });
     this.#noteRetryAfter(remainingMs);
     this.#index++;
     this.#retries = 0;
   }
 
-  /** The prompt's length in characters, measured once per request. */
-  #promptCharacters(): number {
+  /** The prompt's length in characters, measured once per request (when first asked). */
+  promptCharacters(): number {
     this.#promptLength ??= messagesLength(this.request.messages);
     return this.#promptLength;
   }
@@ -387,10 +385,10 @@ export class FallbackRun {
         settings.cooldown.isMuchLargerThanRecentPrompts(
           entry.id,
           candidate.model,
-          this.#promptCharacters(),
+          this.promptCharacters(),
         ),
     });
-    this.#notify("attemptFailed", {
+    tell(this.#observers.attemptFailed, {
       candidate,
       request,
       report,
@@ -435,8 +433,57 @@ export class FallbackRun {
     this.#index++;
     this.#retries = 0;
     if (this.#index < this.candidates.length)
-      this.#notify("fellBack", { candidate, request: this.request });
+      tell(this.#observers.fellBack, { candidate, request: this.request });
   }
+}
+
+/** The listeners of each kind of event, in the order of their observers. */
+type ObserversByKind = {
+  readonly [Kind in keyof FallbackObserver]-?: readonly NonNullable<FallbackObserver[Kind]>[];
+};
+
+/** Tell every listener, in order, of one event. */
+function tell<Event>(listeners: readonly ((event: Event) => void)[], event: Event): void {
+  for (let index = 0; index < listeners.length; index++)
+    (listeners[index] as (event: Event) => void)(event);
+}
+
+const observerKinds = [
+  "attemptSkipped",
+  "attemptStarted",
+  "firstContent",
+  "attemptSucceeded",
+  "attemptFailed",
+  "attemptCancelled",
+  "fellBack",
+] as const satisfies readonly (keyof FallbackObserver)[];
+
+/** The lists of a registry's observers, made once per list rather than once per request. */
+const observerLists = new WeakMap<
+  readonly FallbackObserver[],
+  { count: number; byKind: ObserversByKind }
+>();
+
+/**
+ * The listeners of each event kind: an event goes only to the observers with a
+ * method for it (five observers, of which two or three listen to any one event), in
+ * the order of the list. Made once per list (a list that grew since is listed again).
+ */
+function observersByKind(observers: readonly FallbackObserver[]): ObserversByKind {
+  const known = observerLists.get(observers);
+  if (known !== undefined && known.count === observers.length) return known.byKind;
+  const byKind = Object.fromEntries(
+    observerKinds.map((kind) => [
+      kind,
+      observers.flatMap((observer) => {
+        const method = observer[kind] as ((event: unknown) => void) | undefined;
+        // Bound: an observer's methods may use `this`, as when they were called on it.
+        return method === undefined ? [] : [method.bind(observer)];
+      }),
+    ]),
+  ) as unknown as ObserversByKind;
+  observerLists.set(observers, { count: observers.length, byKind });
+  return byKind;
 }
 
 /**
@@ -484,7 +531,7 @@ function endsWithoutContent(leading: readonly Chunk[]): boolean {
  * past that, the attempt stops and a 502 `answer_too_large` naming the limit is
  * thrown, without trying other candidates (their answer would be as long).
  */
-export async function collectAnswer(
+export function collectAnswer(
   run: FallbackRun,
   check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
 ): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
@@ -571,11 +618,11 @@ export async function openEventStream(
     context.failedAttempts = run.failures.length;
   }
   context.provider = committed.candidate.entry.id;
-  context.response.writeHead(200, {
+  const head = answerHead(context, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
-    ...headers(committed),
   });
+  context.response.writeHead(200, Object.assign(head, headers(committed)));
   return committed;
 }

@@ -28,4 +28,15 @@ describe("HostAllowlist", () => {
     expect(hosts.accepts("127.0.0.1.nip.io")).toBe(false);
     expect(hosts.accepts(undefined)).toBe(true);
   });
+
+  it("answers a header that comes again as it did the first time, accepted or refused, whatever came between", () => {
+    const hosts = new HostAllowlist(["registry.internal"], "127.0.0.1");
+    for (let round = 0; round < 3; round++) {
+      expect(hosts.accepts("registry.internal:1337")).toBe(true);
+      expect(hosts.accepts("evil.example")).toBe(false);
+      expect(hosts.accepts("registry.internal:1337")).toBe(true);
+      expect(hosts.accepts("localhost:1337")).toBe(true);
+      expect(hosts.accepts("registry.internal:1337.evil")).toBe(false);
+    }
+  });
 });

@@ -40,6 +40,11 @@ export function hostName(header: string): string | undefined {
 export class HostAllowlist {
   readonly #any: boolean;
   readonly #names: Set<string>;
+  /**
+   * The last header accepted: clients send the same `Host` on every request, and
+   * the answer for a header never changes, so the parse is skipped for it.
+   */
+  #lastAccepted: string | undefined;
 
   constructor(configured: readonly string[], listeningHost: string) {
     this.#any = configured.includes("*");
@@ -54,9 +59,11 @@ export class HostAllowlist {
   }
 
   accepts(header: string | undefined): boolean {
-    if (this.#any || header === undefined) return true;
+    if (this.#any || header === undefined || header === this.#lastAccepted) return true;
     const name = hostName(header);
     if (name === undefined) return false;
-    return this.#names.has(name) || isIP(name) !== 0;
+    const accepted = this.#names.has(name) || isIP(name) !== 0;
+    if (accepted) this.#lastAccepted = header;
+    return accepted;
   }
 }

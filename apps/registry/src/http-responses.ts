@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { HttpError } from "./http-errors.js";
+import type { RequestContext } from "./request-context.js";
 
 /** Send a whole JSON body (already a string: the hot path shapes answers as text). */
 export function sendJson(
@@ -8,12 +9,45 @@ export function sendJson(
   body: string,
   headers?: OutgoingHttpHeaders,
 ): void {
-  response.writeHead(status, {
+  const length = Buffer.byteLength(body);
+  response.writeHead(
+    status,
+    headers === undefined
+      ? { "content-type": "application/json", "content-length": length }
+      : { "content-type": "application/json", "content-length": length, ...headers },
+  );
+  response.end(body);
+}
+
+/**
+ * The head of an answer (its first headers; more are added after them): with
+ * `x-request-id` first when the request left it to the head (see `server.ts`), so
+ * that the answer is written by one `writeHead` without a `setHeader` before it.
+ * Node takes a slower path for a `writeHead` after a `setHeader` (each header set
+ * again, one by one), about 30 µs on a cold request. The headers and their order
+ * are those a `setHeader("x-request-id")` at the start would have given.
+ */
+export function answerHead(
+  context: RequestContext,
+  headers: OutgoingHttpHeaders,
+): OutgoingHttpHeaders {
+  if (context.requestIdPending !== true) return headers;
+  context.requestIdPending = false;
+  return Object.assign({ "x-request-id": context.requestId }, headers);
+}
+
+/** Send a whole JSON answer of the request of `context` (see `answerHead`). */
+export function sendJsonAnswer(
+  context: RequestContext,
+  body: string,
+  headers: OutgoingHttpHeaders,
+): void {
+  const head = answerHead(context, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
-    ...headers,
   });
-  response.end(body);
+  context.response.writeHead(200, Object.assign(head, headers));
+  context.response.end(body);
 }
 
 export function sendError(response: ServerResponse, error: HttpError): void {

@@ -19,8 +19,50 @@ function labelText(names: readonly string[], values: readonly string[], extra = 
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 }
 
+/**
+ * The series of one metric by their label values, one map per label: an update
+ * looks its series up without building a key string (a join per update, then the
+ * hash of a new string, on every request and attempt). Iterates in the order the
+ * series were first seen.
+ */
+class SeriesTable<Series> {
+  readonly #root = new Map<string, unknown>();
+  readonly #all: Series[] = [];
+
+  find(labels: readonly string[]): Series | undefined {
+    let table = this.#root;
+    const last = labels.length - 1;
+    for (let index = 0; index < last; index++) {
+      const next = table.get(labels[index] ?? "") as Map<string, unknown> | undefined;
+      if (next === undefined) return undefined;
+      table = next;
+    }
+    return table.get(last < 0 ? "" : (labels[last] ?? "")) as Series | undefined;
+  }
+
+  add(labels: readonly string[], series: Series): void {
+    let table = this.#root;
+    const last = labels.length - 1;
+    for (let index = 0; index < last; index++) {
+      const label = labels[index] ?? "";
+      let next = table.get(label) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        table.set(label, next);
+      }
+      table = next;
+    }
+    table.set(last < 0 ? "" : (labels[last] ?? ""), series);
+    this.#all.push(series);
+  }
+
+  values(): readonly Series[] {
+    return this.#all;
+  }
+}
+
 class Counter {
-  readonly #series = new Map<string, { labels: string[]; value: number }>();
+  readonly #series = new SeriesTable<{ labels: string[]; value: number }>();
 
   constructor(
     readonly name: string,
@@ -29,14 +71,13 @@ class Counter {
   ) {}
 
   inc(labels: string[], by = 1): void {
-    const key = labels.join("\u0001");
-    const series = this.#series.get(key);
-    if (series === undefined) this.#series.set(key, { labels, value: by });
+    const series = this.#series.find(labels);
+    if (series === undefined) this.#series.add(labels, { labels, value: by });
     else series.value += by;
   }
 
   value(labels: string[]): number {
-    return this.#series.get(labels.join("\u0001"))?.value ?? 0;
+    return this.#series.find(labels)?.value ?? 0;
   }
 
   render(lines: string[]): void {
@@ -55,7 +96,7 @@ interface HistogramSeries {
 }
 
 class Histogram {
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #series = new SeriesTable<HistogramSeries>();
 
   constructor(
     readonly name: string,
@@ -65,11 +106,10 @@ class Histogram {
   ) {}
 
   observe(labels: string[], value: number): void {
-    const key = labels.join("\u0001");
-    let series = this.#series.get(key);
+    let series = this.#series.find(labels);
     if (series === undefined) {
       series = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.#series.set(key, series);
+      this.#series.add(labels, series);
     }
     series.sum += value;
     series.count++;

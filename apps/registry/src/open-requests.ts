@@ -24,7 +24,9 @@ export class OpenRequests {
   /** The request ended; the waiters for idleness are told when it was the last. */
   delete(open: OpenRequest): void {
     this.#open.delete(open);
-    if (this.#open.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+    // (No copy of the waiters unless some wait: a request ending alone is the common case.)
+    if (this.#open.size === 0 && this.#idleWaiters.length > 0)
+      for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
   /** Resolves when no request is open, or after `timeoutMs`; true when none is left. */

@@ -21,4 +21,9 @@ export interface RequestContext {
   failedAttempts: number;
   /** Tokens the answer used (prompt and completion), for the key's `tpm` limit. */
   tokensUsed?: number;
+  /**
+   * True while `x-request-id` is still to be written, first, with the answer's head
+   * (see `answerHead`) rather than set on the response before it; false once written.
+   */
+  requestIdPending?: boolean;
 }

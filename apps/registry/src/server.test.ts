@@ -486,3 +486,86 @@ describe("HTTP errors", () => {
     expect(log.toLowerCase()).not.toContain("bearer");
   });
 });
+
+/** The header names of an answer, in the order they were written, and its status. */
+function rawHead(
+  server: RunningServer,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; names: string[] }> {
+  return new Promise((resolve, reject) => {
+    const sent = JSON.stringify(body);
+    const request = httpRequest(
+      `${server.url}${path}`,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(sent),
+          ...headers,
+        },
+      },
+      (response: IncomingMessage) => {
+        const names = response.rawHeaders.filter((_, index) => index % 2 === 0);
+        response.resume();
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, names }));
+      },
+    );
+    request.on("error", reject);
+    request.end(sent);
+  });
+}
+
+describe("the head of a chat answer", () => {
+  const jsonHead = ["x-request-id", "content-type", "content-length", "x-g4f-provider"];
+  const streamHead = [
+    "x-request-id",
+    "content-type",
+    "cache-control",
+    "x-accel-buffering",
+    "x-g4f-provider",
+  ];
+
+  it("writes x-request-id first on a JSON answer, a streamed one and an error, as on every other answer", async () => {
+    const server = await serve([scriptedProvider({ id: "alpha" })]);
+    const json = await rawHead(server, "/v1/chat/completions", hello);
+    expect(json.status).toBe(200);
+    expect(json.names.slice(0, 4)).toEqual(jsonHead);
+    const stream = await rawHead(server, "/v1/chat/completions", { ...hello, stream: true });
+    expect(stream.status).toBe(200);
+    expect(stream.names.slice(0, 5)).toEqual(streamHead);
+    const missing = await rawHead(server, "/v1/chat/completions", { ...hello, model: "nope" });
+    expect(missing.status).toBe(404);
+    expect(missing.names.slice(0, 3)).toEqual(["x-request-id", "content-type", "content-length"]);
+    const pinned = await rawHead(server, "/api/alpha/chat/completions", hello);
+    expect(pinned.names.slice(0, 4)).toEqual(jsonHead);
+    const embeddings = await rawHead(server, "/v1/embeddings", { model: "x", input: "a" });
+    expect(embeddings.names[0]).toBe("x-request-id");
+  });
+
+  it("writes the same head where headers are set before the answer (CORS on)", async () => {
+    const server = await serve([scriptedProvider({ id: "alpha" })], {
+      server: { corsOrigins: ["https://app.example"] },
+    });
+    const origin = { origin: "https://app.example" };
+    const json = await rawHead(server, "/v1/chat/completions", hello, origin);
+    expect(
+      json.names
+        .filter((name) => !name.startsWith("access-control") && name !== "vary")
+        .slice(0, 4),
+    ).toEqual(jsonHead);
+    expect(json.names[0]).toBe("x-request-id");
+    const stream = await rawHead(
+      server,
+      "/v1/chat/completions",
+      { ...hello, stream: true },
+      origin,
+    );
+    expect(
+      stream.names
+        .filter((name) => !name.startsWith("access-control") && name !== "vary")
+        .slice(0, 5),
+    ).toEqual(streamHead);
+  });
+});

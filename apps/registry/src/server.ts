@@ -115,14 +115,21 @@ export class RegistryHttpHandler {
     const registry = this.#registry;
     const { logger } = registry;
     const requestId = requestIdOf(request);
-    response.setHeader("x-request-id", requestId);
-    if (this.#shuttingDown) response.setHeader("connection", "close");
-
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = request.method ?? "GET";
     const route = matchRoute(path, method);
+    // A chat answer writes `x-request-id` with its head (see `answerHead`) where
+    // nothing else sets a header before the answer (CORS, key limits, a shutdown):
+    // there the header keeps its place, first, and the head is one `writeHead`.
+    const requestIdPending =
+      route?.name === "chat" &&
+      !this.#cors.enabled &&
+      !registry.state.keyLimits.enabled &&
+      !this.#shuttingDown;
+    if (!requestIdPending) response.setHeader("x-request-id", requestId);
+    if (this.#shuttingDown) response.setHeader("connection", "close");
     const controller = new RequestAbort();
     const context: RequestContext = {
       registry,
@@ -134,6 +141,7 @@ export class RegistryHttpHandler {
       endedByShutdown: false,
       provider: undefined,
       failedAttempts: 0,
+      requestIdPending,
     };
     const open: OpenRequest = { controller, context };
     let admission: KeyAdmission | undefined;
@@ -145,10 +153,11 @@ export class RegistryHttpHandler {
       this.#answering.set(socket, answering);
     }
     answering.add(response);
-    response.once("close", () => answering.delete(response));
-    // The client leaving (the response closing before it finished) cancels the
-    // upstream call at once: the signal reaches the provider's socket.
-    response.once("close", () => {
+    // One listener for both (a response closes once): it leaves the connection's
+    // answers, and the client leaving (the response closing before it finished)
+    // cancels the upstream call at once: the signal reaches the provider's socket.
+    response.on("close", () => {
+      answering.delete(response);
       if (!response.writableFinished)
         controller.abort(new AbortError({ message: "The client closed the request" }));
     });
@@ -177,8 +186,10 @@ export class RegistryHttpHandler {
       this.#access.check(route, request.headers);
       if (route.method === "POST" && !isJsonContentType(request.headers["content-type"]))
         throw unsupportedMediaType(request.headers["content-type"]);
-      if (route.name === "chat" || route.name === "images") {
-        admission = await registry.state.keyLimits.admit(request.headers);
+      // Without limited keys there is nothing to count: no promise to wait for.
+      const { keyLimits } = registry.state;
+      if (keyLimits.enabled && (route.name === "chat" || route.name === "images")) {
+        admission = await keyLimits.admit(request.headers);
         for (const [name, value] of Object.entries(admission?.headers ?? {}))
           response.setHeader(name, value);
       }
@@ -187,6 +198,11 @@ export class RegistryHttpHandler {
         openRequests: this.#open.size,
       });
     } catch (error) {
+      // An error answer sets its headers one by one: the request id goes first, as ever.
+      if (context.requestIdPending === true && !response.headersSent) {
+        context.requestIdPending = false;
+        response.setHeader("x-request-id", requestId);
+      }
       await answerError(context, error, registry.config.server.bodyLimitBytes);
     } finally {
       admission?.finish(context.tokensUsed ?? 0);

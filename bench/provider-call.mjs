@@ -1,0 +1,156 @@
+// The provider call's fixed cost per request, in process: the CPU one call of a
+// provider's `createAsyncGenerator` costs against a bare undici request of the same
+// body, so that the providers' share is measured apart from the registry's and from
+// the noise of the machine (the three variants run in interleaved rounds, so a busy
+// moment lands on all of them alike).
+//
+// It starts bench/upstream.mjs in a child process (one delta, unpaced: the upstream
+// of the `json` sections of run.mjs), then, at concurrency `--concurrency` (50), runs
+// `--calls` (2000) calls of each variant per round, for `--rounds` (5) rounds:
+//   amigochat  AmigoChat's createAsyncGenerator(model, messages, { stream: true, signal })
+//              read to the end through its batched view (as the registry reads it);
+//   openai     OpenAICompatible's, the same;
+//   bare       an undici Pool request of an equivalent streaming body, its body read to
+//              the end and its one SSE event parsed with JSON.parse.
+// It prints CPU µs per call (process.cpuUsage, user + system, this process only) per
+// round, the median of each variant, and the ratios provider / bare.
+//
+//   npx pnpm@10.34.8 build && node bench/provider-call.mjs [--calls 2000] [--rounds 5] [--concurrency 50]
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/provider-call.mjs --only amigochat
+//
+// `--only amigochat,openai` runs some variants (for a profile of one of them).
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { AmigoChat } from "../packages/provider-amigochat/dist/index.js";
+import { chunkBatchesOf, closeDispatchers } from "@g4f-ts/provider-core";
+import { OpenAICompatible } from "../packages/provider-openai-compatible/dist/index.js";
+import { Pool } from "undici";
+import { startChild, stopChildren } from "./processes.mjs";
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: "string", default: "2000" },
+    rounds: { type: "string", default: "5" },
+    concurrency: { type: "string", default: "50" },
+    only: { type: "string", default: "amigochat,openai,bare" },
+  },
+});
+const calls = Number(values.calls);
+const rounds = Number(values.rounds);
+const concurrency = Number(values.concurrency);
+const only = values.only.split(",");
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
+const origin = `http://127.0.0.1:${upstream.info.healthy}`;
+
+const messages = [{ role: "user", content: "Hello" }];
+const expected = "Hello from the bench upstream!";
+
+const amigoChat = new AmigoChat({ baseUrl: origin, retry: { maxAttempts: 1 } });
+const openAI = new OpenAICompatible({
+  id: "openai",
+  baseUrl: `${origin}/v1`,
+  models: ["gpt-4o-mini"],
+  retry: { maxAttempts: 1 },
+});
+
+// The registry's call: stream true, the attempt's own abort signal.
+async function providerCall(provider) {
+  const controller = new AbortController();
+  const answer = provider.createAsyncGenerator("gpt-4o-mini", messages, {
+    stream: true,
+    signal: controller.signal,
+  });
+  let text = "";
+  for await (const batch of chunkBatchesOf(answer))
+    for (const chunk of batch) if (typeof chunk === "string") text += chunk;
+  if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
+}
+
+// A bare request of the same weight: the body serialised, sent, read and its SSE
+// event parsed; no timers, no abort, no typed errors.
+const pool = new Pool(origin, { connections: concurrency, keepAliveTimeout: 10_000 });
+async function bareCall() {
+  const body = JSON.stringify({
+    model: "gpt-4o-mini",
+    messages: messages.map(({ role, content }) => ({ role, content })),
+    stream: true,
+  });
+  const response = await pool.request({
+    path: "/v1/chat/completions",
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  const raw = await response.body.text();
+  let text = "";
+  for (const line of raw.split("\n")) {
+    if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+    const content = JSON.parse(line.slice(6)).choices[0]?.delta?.content;
+    if (typeof content === "string") text += content;
+  }
+  if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
+}
+
+const variants = {
+  amigochat: () => providerCall(amigoChat),
+  openai: () => providerCall(openAI),
+  bare: bareCall,
+};
+
+/** `count` calls of `call`, `concurrency` at a time; CPU µs per call. */
+async function measure(call, count) {
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started++;
+      await call();
+    }
+  };
+  const before = process.cpuUsage();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
+const selected = Object.keys(variants).filter((name) => only.includes(name));
+// Warm-up: JIT, the connection pools.
+for (const name of selected) await measure(variants[name], Math.min(calls, 1000));
+
+const perRound = Object.fromEntries(selected.map((name) => [name, []]));
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order, so that no variant always runs after the same one.
+  const order = selected.map((_, index) => selected[(index + round) % selected.length]);
+  const line = [];
+  for (const name of order) {
+    const micros = await measure(variants[name], calls);
+    perRound[name].push(micros);
+    line.push(`${name} ${micros.toFixed(1)}`);
+  }
+  console.log(`round ${round + 1}: ${line.join("  ")} (µs CPU per call)`);
+}
+
+const median = (list) => {
+  const sorted = [...list].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const medians = Object.fromEntries(selected.map((name) => [name, median(perRound[name])]));
+console.log(
+  `median µs CPU per call: ${selected.map((name) => `${name} ${medians[name].toFixed(1)}`).join("  ")}`,
+);
+if (medians.bare !== undefined) {
+  for (const name of selected.filter((name) => name !== "bare")) {
+    // Per round, against the bare call of the same round.
+    const ratios = perRound[name].map((micros, index) => micros / perRound.bare[index]);
+    console.log(
+      `${name} / bare: ${median(ratios).toFixed(2)}x (rounds ${ratios.map((ratio) => ratio.toFixed(2)).join(" ")})`,
+    );
+  }
+}
+
+await pool.close();
+await closeDispatchers();
+stopChildren();

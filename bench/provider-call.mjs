@@ -18,14 +18,23 @@
 //   npx pnpm@10.34.8 build && node bench/provider-call.mjs [--calls 2000] [--rounds 5] [--concurrency 50]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/provider-call.mjs --only amigochat
 //
-// `--only amigochat,openai` runs some variants (for a profile of one of them).
+// `--only amigochat,openai` runs some variants (for a profile of one of them);
+// `--only transport,reader,amigochat,bare` adds the layers below a provider:
+// `transport` (the core's sendRequest, body read as text) and `reader` (that plus
+// readOpenAIChatResponse), `pipeline` (the core's CallPipeline with that reader), to see which layer a cost is in.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { AmigoChat } from "../packages/provider-amigochat/dist/index.js";
-import { chunkBatchesOf, closeDispatchers } from "@g4f-ts/provider-core";
-import { OpenAICompatible } from "../packages/provider-openai-compatible/dist/index.js";
+import {
+  CallPipeline,
+  chunkBatchesOf,
+  closeDispatchers,
+  readOpenAIChatResponse,
+  sendRequest,
+} from "@g4f-ts/provider-core";
 import { Pool } from "undici";
+import { AmigoChat } from "../packages/provider-amigochat/dist/index.js";
+import { OpenAICompatible } from "../packages/provider-openai-compatible/dist/index.js";
 import { startChild, stopChildren } from "./processes.mjs";
 
 const { values } = parseArgs({
@@ -94,10 +103,54 @@ async function bareCall() {
   if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
 }
 
+// The layers of a call, for finding where its cost goes (not run by default):
+// `transport` the core's sendRequest with its body read as text, `reader` that plus
+// the OpenAI reader's parse of the answer (no pipeline, no provider).
+const chatUrl = `${origin}/v1/chat/completions`;
+function coreRequest() {
+  return sendRequest({
+    provider: "bench",
+    url: chatUrl,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    json: { model: "gpt-4o-mini", messages, stream: true },
+    signal: new AbortController().signal,
+  });
+}
+async function transportCall() {
+  const text = await (await coreRequest()).text();
+  if (!text.includes(expected)) throw new Error("unexpected answer");
+}
+async function readerCall() {
+  let text = "";
+  for await (const chunk of readOpenAIChatResponse(coreRequest(), { provider: "bench" }))
+    if (typeof chunk === "string") text += chunk;
+  if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
+}
+
+// The core's CallPipeline alone (options read, deadline, retries of one attempt,
+// the OpenAI reader), without a provider's model table, body or headers.
+const pipeline = new CallPipeline({ provider: "bench", retry: { maxAttempts: 1 } });
+async function pipelineCall() {
+  const call = pipeline.start(messages, { stream: true, signal: new AbortController().signal });
+  const answer = call.chat({
+    url: chatUrl,
+    headers: { "content-type": "application/json" },
+    body: { model: "gpt-4o-mini", messages, stream: true },
+  });
+  let text = "";
+  for await (const batch of chunkBatchesOf(answer))
+    for (const chunk of batch) if (typeof chunk === "string") text += chunk;
+  if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
+}
+
 const variants = {
+  pipeline: pipelineCall,
   amigochat: () => providerCall(amigoChat),
   openai: () => providerCall(openAI),
   bare: bareCall,
+  transport: transportCall,
+  reader: readerCall,
 };
 
 /** `count` calls of `call`, `concurrency` at a time; CPU µs per call. */

@@ -223,12 +223,12 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     const { settings, signal } = this;
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
-      const secrets = [...(request.secrets ?? []), ...(fresh.secrets ?? [])];
+      const secrets = joined(request.secrets, fresh.secrets) ?? noSecrets;
       const response = sendRequest({
         method: "POST",
         provider: this.#provider,
         url: request.url,
-        headers: { ...request.headers, ...fresh.headers },
+        headers: merged(request.headers, fresh.headers) ?? {},
         json: request.body,
         secrets,
         proxy: this.#proxy,
@@ -245,6 +245,29 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
 }
 
 function ignore(): void {}
+
+const noSecrets: readonly string[] = [];
+
+// The request's headers and an attempt's own, without a copy when one side has none
+// (sendRequest never changes the object it is given): the result is the same headers.
+function merged(
+  headers: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (own === undefined) return headers;
+  if (headers === undefined) return own;
+  return { ...headers, ...own };
+}
+
+// The same for the secrets.
+function joined(
+  secrets: readonly string[] | undefined,
+  own: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (own === undefined || own.length === 0) return secrets;
+  if (secrets === undefined || secrets.length === 0) return own;
+  return [...secrets, ...own];
+}
 
 function refining(
   chunks: AsyncIterable<Chunk>,

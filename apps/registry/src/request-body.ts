@@ -3,6 +3,26 @@ import type { IncomingMessage } from "node:http";
 import { bodyTooLarge, HttpError, invalidJson } from "./http-errors.js";
 
 /**
+ * A body at least this large keeps its bytes beside the parsed value (see
+ * `jsonBodyBytesOf`): below it, serialising the messages again costs less than
+ * finding them in the bytes, and a small body's bytes may be a slice of a larger
+ * socket buffer that holding would keep alive.
+ */
+export const keptBodyBytesMinimum = 32 * 1024;
+
+// The bytes of each large parsed body, for as long as the parsed value lives.
+const bodyBytes = new WeakMap<object, Buffer>();
+
+/**
+ * The bytes a body read by `readJsonBody` was parsed from (byte order mark
+ * included), when it was an object of at least `keptBodyBytesMinimum` bytes; the
+ * registry finds the client's own JSON text of the messages in them.
+ */
+export function jsonBodyBytesOf(body: unknown): Buffer | undefined {
+  return typeof body === "object" && body !== null ? bodyBytes.get(body) : undefined;
+}
+
+/**
  * Read a request's JSON body, refusing one over `limitBytes` with a 413 as soon as
  * that is known (from `content-length`, or while reading), so an oversized body is
  * never buffered whole. Bad JSON is a 400.
@@ -63,6 +83,13 @@ export function readJsonBody(request: IncomingMessage, limitBytes: number): Prom
 }
 
 function parseJson(bytes: Buffer): unknown {
+  const value = parseJsonText(bytes);
+  if (bytes.byteLength >= keptBodyBytesMinimum && typeof value === "object" && value !== null)
+    bodyBytes.set(value, bytes);
+  return value;
+}
+
+function parseJsonText(bytes: Buffer): unknown {
   // JSON travels as UTF-8 (RFC 8259); decoding bad bytes to U+FFFD would hand the
   // providers a text the client never sent.
   if (!isUtf8(bytes)) throw invalidJson("the body is not valid UTF-8");

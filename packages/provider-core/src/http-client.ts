@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import type { ZodType } from "zod";
+import { EncodedJson } from "./client-messages-json.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 import { createPooledConnector } from "./pooled-connector.js";
 import {
@@ -38,7 +39,10 @@ export interface HttpRequestOptions {
   url: string;
   method?: "GET" | "POST";
   headers?: Record<string, string>;
-  /** A JSON value sent as the body, with `content-type: application/json`. */
+  /**
+   * A JSON value sent as the body, with `content-type: application/json`; an
+   * `EncodedJson` is sent as its bytes.
+   */
   json?: unknown;
   body?: string;
   /** An `http://` or `https://` proxy URL. */
@@ -468,9 +472,9 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   const context = new TransportContext(options, timeouts);
 
   let headers = options.headers ?? {};
-  let body = options.body;
+  let body: string | Uint8Array | undefined = options.body;
   if (options.json !== undefined) {
-    body = JSON.stringify(options.json);
+    body = EncodedJson.isInstance(options.json) ? options.json.bytes : JSON.stringify(options.json);
     if (
       !("content-type" in headers) &&
       !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")

@@ -12,6 +12,7 @@ import {
   type ResponsesPassthroughOptions,
   type ResponsesPassthroughProvider,
 } from "@g4f-ts/provider-core";
+import { jsonBodyWithClientMessages } from "@g4f-ts/provider-core/internal";
 import { OpenAICompatibleCapabilities } from "./openai-compatible-capabilities.js";
 import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
 import { refineUpstreamError } from "./openai-compatible-errors.js";
@@ -267,6 +268,8 @@ export class OpenAICompatible
     );
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
-    yield* call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError });
+    // Messages go unchanged: where they carry the client's own JSON text, as those bytes.
+    const json = jsonBodyWithClientMessages(body);
+    yield* call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError });
   }
 }

@@ -169,6 +169,14 @@ export class OpenAICompatible
   }
 
   /**
+   * Call `listener` after each change of the model list (a fetched list replacing the
+   * one known), until the returned function is called; a fixed list never changes.
+   */
+  onModelsChange(listener: () => void): () => void {
+    return this.#models.onChange(listener);
+  }
+
+  /**
    * The models known now, without a request: the fixed list, or the last fetched
    * one. Before a list was fetched, only `defaultModel` and `imageModels` (when
    * set); call {@link OpenAICompatible.refreshModels} first to get the full list.

@@ -70,6 +70,16 @@ describe("a large request's messages", () => {
     expect(keyOrder(JSON.parse(spliced))).toEqual(keyOrder(expected));
   });
 
+  it("written in raw UTF-8 (not only ASCII) reach the upstream byte for byte", async () => {
+    const { upstream, server } = await pair();
+    const messagesText = `[{"role":"user","content":"${"héllo wörld 😀 ".repeat(4000)}"}]`;
+    const sent = `{"model":"gpt-4o-mini","messages":${messagesText}}`;
+    expect((await send(server, sent)).status).toBe(200);
+    const received = lastBodyText(upstream);
+    expect(received.includes(messagesText)).toBe(true);
+    expect(JSON.parse(received).messages).toEqual(JSON.parse(messagesText));
+  });
+
   it("are serialised from the parsed messages when the registry's conversation differs from the text", async () => {
     const { upstream, server } = await pair();
     // An assistant message without content becomes one with `content: null`.

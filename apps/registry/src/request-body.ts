@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { bodyTooLarge, HttpError, invalidJson } from "./http-errors.js";
 
@@ -92,8 +92,12 @@ function parseJson(bytes: Buffer): unknown {
 function parseJsonText(bytes: Buffer): unknown {
   // JSON travels as UTF-8 (RFC 8259); decoding bad bytes to U+FFFD would hand the
   // providers a text the client never sent.
-  if (!isUtf8(bytes)) throw invalidJson("the body is not valid UTF-8");
-  let text = bytes.toString("utf8");
+  let text: string;
+  // ASCII (most JSON, escapes and all) reads the same as Latin-1, which V8 copies
+  // without a UTF-8 decoding pass: about a tenth of a large body's parse.
+  if (isAscii(bytes)) text = bytes.toString("latin1");
+  else if (isUtf8(bytes)) text = bytes.toString("utf8");
+  else throw invalidJson("the body is not valid UTF-8");
   // A byte order mark is no JSON, but some clients (PowerShell, Windows editors)
   // write one; RFC 8259 lets a parser ignore it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -105,14 +105,27 @@ describe("sendRequest with an EncodedJson body", () => {
     });
     const body = { model: "m", messages: clientMessages(), stream: false };
     const sent = jsonBodyWithClientMessages(body) as EncodedJson;
-    const response = await sendRequest({ provider: "Example", url: server.url, json: sent });
-    expect(await readJson(response, z.object({ ok: z.boolean() }), "Example")).toEqual({
-      ok: true,
-    });
-    const [received] = server.requests;
-    expect(received?.method).toBe("POST");
-    expect(received?.headers["content-type"]).toBe("application/json");
-    expect(received?.body).toBe(Buffer.from(sent.bytes).toString("utf8"));
-    expect(JSON.parse(received?.body ?? "")).toEqual(generalPath(body));
+    expect(sent.parts).toHaveLength(3);
+    // Twice: a second attempt (a retry) sends the same pieces whole again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await sendRequest({
+        provider: "Example",
+        url: server.url,
+        headers: { "Content-Length": "1" },
+        json: sent,
+      });
+      expect(await readJson(response, z.object({ ok: z.boolean() }), "Example")).toEqual({
+        ok: true,
+      });
+    }
+    expect(server.requests).toHaveLength(2);
+    for (const received of server.requests) {
+      expect(received.method).toBe("POST");
+      expect(received.headers["content-type"]).toBe("application/json");
+      expect(received.headers["content-length"]).toBe(String(sent.byteLength));
+      expect(received.headers["transfer-encoding"]).toBeUndefined();
+      expect(received.body).toBe(sent.bytes.toString("utf8"));
+      expect(JSON.parse(received.body)).toEqual(generalPath(body));
+    }
   });
 });

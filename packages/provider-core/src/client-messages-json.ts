@@ -43,13 +43,25 @@ export function messagesJsonOf(messages: unknown): Uint8Array | undefined {
 const encodedJsonMarker = Symbol.for("g4f-ts.EncodedJson");
 
 /**
- * A JSON body already encoded to bytes, sent as it is where a JSON value is taken
- * (`postJson`'s `json`, an attempt's `body`).
+ * A JSON body already encoded to bytes, in pieces sent one after the other as they
+ * are where a JSON value is taken (`postJson`'s `json`, an attempt's `body`): the
+ * pieces are not copied into one buffer (for a 1 MB conversation that copy, into
+ * fresh memory, cost about as much as the serialising it replaces).
  */
 export class EncodedJson {
   readonly [encodedJsonMarker] = true;
+  readonly byteLength: number;
 
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly parts: readonly Uint8Array[]) {
+    let byteLength = 0;
+    for (const part of parts) byteLength += part.byteLength;
+    this.byteLength = byteLength;
+  }
+
+  /** The whole body in one buffer (a copy). */
+  get bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
 
   static isInstance(value: unknown): value is EncodedJson {
     return typeof value === "object" && value !== null && encodedJsonMarker in value;
@@ -82,7 +94,5 @@ export function jsonBodyWithClientMessages<Body extends object>(body: Body): Enc
   const afterText = JSON.stringify(after);
   const head = beforeText === "{}" ? "{" : `${beforeText.slice(0, -1)},`;
   const tail = afterText === "{}" ? "}" : `,${afterText.slice(1)}`;
-  return new EncodedJson(
-    Buffer.concat([Buffer.from(`${head}"${messagesField}":`), json, Buffer.from(tail)]),
-  );
+  return new EncodedJson([Buffer.from(`${head}"${messagesField}":`), json, Buffer.from(tail)]);
 }

@@ -453,6 +453,13 @@ class HttpCall
   };
 }
 
+function withoutContentLength(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (name.toLowerCase() !== "content-length") kept[name] = value;
+  return kept;
+}
+
 /**
  * Send one HTTP request through undici, with separate connect, first-byte, idle and
  * total timeouts and cancellation through `signal` (which closes the socket at
@@ -472,9 +479,17 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   const context = new TransportContext(options, timeouts);
 
   let headers = options.headers ?? {};
-  let body: string | Uint8Array | undefined = options.body;
+  let body: string | Uint8Array | readonly Uint8Array[] | undefined = options.body;
+  if (EncodedJson.isInstance(options.json)) {
+    // Its pieces as they are, one after the other: undici writes an iterable body
+    // piece by piece, framed by the content-length given.
+    const { parts, byteLength } = options.json;
+    body = parts.length === 1 ? parts[0] : parts;
+    headers = { ...withoutContentLength(headers), "content-length": String(byteLength) };
+  } else if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+  }
   if (options.json !== undefined) {
-    body = EncodedJson.isInstance(options.json) ? options.json.bytes : JSON.stringify(options.json);
     if (
       !("content-type" in headers) &&
       !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")
@@ -500,7 +515,8 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
         path: target.path,
         method: options.method ?? (body === undefined ? "GET" : "POST"),
         headers,
-        body,
+        // An array of pieces is an iterable body to undici (its types name only streams).
+        body: body as Dispatcher.DispatchOptions["body"],
         headersTimeout: 0,
         bodyTimeout: 0,
       },

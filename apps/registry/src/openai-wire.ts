@@ -8,6 +8,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { formatSchemaIssues } from "@g4f-ts/provider-core/internal";
 import { type ZodError, z } from "zod";
+import { attachClientMessagesJson } from "./client-messages-json.js";
 import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
 
 /*
@@ -296,8 +297,14 @@ function checkSizes(body: unknown, limits: ChatRequestLimits): void {
 export function parseChatRequest(body: unknown, limits: ChatRequestLimits = {}): ChatRequest {
   checkSizes(body, limits);
   checkNullContent(body);
-  return parseWith(chatRequestSchema, body);
+  const request = parseWith(chatRequestSchema, body);
+  sourceBodies.set(request, body as object);
+  return request;
 }
+
+// The body each chat request was parsed from, for `toMessages` to find the
+// client's own JSON text of the messages in.
+const sourceBodies = new WeakMap<ChatRequest, object>();
 
 /** A clearer word than the schema's for the common mistake of a null content. */
 function checkNullContent(body: unknown): void {
@@ -326,34 +333,41 @@ function textContent(content: string | { type: "text"; text: string }[]) {
  * (`developer` stays `developer`; a provider without the role maps it to `system`).
  */
 export function toMessages(request: ChatRequest): Messages {
-  return request.messages.map((message): Message => {
-    switch (message.role) {
-      case "system":
-      case "developer":
-        return withName({ role: message.role, content: textContent(message.content) }, message);
-      case "user":
-        return withName({ role: "user", content: message.content }, message);
-      case "assistant": {
-        const assistant: AssistantMessage = { role: "assistant", content: message.content ?? null };
-        if (message.name !== undefined) assistant.name = message.name;
-        // Kept as sent, nulls included: the upstream gets the message the client wrote.
-        if (message.refusal !== undefined) assistant.refusal = message.refusal;
-        if (message.tool_calls != null) assistant.tool_calls = message.tool_calls;
-        if (message.function_call !== undefined) assistant.function_call = message.function_call;
-        if (message.reasoning_content !== undefined)
-          assistant.reasoning_content = message.reasoning_content;
-        return assistant;
-      }
-      case "tool":
-        return {
-          role: "tool",
-          content: textContent(message.content),
-          tool_call_id: message.tool_call_id,
-        };
-      default:
-        return { role: "function", content: message.content, name: message.name };
+  const messages = request.messages.map(toMessage);
+  // A large body read by readJsonBody: its messages' own text goes with them where
+  // it says exactly what `messages` says.
+  const body = sourceBodies.get(request);
+  if (body !== undefined) attachClientMessagesJson(body, messages);
+  return messages;
+}
+
+function toMessage(message: ChatRequest["messages"][number]): Message {
+  switch (message.role) {
+    case "system":
+    case "developer":
+      return withName({ role: message.role, content: textContent(message.content) }, message);
+    case "user":
+      return withName({ role: "user", content: message.content }, message);
+    case "assistant": {
+      const assistant: AssistantMessage = { role: "assistant", content: message.content ?? null };
+      if (message.name !== undefined) assistant.name = message.name;
+      // Kept as sent, nulls included: the upstream gets the message the client wrote.
+      if (message.refusal !== undefined) assistant.refusal = message.refusal;
+      if (message.tool_calls != null) assistant.tool_calls = message.tool_calls;
+      if (message.function_call !== undefined) assistant.function_call = message.function_call;
+      if (message.reasoning_content !== undefined)
+        assistant.reasoning_content = message.reasoning_content;
+      return assistant;
     }
-  });
+    case "tool":
+      return {
+        role: "tool",
+        content: textContent(message.content),
+        tool_call_id: message.tool_call_id,
+      };
+    default:
+      return { role: "function", content: message.content, name: message.name };
+  }
 }
 
 function withName<Shaped extends Message>(message: Shaped, source: { name?: string | undefined }) {

@@ -1,6 +1,26 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { bodyTooLarge, HttpError, invalidJson } from "./http-errors.js";
+
+/**
+ * A body at least this large keeps its bytes beside the parsed value (see
+ * `jsonBodyBytesOf`): below it, serialising the messages again costs less than
+ * finding them in the bytes, and a small body's bytes may be a slice of a larger
+ * socket buffer that holding would keep alive.
+ */
+export const keptBodyBytesMinimum = 32 * 1024;
+
+// The bytes of each large parsed body, for as long as the parsed value lives.
+const bodyBytes = new WeakMap<object, Buffer>();
+
+/**
+ * The bytes a body read by `readJsonBody` was parsed from (byte order mark
+ * included), when it was an object of at least `keptBodyBytesMinimum` bytes; the
+ * registry finds the client's own JSON text of the messages in them.
+ */
+export function jsonBodyBytesOf(body: unknown): Buffer | undefined {
+  return typeof body === "object" && body !== null ? bodyBytes.get(body) : undefined;
+}
 
 /**
  * Read a request's JSON body, refusing one over `limitBytes` with a 413 as soon as
@@ -63,10 +83,21 @@ export function readJsonBody(request: IncomingMessage, limitBytes: number): Prom
 }
 
 function parseJson(bytes: Buffer): unknown {
+  const value = parseJsonText(bytes);
+  if (bytes.byteLength >= keptBodyBytesMinimum && typeof value === "object" && value !== null)
+    bodyBytes.set(value, bytes);
+  return value;
+}
+
+function parseJsonText(bytes: Buffer): unknown {
   // JSON travels as UTF-8 (RFC 8259); decoding bad bytes to U+FFFD would hand the
   // providers a text the client never sent.
-  if (!isUtf8(bytes)) throw invalidJson("the body is not valid UTF-8");
-  let text = bytes.toString("utf8");
+  let text: string;
+  // ASCII (most JSON, escapes and all) reads the same as Latin-1, which V8 copies
+  // without a UTF-8 decoding pass: about a tenth of a large body's parse.
+  if (isAscii(bytes)) text = bytes.toString("latin1");
+  else if (isUtf8(bytes)) text = bytes.toString("utf8");
+  else throw invalidJson("the body is not valid UTF-8");
   // A byte order mark is no JSON, but some clients (PowerShell, Windows editors)
   // write one; RFC 8259 lets a parser ignore it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

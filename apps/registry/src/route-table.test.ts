@@ -1,4 +1,4 @@
-import { closeDispatchers } from "@g4f-ts/provider-core";
+import { closeDispatchers, type Provider } from "@g4f-ts/provider-core";
 import {
   OpenAICompatible,
   providerPlugin as openAICompatiblePlugin,
@@ -12,6 +12,7 @@ import {
   type ProvidersBody,
   readJson,
 } from "./__fixtures__/http-bodies.js";
+import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import type { ProviderEntry } from "./provider-set.js";
 import { RouteTable } from "./route-table.js";
 import { type RunningServer, startServer } from "./server.js";
@@ -111,32 +112,32 @@ describe("the registry's one model list", () => {
   });
 });
 
-describe("RouteTable's check of the providers' lists", () => {
-  function tableOf(count: number) {
-    const providers = Array.from(
-      { length: count },
-      (_, index) =>
-        new OpenAICompatible({
-          id: `p${index}`,
-          baseUrl: "http://127.0.0.1:9/v1",
-          models: [`model-${index}`],
-        }),
+function entriesOf(providers: readonly Provider[]): ProviderEntry[] {
+  return providers.map((provider, index) => ({
+    id: `p${index}`,
+    provider,
+    priority: 0,
+    enabled: true,
+    order: index,
+    source: "in-memory",
+    timeouts: { firstChunkMs: 1000, idleMs: 1000, totalMs: 1000 },
+    weight: 1,
+  }));
+}
+
+function tableOf(providers: readonly Provider[]): RouteTable {
+  return new RouteTable(entriesOf(providers), "priority", undefined, () => ({}));
+}
+
+describe("RouteTable's check of the lists of providers that do not report their changes", () => {
+  const polledProviders = (count: number) =>
+    Array.from({ length: count }, (_, index) =>
+      scriptedProvider({ id: `p${index}`, chatModels: [`model-${index}`] }),
     );
-    const entries: ProviderEntry[] = providers.map((provider, index) => ({
-      id: provider.id,
-      provider,
-      priority: 0,
-      enabled: true,
-      order: index,
-      source: "in-memory",
-      timeouts: { firstChunkMs: 1000, idleMs: 1000, totalMs: 1000 },
-      weight: 1,
-    }));
-    return { providers, table: new RouteTable(entries, "priority", undefined, () => ({})) };
-  }
 
   it("asks each provider for its lists once per turn of the event loop, however many requests it routes", async () => {
-    const { providers, table } = tableOf(50);
+    const providers = polledProviders(50);
+    const table = tableOf(providers);
     const asked = providers.map((provider) => vi.spyOn(provider, "getModels"));
     for (let request = 0; request < 100; request++) table.router();
     expect(asked.map((spy) => spy.mock.calls.length)).toEqual(providers.map(() => 1));
@@ -146,9 +147,10 @@ describe("RouteTable's check of the providers' lists", () => {
   });
 
   it("rebuilds its routes on the first request of the turn after a provider's list changed", async () => {
-    const { providers, table } = tableOf(2);
+    const providers = polledProviders(2);
+    const table = tableOf(providers);
     const before = table.router();
-    vi.spyOn(providers[0] as OpenAICompatible, "getModels").mockReturnValue(["renamed"]);
+    vi.spyOn(providers[0] as Provider, "getModels").mockReturnValue(["renamed"]);
     // Within the turn that already compared the lists, the routes stay as they were.
     expect(table.router()).toBe(before);
     await new Promise((resolve) => setImmediate(resolve));
@@ -156,6 +158,46 @@ describe("RouteTable's check of the providers' lists", () => {
     expect(after).not.toBe(before);
     // And the new routes are kept while the lists stay the same.
     await new Promise((resolve) => setImmediate(resolve));
+    expect(table.router()).toBe(after);
+  });
+});
+
+describe("RouteTable and providers that report their changes (onModelsChange)", () => {
+  it("never asks them for their lists on a request, however many there are", async () => {
+    const providers = Array.from(
+      { length: 50 },
+      (_, index) =>
+        new OpenAICompatible({
+          id: `p${index}`,
+          baseUrl: "http://127.0.0.1:9/v1",
+          models: [`model-${index}`],
+        }),
+    );
+    const table = tableOf(providers);
+    const asked = providers.map((provider) => vi.spyOn(provider, "getModels"));
+    const before = table.router();
+    for (let request = 0; request < 100; request++) expect(table.router()).toBe(before);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(table.router()).toBe(before);
+    expect(asked.map((spy) => spy.mock.calls.length)).toEqual(providers.map(() => 0));
+  });
+
+  it("follows a change one reports on the very next request, and asks only then", async () => {
+    const upstreamModels = ["first-model"];
+    const upstream = await startOpenAICompatibleFake({ models: upstreamModels });
+    opened.push(() => upstream.close());
+    const reporting = new OpenAICompatible({ id: "local", baseUrl: `${upstream.url}/v1` });
+    await reporting.refreshModels();
+    const polled = scriptedProvider({ id: "other", chatModels: ["other-model"] });
+    const table = tableOf([reporting, polled]);
+    const before = table.router();
+    expect(before.listing.map((listing) => listing.name)).toContain("first-model");
+    upstreamModels.push("second-model");
+    await reporting.refreshModels();
+    // The first request after the report follows it.
+    const after = table.router();
+    expect(after).not.toBe(before);
+    expect(after.listing.map((listing) => listing.name)).toContain("second-model");
     expect(table.router()).toBe(after);
   });
 });

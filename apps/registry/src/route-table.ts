@@ -55,6 +55,10 @@ export class RouteTable {
   #router: ModelRouter;
   readonly #enabled: readonly ProviderEntry[];
   #builtFrom: ProviderModels[];
+  /** The indexes (in `#enabled`) of the providers that do not report their changes: compared. */
+  readonly #polled: readonly number[];
+  /** A provider reported a change of its lists since they were last compared. */
+  #reported = false;
   #modelsBody: string | undefined;
   #checkedThisTurn = false;
   #checkedAt = 0;
@@ -74,13 +78,34 @@ export class RouteTable {
     this.#enabled = entries.filter((entry) => entry.enabled);
     this.#builtFrom = this.#enabled.map(modelsOf);
     this.#router = new ModelRouter(entries, strategy, random, ordering);
+    // A provider that reports its changes (`onModelsChange`) is not asked on every
+    // request: the check stays flat in the number of such providers. The table is
+    // held weakly, so a provider that outlives it does not keep it.
+    const table = new WeakRef(this);
+    const polled: number[] = [];
+    this.#enabled.forEach(({ provider }, index) => {
+      if (typeof provider.onModelsChange === "function")
+        provider.onModelsChange(() => {
+          const live = table.deref();
+          if (live !== undefined) live.#reported = true;
+        });
+      else polled.push(index);
+    });
+    this.#polled = polled;
   }
 
   /** The router over the providers' current model lists. */
   router(): ModelRouter {
-    // The lists are compared at most once per turn of the event loop: under load one
-    // turn handles many requests, and a comparison costs every provider's lists (with
-    // 1,000 providers it was the registry's costliest function). A list a provider
+    // A reported change is followed at once: every list is compared.
+    if (this.#reported) {
+      this.#reported = false;
+      this.#rebuildIfChanged(this.#enabled.keys());
+    }
+    if (this.#polled.length === 0) return this.#router;
+    // The lists of the providers that do not report their changes are compared at
+    // most once per turn of the event loop: under load one turn handles many
+    // requests, and a comparison costs every such provider's lists (with 1,000
+    // providers it was the registry's costliest function). A list such a provider
     // changed is still followed by the next request of a later turn.
     // (Or once per 100 ms, where `setImmediate` is faked and never fires.)
     const now = performance.now();
@@ -90,15 +115,25 @@ export class RouteTable {
       this.#checkedThisTurn = true;
       setImmediate(this.#endTurn);
     }
-    const changed = this.#enabled.some(
-      (entry, index) => !stillServes(entry, this.#builtFrom[index] as ProviderModels),
-    );
+    this.#rebuildIfChanged(this.#polled);
+    return this.#router;
+  }
+
+  /** Rebuild the routes when a list of the providers at `indexes` (in `#enabled`) changed. */
+  #rebuildIfChanged(indexes: Iterable<number>): void {
+    let changed = false;
+    for (const index of indexes) {
+      const entry = this.#enabled[index] as ProviderEntry;
+      if (!stillServes(entry, this.#builtFrom[index] as ProviderModels)) {
+        changed = true;
+        break;
+      }
+    }
     if (changed) {
       this.#builtFrom = this.#enabled.map(modelsOf);
       this.#router = new ModelRouter(this.entries, this.strategy, this.random, this.ordering);
       this.#modelsBody = undefined;
     }
-    return this.#router;
   }
 
   /** The `/v1/models` answer over the current lists, as JSON text (built once per list). */

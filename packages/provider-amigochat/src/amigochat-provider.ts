@@ -12,6 +12,7 @@ import {
   ModelNotSupportedError,
   plainMessages,
 } from "@g4f-ts/provider-core";
+import { jsonBodyWithClientMessages } from "@g4f-ts/provider-core/internal";
 import {
   type AmigoChatChatRequest,
   type AmigoChatImageRequest,
@@ -37,6 +38,7 @@ import {
   amigoChatImageBody,
   amigoChatImagePath,
   amigoChatImageUrls,
+  amigoChatSendsAsGiven,
   amigoChatSiteUrl,
 } from "./amigochat-wire.js";
 
@@ -184,10 +186,13 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       model: resolved,
       personaId,
       // developer as system, text and images only: the capability check above has
-      // already refused any part these would lose (tool calls, audio, files).
-      messages: plainMessages(messages),
+      // already refused any part these would lose (tool calls, audio, files). A
+      // conversation plainMessages would not change goes as the caller's array.
+      messages: amigoChatSendsAsGiven(messages) ? messages : plainMessages(messages),
     });
-    return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body, eachAttempt }));
+    // Where that array carries the client's own JSON text, it is sent as those bytes.
+    const json = jsonBodyWithClientMessages(body);
+    return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt }));
   }
 
   // Before the options are read, an unknown model is not yet an error (the options

@@ -71,13 +71,49 @@ export interface AmigoChatChatParameters {
   topP: number;
 }
 
-/** Build the chat body; messages are sent as `{ role, content }` only. */
+/**
+ * True when the conversation is already what AmigoChat is sent: every message
+ * exactly `{ role, content }` in that order, a system, user or assistant role, and
+ * a string content (or a user's text and image parts). `plainMessages` and the
+ * `{ role, content }` mapping of `amigoChatChatBody` hand such a conversation on
+ * unchanged, so the body may keep the caller's array (and with it the client's own
+ * JSON text of it, see `jsonBodyWithClientMessages`). One look at each message's
+ * keys, never at the text.
+ */
+export function amigoChatSendsAsGiven(
+  messages: readonly { role: string; content?: unknown }[],
+): messages is ReturnType<typeof plainMessages> {
+  return sendsAsGiven(messages);
+}
+
+function sendsAsGiven(messages: readonly { role: string; content?: unknown }[]): boolean {
+  for (const message of messages) {
+    const { role, content } = message;
+    if (role !== "system" && role !== "user" && role !== "assistant") return false;
+    const fields = Object.keys(message);
+    if (fields.length !== 2 || fields[0] !== "role" || fields[1] !== "content") return false;
+    if (typeof content === "string") continue;
+    if (role !== "user" || !Array.isArray(content)) return false;
+    for (const part of content as { type?: unknown }[])
+      if (part.type !== "text" && part.type !== "image_url") return false;
+  }
+  return true;
+}
+
+/**
+ * Build the chat body; messages are sent as `{ role, content }` only (a
+ * conversation that is already so is kept as the same array).
+ */
 export function amigoChatChatBody(parameters: AmigoChatChatParameters): AmigoChatChatBody {
+  const { messages } = parameters;
   return {
     chatId: parameters.chatId,
     frequency_penalty: parameters.frequencyPenalty,
     max_tokens: parameters.maxTokens,
-    messages: parameters.messages.map(({ role, content }) => ({ role, content })),
+    // (Not narrowed by the check: messages with other keys, from a JavaScript caller, are mapped.)
+    messages: sendsAsGiven(messages)
+      ? messages
+      : messages.map(({ role, content }) => ({ role, content })),
     model: parameters.model,
     personaId: parameters.personaId,
     presence_penalty: parameters.presencePenalty,

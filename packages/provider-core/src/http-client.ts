@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import type { ZodType } from "zod";
+import { EncodedJson } from "./client-messages-json.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 import { createPooledConnector } from "./pooled-connector.js";
 import {
@@ -38,7 +39,10 @@ export interface HttpRequestOptions {
   url: string;
   method?: "GET" | "POST";
   headers?: Record<string, string>;
-  /** A JSON value sent as the body, with `content-type: application/json`. */
+  /**
+   * A JSON value sent as the body, with `content-type: application/json`; an
+   * `EncodedJson` is sent as its bytes.
+   */
   json?: unknown;
   body?: string;
   /** An `http://` or `https://` proxy URL. */
@@ -449,6 +453,13 @@ class HttpCall
   };
 }
 
+function withoutContentLength(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (name.toLowerCase() !== "content-length") kept[name] = value;
+  return kept;
+}
+
 /**
  * Send one HTTP request through undici, with separate connect, first-byte, idle and
  * total timeouts and cancellation through `signal` (which closes the socket at
@@ -468,9 +479,17 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
   const context = new TransportContext(options, timeouts);
 
   let headers = options.headers ?? {};
-  let body = options.body;
-  if (options.json !== undefined) {
+  let body: string | Uint8Array | readonly Uint8Array[] | undefined = options.body;
+  if (EncodedJson.isInstance(options.json)) {
+    // Its pieces as they are, one after the other: undici writes an iterable body
+    // piece by piece, framed by the content-length given.
+    const { parts, byteLength } = options.json;
+    body = parts.length === 1 ? parts[0] : parts;
+    headers = { ...withoutContentLength(headers), "content-length": String(byteLength) };
+  } else if (options.json !== undefined) {
     body = JSON.stringify(options.json);
+  }
+  if (options.json !== undefined) {
     if (
       !("content-type" in headers) &&
       !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")
@@ -496,7 +515,8 @@ export async function sendRequest(options: HttpRequestOptions): Promise<HttpResp
         path: target.path,
         method: options.method ?? (body === undefined ? "GET" : "POST"),
         headers,
-        body,
+        // An array of pieces is an iterable body to undici (its types name only streams).
+        body: body as Dispatcher.DispatchOptions["body"],
         headersTimeout: 0,
         bodyTimeout: 0,
       },

@@ -9,6 +9,12 @@ export {
   type OptionsContext,
   type OptionsErrorFactory,
 } from "./call-options.js";
+export {
+  attachMessagesJson,
+  EncodedJson,
+  jsonBodyWithClientMessages,
+  messagesJsonOf,
+} from "./client-messages-json.js";
 export { defaultMaxCompletionCharacters } from "./create-completion.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export { extraBodyKeyProblem, extraBodySchema, providerBodyFields } from "./extra-body.js";

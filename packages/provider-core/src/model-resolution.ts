@@ -28,6 +28,14 @@ export interface ProviderModelMixin {
    */
   refreshModels?(signal?: AbortSignal): Promise<unknown>;
   /**
+   * For a provider whose lists change (a refresh from its upstream): call `listener`
+   * after each change of `getModels()`, `imageModels` or `modelAliases`, until the
+   * returned function is called. A registry that has it follows a change at once and
+   * need not compare every provider's lists on every request; without it, the lists
+   * are compared. A provider whose lists never change may leave it out.
+   */
+  onModelsChange?(listener: () => void): () => void;
+  /**
    * What a model (a resolved id) can do; see `ModelCapabilities`. A provider
    * without it is read as a text model with the common sampling options
    * (`capabilitiesOf`).

@@ -28,6 +28,7 @@ export class OpenAICompatibleModelList {
   #listed: boolean;
   #fetchedAt: number | undefined;
   #pendingFetch: ModelListFetch | undefined;
+  readonly #changeListeners = new Set<() => void>();
 
   constructor(
     readonly settings: OpenAICompatibleSettings,
@@ -39,6 +40,16 @@ export class OpenAICompatibleModelList {
 
   get catalog(): ModelCatalog {
     return this.#catalog;
+  }
+
+  /** See `OpenAICompatible.onModelsChange`. */
+  onChange(listener: () => void): () => void {
+    // A listener of its own, so that one added twice is removed once each.
+    const call = (): void => listener();
+    this.#changeListeners.add(call);
+    return () => {
+      this.#changeListeners.delete(call);
+    };
   }
 
   /** See `OpenAICompatible.getModel`. */
@@ -143,6 +154,7 @@ export class OpenAICompatibleModelList {
     if (ids.length > 0) {
       this.#catalog = this.#catalogOf(ids);
       this.#listed = true;
+      for (const listener of this.#changeListeners) listener();
     }
     return this.#catalog.models;
   }

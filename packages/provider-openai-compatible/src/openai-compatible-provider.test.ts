@@ -277,6 +277,18 @@ describe("the model list", () => {
     expect(requestsTo("/chat/completions")).toHaveLength(2);
   });
 
+  it("reports each fetched list that replaces the one known to its onModelsChange listeners, until they stop", async () => {
+    const provider = local();
+    let reported = 0;
+    const stop = provider.onModelsChange(() => reported++);
+    await provider.refreshModels();
+    expect(reported).toBe(1);
+    expect(provider.getModels()).toEqual(["fake-chat", "fake-chat-large", "fake-image"]);
+    stop();
+    await provider.refreshModels();
+    expect(reported).toBe(1);
+  });
+
   it("lets any name through before a list is known", () => {
     const provider = local({ modelAliases: { small: "fake-chat" } });
     expect(provider.getModels()).toEqual([]);

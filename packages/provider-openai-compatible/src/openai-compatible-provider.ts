@@ -14,6 +14,7 @@ import {
   type ResponsesPassthroughOptions,
   type ResponsesPassthroughProvider,
 } from "@g4f-ts/provider-core";
+import { jsonBodyWithClientMessages } from "@g4f-ts/provider-core/internal";
 import { OpenAICompatibleCapabilities } from "./openai-compatible-capabilities.js";
 import { createOpenAICompatibleEmbeddings } from "./openai-compatible-embeddings.js";
 import { refineUpstreamError } from "./openai-compatible-errors.js";
@@ -170,6 +171,14 @@ export class OpenAICompatible
   }
 
   /**
+   * Call `listener` after each change of the model list (a fetched list replacing the
+   * one known), until the returned function is called; a fixed list never changes.
+   */
+  onModelsChange(listener: () => void): () => void {
+    return this.#models.onChange(listener);
+  }
+
+  /**
    * The models known now, without a request: the fixed list, or the last fetched
    * one. Before a list was fetched, only `defaultModel` and `imageModels` (when
    * set); call {@link OpenAICompatible.refreshModels} first to get the full list.
@@ -280,8 +289,10 @@ export class OpenAICompatible
     );
     const refineError = (error: unknown) =>
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
+    // Messages go unchanged: where they carry the client's own JSON text, as those bytes.
+    const json = jsonBodyWithClientMessages(body);
     yield* chunkBatchesOf(
-      call.chat({ url: this.chatApiEndpoint, body, headers, secrets, refineError }),
+      call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError }),
     );
   }
 }

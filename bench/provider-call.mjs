@@ -18,6 +18,8 @@
 //   npx pnpm@10.34.8 build && node bench/provider-call.mjs [--calls 2000] [--rounds 5] [--concurrency 50]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/provider-call.mjs --only amigochat
 //
+// `--baseline /path/to/other/checkout` adds `amigochat-baseline` and `openai-baseline`:
+// the same calls through that checkout's built providers (a before/after in one run).
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
 // `--only transport,reader,amigochat,bare` adds the layers below a provider:
 // `transport` (the core's sendRequest, body read as text) and `reader` (that plus
@@ -33,8 +35,6 @@ import {
   sendRequest,
 } from "@g4f-ts/provider-core";
 import { Pool } from "undici";
-import { AmigoChat } from "../packages/provider-amigochat/dist/index.js";
-import { OpenAICompatible } from "../packages/provider-openai-compatible/dist/index.js";
 import { startChild, stopChildren } from "./processes.mjs";
 
 const { values } = parseArgs({
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "50" },
     only: { type: "string", default: "amigochat,openai,bare" },
+    baseline: { type: "string" },
   },
 });
 const calls = Number(values.calls);
@@ -57,13 +58,27 @@ const origin = `http://127.0.0.1:${upstream.info.healthy}`;
 const messages = [{ role: "user", content: "Hello" }];
 const expected = "Hello from the bench upstream!";
 
-const amigoChat = new AmigoChat({ baseUrl: origin, retry: { maxAttempts: 1 } });
-const openAI = new OpenAICompatible({
-  id: "openai",
-  baseUrl: `${origin}/v1`,
-  models: ["gpt-4o-mini"],
-  retry: { maxAttempts: 1 },
-});
+// The providers of a checkout: this one, or the `--baseline` one (its packages built).
+async function providersOf(root) {
+  const { AmigoChat } = await import(`${root}/packages/provider-amigochat/dist/index.js`);
+  const { OpenAICompatible } = await import(
+    `${root}/packages/provider-openai-compatible/dist/index.js`
+  );
+  const { closeDispatchers } = await import(`${root}/packages/provider-core/dist/index.js`);
+  return {
+    amigoChat: new AmigoChat({ baseUrl: origin, retry: { maxAttempts: 1 } }),
+    openAI: new OpenAICompatible({
+      id: "openai",
+      baseUrl: `${origin}/v1`,
+      models: ["gpt-4o-mini"],
+      retry: { maxAttempts: 1 },
+    }),
+    closeDispatchers,
+  };
+}
+const root = fileURLToPath(new URL("..", import.meta.url));
+const { amigoChat, openAI } = await providersOf(root);
+const baseline = values.baseline === undefined ? undefined : await providersOf(values.baseline);
 
 // The registry's call: stream true, the attempt's own abort signal.
 async function providerCall(provider) {
@@ -152,6 +167,11 @@ const variants = {
   transport: transportCall,
   reader: readerCall,
 };
+if (baseline !== undefined) {
+  variants["amigochat-baseline"] = () => providerCall(baseline.amigoChat);
+  variants["openai-baseline"] = () => providerCall(baseline.openAI);
+  only.push("amigochat-baseline", "openai-baseline");
+}
 
 /** `count` calls of `call`, `concurrency` at a time; CPU µs per call. */
 async function measure(call, count) {
@@ -206,4 +226,5 @@ if (medians.bare !== undefined) {
 
 await pool.close();
 await closeDispatchers();
+await baseline?.closeDispatchers();
 stopChildren();

@@ -10,6 +10,9 @@
 //   amigochat  AmigoChat's createAsyncGenerator(model, messages, { stream: true, signal })
 //              read to the end through its batched view (as the registry reads it);
 //   openai     OpenAICompatible's, the same;
+//   amigochat-client  AmigoChat's with messages that carry the client's JSON text of
+//              them, as the registry's do (see attachMessagesJson): the body then goes
+//              as that text spliced between the other fields;
 //   bare       an undici Pool request of an equivalent streaming body, its body read to
 //              the end and its one SSE event parsed with JSON.parse.
 // It prints CPU µs per call (process.cpuUsage, user + system, this process only) per
@@ -34,6 +37,7 @@ import {
   readOpenAIChatResponse,
   sendRequest,
 } from "@g4f-ts/provider-core";
+import { attachMessagesJson } from "@g4f-ts/provider-core/internal";
 import { Pool } from "undici";
 import { startChild, stopChildren } from "./processes.mjs";
 
@@ -42,7 +46,7 @@ const { values } = parseArgs({
     calls: { type: "string", default: "2000" },
     rounds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "50" },
-    only: { type: "string", default: "amigochat,openai,bare" },
+    only: { type: "string", default: "amigochat,openai,amigochat-client,bare" },
     baseline: { type: "string" },
   },
 });
@@ -80,10 +84,19 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const { amigoChat, openAI } = await providersOf(root);
 const baseline = values.baseline === undefined ? undefined : await providersOf(values.baseline);
 
+// The registry's messages: made per request, carrying the client's JSON text of
+// them (as the registry attaches it), which a provider may send as those bytes.
+const messagesText = Buffer.from(JSON.stringify(messages));
+function clientMessages() {
+  const fresh = messages.map((message) => ({ ...message }));
+  attachMessagesJson(fresh, messagesText);
+  return fresh;
+}
+
 // The registry's call: stream true, the attempt's own abort signal.
-async function providerCall(provider) {
+async function providerCall(provider, callMessages = messages) {
   const controller = new AbortController();
-  const answer = provider.createAsyncGenerator("gpt-4o-mini", messages, {
+  const answer = provider.createAsyncGenerator("gpt-4o-mini", callMessages, {
     stream: true,
     signal: controller.signal,
   });
@@ -163,6 +176,8 @@ const variants = {
   pipeline: pipelineCall,
   amigochat: () => providerCall(amigoChat),
   openai: () => providerCall(openAI),
+  "amigochat-client": () => providerCall(amigoChat, clientMessages()),
+  "openai-client": () => providerCall(openAI, clientMessages()),
   bare: bareCall,
   transport: transportCall,
   reader: readerCall,
@@ -170,7 +185,9 @@ const variants = {
 if (baseline !== undefined) {
   variants["amigochat-baseline"] = () => providerCall(baseline.amigoChat);
   variants["openai-baseline"] = () => providerCall(baseline.openAI);
-  only.push("amigochat-baseline", "openai-baseline");
+  variants["amigochat-client-baseline"] = () => providerCall(baseline.amigoChat, clientMessages());
+  for (const name of ["amigochat", "openai", "amigochat-client"])
+    if (only.includes(name)) only.push(`${name}-baseline`);
 }
 
 /** `count` calls of `call`, `concurrency` at a time; CPU µs per call. */

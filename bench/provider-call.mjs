@@ -244,6 +244,16 @@ if (medians.bare !== undefined) {
   }
 }
 
+// After / before in the same rounds, when a baseline runs beside.
+for (const name of selected.filter((name) => perRound[`${name}-baseline`] !== undefined)) {
+  const ratios = perRound[name].map(
+    (micros, index) => micros / perRound[`${name}-baseline`][index],
+  );
+  console.log(
+    `${name} / ${name}-baseline: ${median(ratios).toFixed(2)}x (rounds ${ratios.map((ratio) => ratio.toFixed(2)).join(" ")})`,
+  );
+}
+
 await pool.close();
 await closeDispatchers();
 await baseline?.closeDispatchers();

@@ -39,6 +39,27 @@ export const g4fOptionSpellings = {
   extra_body: "extraBody",
 } as const;
 
+/** The spellings as pairs, made once: a call walks them without allocating. */
+const g4fSpellingPairs = Object.entries(g4fOptionSpellings);
+
+/**
+ * The common options whose schemas are one plain type check each (beside null and
+ * undefined), as that check: `readPlainOptions` reads a call carrying only these
+ * without zod, with the same result.
+ */
+const plainOptionChecks: Record<string, (value: unknown) => boolean> = {
+  stream: (value) => typeof value === "boolean",
+  timeout: (value) => typeof value === "number" && Number.isFinite(value) && value > 0,
+  signal: (value) => value instanceof AbortSignal,
+  temperature: (value) => typeof value === "number" && Number.isFinite(value),
+  topP: (value) => typeof value === "number" && Number.isFinite(value),
+  maxTokens: (value) => Number.isSafeInteger(value) && (value as number) > 0,
+  frequencyPenalty: (value) => typeof value === "number" && Number.isFinite(value),
+  presencePenalty: (value) => typeof value === "number" && Number.isFinite(value),
+  user: (value) => typeof value === "string",
+  logprobs: (value) => typeof value === "boolean",
+};
+
 function issueField(error: ZodError): string {
   const issue = error.issues[0];
   if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
@@ -108,6 +129,10 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
 
   /** Makes the provider's error for a bad option. */
   readonly createError: OptionsErrorFactory;
+  /** The schema's keys in its order, for the output of `#readPlain`. */
+  readonly #shapeKeys: readonly string[];
+  /** The plain checks of the options this provider's extras leave as the core has them. */
+  readonly #plainChecks: ReadonlyMap<string, (value: unknown) => boolean>;
 
   constructor(
     readonly provider: string,
@@ -118,7 +143,11 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     this.#schema = z.strictObject({ ...callOptionsShape, ...extras }) as unknown as z.ZodObject<
       typeof callOptionsShape & Extras
     >;
-    this.optionNames = [...Object.keys(this.#schema.shape), ...Object.keys(g4fOptionSpellings)];
+    this.#shapeKeys = Object.keys(this.#schema.shape);
+    this.optionNames = [...this.#shapeKeys, ...Object.keys(g4fOptionSpellings)];
+    this.#plainChecks = new Map(
+      Object.entries(plainOptionChecks).filter(([name]) => !Object.hasOwn(extras, name)),
+    );
   }
 
   /** Validate the options of one call; see the class. */
@@ -128,7 +157,7 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
       throw this.#error("(options)", "the call options must be an object");
     }
     const record: Record<string, unknown> = { ...(options as Record<string, unknown> | null) };
-    for (const [g4fName, name] of Object.entries(g4fOptionSpellings)) {
+    for (const [g4fName, name] of g4fSpellingPairs) {
       if (!Object.hasOwn(record, g4fName)) continue;
       if (record[name] != null && record[g4fName] != null && record[name] !== record[g4fName]) {
         throw this.#error(g4fName, `set ${name} or ${g4fName} (g4f's spelling), not both`);
@@ -136,12 +165,41 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
       record[name] ??= record[g4fName];
       delete record[g4fName];
     }
+    const plain = this.#readPlain(record);
+    if (plain !== undefined) return plain;
     return readOptions(this.#schema, record, {
       provider,
       what: "call option",
       error: this.createError,
       names: this.optionNames,
     }) as CallSettings<Extras>;
+  }
+
+  /**
+   * The common call (a registry's: `stream`, `signal`, a sampling value or two) read
+   * without zod: when every key is one of the plain options of `plainOptionChecks`
+   * and each value passes its check or is null or undefined, the result is what the
+   * schema gives for it, the same keys with the same values in the schema's order.
+   * Undefined for any other call, which the schema reads (and names the bad field
+   * of), so that no error differs either.
+   */
+  #readPlain(record: Record<string, unknown>): CallSettings<Extras> | undefined {
+    let count = 0;
+    for (const name in record) {
+      const check = this.#plainChecks.get(name);
+      if (check === undefined) return undefined;
+      const value = record[name];
+      if (value != null && !check(value)) return undefined;
+      count++;
+    }
+    const result: Record<string, unknown> = {};
+    if (count === 0) return result as CallSettings<Extras>;
+    for (const name of this.#shapeKeys) {
+      if (!Object.hasOwn(record, name)) continue;
+      result[name] = record[name];
+      if (--count === 0) break;
+    }
+    return result as CallSettings<Extras>;
   }
 
   #error(field: string, detail: string): InvalidOptionsError {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
 import { CallPipeline } from "./call-pipeline.js";
+import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import { closeDispatchers } from "./http-client.js";
 import {
   AbortError,
@@ -150,6 +151,78 @@ describe("a chat call", () => {
       call.chat({ url: server.url, body: {}, refineError: () => new Error("refined") }),
     );
     expect((error as Error).message).toBe("refined");
+  });
+
+  it("refines a failure after content, passing the chunks before it first, in both views", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.end(
+        `${frame({ choices: [{ delta: { content: "one" } }] })}${frame({ error: { message: "late" } })}`,
+      );
+    });
+    const refined: unknown[] = [];
+    const refineError = (error: unknown) => {
+      refined.push(error);
+      return new Error("refined");
+    };
+    const perChunk = await collect(
+      pipeline().start(hello, {}).chat({ url: server.url, body: {}, refineError }),
+    );
+    expect(perChunk.chunks).toEqual(["one"]);
+    expect((perChunk.error as Error).message).toBe("refined");
+
+    const batches: (readonly Chunk[])[] = [];
+    let batchError: unknown;
+    try {
+      const answer = pipeline().start(hello, {}).chat({ url: server.url, body: {}, refineError });
+      for await (const batch of chunkBatchesOf(answer)) batches.push(batch);
+    } catch (error) {
+      batchError = error;
+    }
+    expect(batches.flat()).toEqual(["one"]);
+    expect((batchError as Error).message).toBe("refined");
+    expect(refined).toHaveLength(2);
+    expect(refined.every((error) => ProviderError.isInstance(error))).toBe(true);
+  });
+
+  it("refines a reader's failure to open, and leaves an answer that ends well as it is", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.end(`${frame({ choices: [{ delta: { content: "fine" } }] })}data: [DONE]\n\n`);
+    });
+    const refineError = () => new Error("refined");
+    const failing = await collect(
+      pipeline()
+        .start(hello, {})
+        .chat({
+          url: server.url,
+          body: {},
+          refineError,
+          read: () =>
+            new BatchedChunks(() => {
+              throw new Error("the reader could not start");
+            }),
+        }),
+    );
+    expect((failing.error as Error).message).toBe("refined");
+    const fine = await collect(
+      pipeline().start(hello, {}).chat({ url: server.url, body: {}, refineError }),
+    );
+    expect(fine).toEqual({ chunks: ["fine"], error: undefined });
+  });
+
+  it("reads nothing after a refined answer ended or was left", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.end(`${frame({ choices: [{ delta: { content: "fine" } }] })}data: [DONE]\n\n`);
+    });
+    const answer = pipeline()
+      .start(hello, {})
+      .chat({ url: server.url, body: {}, refineError: () => new Error("refined") });
+    const batches = chunkBatchesOf(answer)[Symbol.asyncIterator]();
+    expect((await batches.next()).value).toEqual(["fine"]);
+    expect(await batches.return?.()).toEqual({ done: true, value: undefined });
+    expect(await batches.next()).toEqual({ done: true, value: undefined });
   });
 
   it("stops at once when the call's signal is already aborted", async () => {

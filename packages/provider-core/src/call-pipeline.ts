@@ -223,12 +223,12 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     const { settings, signal } = this;
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
-      const secrets = [...(request.secrets ?? []), ...(fresh.secrets ?? [])];
+      const secrets = joined(request.secrets, fresh.secrets) ?? noSecrets;
       const response = sendRequest({
         method: "POST",
         provider: this.#provider,
         url: request.url,
-        headers: { ...request.headers, ...fresh.headers },
+        headers: merged(request.headers, fresh.headers) ?? {},
         json: request.body,
         secrets,
         proxy: this.#proxy,
@@ -246,20 +246,99 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
 
 function ignore(): void {}
 
+const noSecrets: readonly string[] = [];
+
+// The request's headers and an attempt's own, without a copy when one side has none
+// (sendRequest never changes the object it is given): the result is the same headers.
+function merged(
+  headers: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (own === undefined) return headers;
+  if (headers === undefined) return own;
+  return { ...headers, ...own };
+}
+
+// The same for the secrets.
+function joined(
+  secrets: readonly string[] | undefined,
+  own: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (own === undefined || own.length === 0) return secrets;
+  if (secrets === undefined || secrets.length === 0) return own;
+  return [...secrets, ...own];
+}
+
 function refining(
   chunks: AsyncIterable<Chunk>,
   refine: (error: unknown) => unknown,
 ): BatchedChunks {
-  return new BatchedChunks(() => refiningBatches(chunks, refine));
+  return new BatchedChunks(() => new RefiningBatches(chunks, refine));
 }
 
-async function* refiningBatches(
-  chunks: AsyncIterable<Chunk>,
-  refine: (error: unknown) => unknown,
-): AsyncGenerator<readonly Chunk[]> {
-  try {
-    yield* chunkBatchesOf(chunks);
-  } catch (error) {
-    throw refine(error);
+/**
+ * The batches of an attempt with each failure passed through `refine`: what an
+ * async generator with `try { yield* chunkBatchesOf(chunks) } catch (error) { throw
+ * refine(error) }` does, without a generator's step per batch. As with that
+ * generator, nothing is opened before the first `next()`, a failure to open or to
+ * read (or to close, in `return()`) is refined, and once it failed or ended every
+ * later `next()` is done.
+ */
+class RefiningBatches implements AsyncIterable<readonly Chunk[]>, AsyncIterator<readonly Chunk[]> {
+  readonly #chunks: AsyncIterable<Chunk>;
+  readonly #refine: (error: unknown) => unknown;
+  #batches: AsyncIterator<readonly Chunk[]> | undefined;
+  #over = false;
+
+  constructor(chunks: AsyncIterable<Chunk>, refine: (error: unknown) => unknown) {
+    this.#chunks = chunks;
+    this.#refine = refine;
   }
+
+  [Symbol.asyncIterator](): AsyncIterator<readonly Chunk[]> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<readonly Chunk[]>> {
+    if (this.#over) return Promise.resolve(doneBatch);
+    try {
+      this.#batches ??= chunkBatchesOf(this.#chunks)[Symbol.asyncIterator]();
+      return this.#batches.next().then(this.#onBatch, this.#onFailure);
+    } catch (error) {
+      return this.#failed(error);
+    }
+  }
+
+  // A failure to open, as a rejection (as a generator's `next()` gives it).
+  async #failed(error: unknown): Promise<never> {
+    return this.#onFailure(error);
+  }
+
+  async return(): Promise<IteratorResult<readonly Chunk[]>> {
+    if (this.#over) return doneBatch;
+    this.#over = true;
+    try {
+      await this.#batches?.return?.();
+    } catch (error) {
+      throw this.#refine(error);
+    }
+    return doneBatch;
+  }
+
+  readonly #onBatch = (
+    result: IteratorResult<readonly Chunk[]>,
+  ): IteratorResult<readonly Chunk[]> => {
+    if (result.done) {
+      this.#over = true;
+      return doneBatch;
+    }
+    return result;
+  };
+
+  readonly #onFailure = (error: unknown): never => {
+    this.#over = true;
+    throw this.#refine(error);
+  };
 }
+
+const doneBatch: IteratorResult<readonly Chunk[]> = { done: true, value: undefined };

@@ -128,4 +128,28 @@ describe("sendRequest with an EncodedJson body", () => {
       expect(JSON.parse(received.body)).toEqual(generalPath(body));
     }
   });
+  it("sends a body over 64 KiB as its pieces, and one below as one buffer: the same bytes either way", async () => {
+    server = await startLocalServer((_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end('{"ok":true}');
+    });
+    const longText = JSON.stringify([{ role: "user", content: "many words ".repeat(8000) }]);
+    const longMessages = JSON.parse(longText) as Messages;
+    attachMessagesJson(longMessages, Buffer.from(longText));
+    const bodies = [
+      jsonBodyWithClientMessages({ model: "m", messages: clientMessages(), stream: true }),
+      jsonBodyWithClientMessages({ model: "m", messages: longMessages, stream: true }),
+    ] as EncodedJson[];
+    expect(bodies[1]?.byteLength).toBeGreaterThan(64 * 1024);
+    for (const sent of bodies) {
+      const response = await sendRequest({ provider: "Example", url: server.url, json: sent });
+      await response.text();
+    }
+    expect(server.requests.map((received) => received.body)).toEqual(
+      bodies.map((sent) => sent.bytes.toString("utf8")),
+    );
+    expect(server.requests.map((received) => received.headers["content-length"])).toEqual(
+      bodies.map((sent) => String(sent.byteLength)),
+    );
+  });
 });

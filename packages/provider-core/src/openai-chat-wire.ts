@@ -17,7 +17,7 @@ import {
 import type { Chunk } from "./response-chunks.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { redactSecrets } from "./secret-redaction.js";
-import { drainAfterDone, SseEventDecoder } from "./sse-events.js";
+import { drainAfterDone, type SseDecodeOptions, SseEventDecoder } from "./sse-events.js";
 import { errorFromPayload, upstreamSnippet } from "./status-errors.js";
 
 export interface OpenAIChatReadOptions {
@@ -99,6 +99,31 @@ class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
   }
 }
 
+/**
+ * The SSE decoder's options of one answer. Not a spread of the read options (that
+ * would work out the secrets of every call), and a class rather than an object
+ * literal with a getter, which costs about thirty times as much to make.
+ */
+class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedTextDelta> {
+  readonly provider: string;
+  readonly schema = openAIChatChunkSchema;
+  readonly accepts = isPlainOpenAIChatChunk;
+  /** Text deltas that repeat an earlier one but for their text skip the parse. */
+  readonly shortcut = new OpenAIChatDeltaTemplate();
+  readonly invalidJson: "skip" | "fail" | undefined;
+  readonly #options: OpenAIChatReadOptions;
+
+  constructor(options: OpenAIChatReadOptions) {
+    this.provider = options.provider;
+    this.invalidJson = options.invalidJson;
+    this.#options = options;
+  }
+
+  get secrets(): readonly string[] | undefined {
+    return this.#options.secrets;
+  }
+}
+
 /** The chunks of one answer, a batch per piece of its body (see `ChunkBatchSource`). */
 async function* readChatAnswer(
   response: HttpResponse | Promise<HttpResponse>,
@@ -121,18 +146,9 @@ async function* readChatAnswer(
     // One loop from socket to caller: the SSE decoder is synchronous, so each piece
     // of the body costs one await however many events it completes.
     const { provider } = options;
-    // Not a spread of `options`: that would work out the secrets of every call.
-    const decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>({
-      provider,
-      schema: openAIChatChunkSchema,
-      accepts: isPlainOpenAIChatChunk,
-      // Text deltas that repeat an earlier one but for their text skip the parse.
-      shortcut: new OpenAIChatDeltaTemplate(),
-      invalidJson: options.invalidJson,
-      get secrets() {
-        return options.secrets;
-      },
-    });
+    const decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>(
+      new ChatDecodeOptions(options),
+    );
     const iterator = body[Symbol.asyncIterator]();
     // The content passed on is counted and only the end of its text kept, for the
     // error of a cut stream: tool-call pieces, refusals and reasoning count as

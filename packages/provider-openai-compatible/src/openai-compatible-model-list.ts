@@ -110,13 +110,18 @@ export class OpenAICompatibleModelList {
     });
   }
 
+  /** True when a call needs no fetch of the list first: a fixed list, or one fetched within its ttl. */
+  isFresh(): boolean {
+    const { settings } = this;
+    if (settings.models !== undefined) return true;
+    return this.#fetchedAt !== undefined && Date.now() - this.#fetchedAt < settings.modelsTtlMs;
+  }
+
   // A call waits for a stale list at most until its own deadline, and never fails
   // because of it: the list is a routing aid, the chat endpoint has the last word.
   async ensureFresh(signal: AbortSignal | undefined, deadline: number): Promise<void> {
     const { settings } = this;
-    if (settings.models !== undefined) return;
-    if (this.#fetchedAt !== undefined && Date.now() - this.#fetchedAt < settings.modelsTtlMs)
-      return;
+    if (this.isFresh()) return;
     const waitLimit = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
     try {
       await this.refresh(signal === undefined ? waitLimit : AbortSignal.any([signal, waitLimit]));

@@ -1,6 +1,7 @@
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
+  type Call,
   CallPipeline,
   type Chunk,
   chunkBatchesOf,
@@ -246,18 +247,39 @@ export class OpenAICompatible
   }
 
   // The answer as batches (see `chunkBatchesOf`): the pipeline's own, passed on whole.
-  async *#answerBatches(
+  // Called at the first read, so a refused call fails there, as a generator would.
+  // With a model list that needs no fetch (a fixed one, or one fetched within its
+  // ttl) the pipeline's batches are the answer's, without a generator of this
+  // provider in between; otherwise the call first waits for the list.
+  #answerBatches(
     model: string,
     messages: Messages,
     options: OpenAICompatibleCallOptions,
-  ): AsyncGenerator<readonly Chunk[]> {
+  ): AsyncIterable<readonly Chunk[]> {
     const call = this.#pipeline.start(
       messages,
       options,
       this.#capabilities.ofRequested(model, this),
     );
-    const { headers, secrets, label } = this.#settings;
+    if (this.#models.isFresh()) return this.#answerOf(call, model, messages);
+    return this.#answerAfterModelList(call, model, messages);
+  }
+
+  async *#answerAfterModelList(
+    call: Call<typeof openAICompatibleCallOptionsShape>,
+    model: string,
+    messages: Messages,
+  ): AsyncGenerator<readonly Chunk[]> {
     await this.#models.ensureFresh(call.signal, call.deadline.at);
+    yield* this.#answerOf(call, model, messages);
+  }
+
+  #answerOf(
+    call: Call<typeof openAICompatibleCallOptionsShape>,
+    model: string,
+    messages: Messages,
+  ): AsyncIterable<readonly Chunk[]> {
+    const { headers, secrets, label } = this.#settings;
     const resolved = this.getModel(model);
     const { size, ...callOptions } = call.options;
     if (this.isImageModel(resolved)) {
@@ -271,10 +293,9 @@ export class OpenAICompatible
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
       const request = { url: this.imageApiEndpoint, body, headers, secrets, refineError };
-      yield* chunkBatchesOf(
+      return chunkBatchesOf(
         call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf }),
       );
-      return;
     }
     const body = openAICompatibleChatBody(
       {
@@ -291,7 +312,7 @@ export class OpenAICompatible
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     // Messages go unchanged: where they carry the client's own JSON text, as those bytes.
     const json = jsonBodyWithClientMessages(body);
-    yield* chunkBatchesOf(
+    return chunkBatchesOf(
       call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError }),
     );
   }

@@ -262,7 +262,15 @@ function parseWith<Shape extends z.ZodRawShape>(
   for (const [field, value] of Object.entries(body)) {
     if (!Object.hasOwn(schema.shape, field) && value !== undefined) extraFields[field] = value;
   }
-  return { ...parsed.data, extraFields };
+  // zod's output is a fresh object of ours: `extraFields` goes onto it rather than
+  // into a spread copy. The copy had the same keys in the same order, but reading
+  // fields off an object V8 built by spreading zod's output cost about 8 µs a
+  // request in `toProviderOptions` (bench/request-parse.mjs), more than the parse.
+  const request = parsed.data as z.output<z.ZodObject<Shape>> & {
+    extraFields: Record<string, unknown>;
+  };
+  request.extraFields = extraFields;
+  return request;
 }
 
 /** How much one chat request may hold; validating costs a few microseconds an item. */

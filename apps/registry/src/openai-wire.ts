@@ -343,6 +343,9 @@ function textContent(content: string | { type: "text"; text: string }[]) {
   return typeof content === "string" ? content : content.map(({ type, text }) => ({ type, text }));
 }
 
+/** The shortest conversation whose core check `toMessages` vouches away. */
+const vouchedConversationMinimum = 4;
+
 /**
  * The conversation in the core's shape, every form kept as the client wrote it
  * (`developer` stays `developer`; a provider without the role maps it to `system`).
@@ -350,8 +353,10 @@ function textContent(content: string | { type: "text"; text: string }[]) {
 export function toMessages(request: ChatRequest): Messages {
   const messages = request.messages.map(toMessage);
   // Built from messages `chatRequestSchema` validated, which is stricter than the
-  // core's check of them: the call pipeline need not walk them again.
-  vouchForMessages(messages);
+  // core's check of them: the call pipeline need not walk them again. Only where
+  // the walk costs more than the vouching's WeakMap entry (about 0.2 µs with the
+  // collector's share; the walk is about 0.1 µs a message).
+  if (messages.length >= vouchedConversationMinimum) vouchForMessages(messages);
   // A large body read by readJsonBody: its messages' own text goes with them where
   // it says exactly what `messages` says.
   const body = sourceBodies.get(request);

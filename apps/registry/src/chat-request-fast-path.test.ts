@@ -107,6 +107,32 @@ const goodBodies: Record<string, unknown>[] = [
     ],
   },
   { messages: [user], unknown_field: { nested: [1, 2] }, prediction: null },
+  { messages: [user], tools: [] },
+  {
+    messages: [user],
+    tools: [
+      { type: "function", function: { name: "a" } },
+      {
+        function: {
+          strict: null,
+          parameters: { "2": 1, b: { c: [1] }, a: null },
+          description: "",
+          name: "n".repeat(256),
+        },
+        type: "function",
+      },
+      { type: "function", function: { name: "c", strict: true, parameters: {} } },
+    ],
+  },
+  // zod's record leaves a `__proto__` key out.
+  {
+    messages: [user],
+    tools: [
+      JSON.parse(
+        '{"type":"function","function":{"name":"p","parameters":{"__proto__":{"x":1},"y":2}}}',
+      ),
+    ],
+  },
   { model: "", messages: [{ role: "tool", tool_call_id: "x", content: "" }] },
 ];
 
@@ -127,6 +153,22 @@ const badBodies: unknown[] = [
   { model: "gpt-4o-mini", messages: [user], max_tokens: 1.5 },
   { model: "gpt-4o-mini", messages: [user], tools: [{ type: "retrieval" }] },
   { model: "gpt-4o-mini", messages: [user], metadata: { a: 1 } },
+  {
+    messages: [user],
+    tools: Array.from({ length: 129 }, () => ({ type: "function", function: { name: "a" } })),
+  },
+  { messages: [user], tools: [{ type: "function", function: { name: "" } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "n".repeat(257) } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a", description: 1 } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a", parameters: [] } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a", parameters: "x" } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a", strict: "yes" } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a", extra: 1 } }] },
+  { messages: [user], tools: [{ type: "function", function: { name: "a" }, extra: 1 }] },
+  { messages: [user], tools: [{ type: "function", extra: { name: "a" } }] },
+  { messages: [user], tools: [{ type: "function" }] },
+  { messages: [user], tools: [null] },
+  { messages: [user], tools: {} },
   { model: "gpt-4o-mini", messages: [user], proxy: "http://127.0.0.1:1" },
   { model: "gpt-4o-mini", messages: [user], base_url: "http://127.0.0.1:1" },
   { model: "gpt-4o-mini", messages: [{ role: "user" }] },
@@ -207,6 +249,36 @@ describe("the chat request's fast path", () => {
       oddValue,
     );
     const field = (name: string) => fc.tuple(fc.constant(name), oddValue);
+    const toolValue = fc.oneof(text, oddValue, fc.constant(undefined));
+    const tools = fc.tuple(
+      fc.constant("tools"),
+      fc.array(
+        fc.oneof(
+          fc.record(
+            {
+              type: fc.oneof(fc.constant("function"), oddValue),
+              function: fc.oneof(
+                fc.record(
+                  {
+                    name: fc.oneof(fc.string({ minLength: 1, maxLength: 4 }), toolValue),
+                    description: toolValue,
+                    parameters: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), toolValue),
+                    strict: toolValue,
+                    other: toolValue,
+                  },
+                  { requiredKeys: [] },
+                ),
+                oddValue,
+              ),
+              other: oddValue,
+            },
+            { requiredKeys: [] },
+          ),
+          oddValue,
+        ),
+        { maxLength: 3 },
+      ),
+    );
     const body = fc
       .tuple(
         fc.record(
@@ -232,6 +304,7 @@ describe("the chat request's fast path", () => {
               "modalities",
               "extra",
             ].map(field),
+            tools,
           ),
           { maxLength: 3 },
         ),

@@ -18,7 +18,9 @@ import type { z } from "zod";
  * - `messages`: each one a plain object of a role this knows, with keys only of
  *   that role's schema and text `content` (see `plainMessage`), rebuilt with its
  *   keys in the schema's order, as zod's strict objects are; any other message
- *   (content parts, tool calls, …) sends the whole list through its schema.
+ *   (content parts, tool calls, …) sends the whole list through its schema;
+ * - `tools`, when every tool is a plain function tool (see `plainTool`); otherwise
+ *   (or `null`) the field's schema reads it.
  * Any field that fails its schema, a value `undefined` (which JSON never makes, but
  * a direct caller might), or a body that is not a plain object gives `undefined`.
  */
@@ -43,7 +45,9 @@ export function fastChatRequestData<Shape extends z.ZodRawShape>(
     if (field === "model") read = readModel(value);
     else if (field === "stream") read = readStream(value);
     else if (field === "messages") read = readMessages(value, shape[field] as z.ZodType);
-    else {
+    else if (field === "tools" && (read = readTools(value)) !== undefined) {
+      // Read by hand; a list `readTools` is unsure of goes to the field's schema.
+    } else {
       const parsed = (shape[field] as z.ZodType).safeParse(value);
       read = parsed.success ? parsed.data : undefined;
     }
@@ -136,4 +140,65 @@ function plainMessage(message: unknown): Record<string, unknown> | undefined {
   if (!Object.hasOwn(output, "content") && role !== "assistant") return undefined;
   if (role === "tool" && !Object.hasOwn(output, "tool_call_id")) return undefined;
   return output;
+}
+
+/** A list of at most 128 plain function tools, as the tools schema outputs it, or undefined. */
+function readTools(value: unknown): unknown[] | undefined {
+  if (!Array.isArray(value) || value.length > 128) return undefined;
+  const tools: unknown[] = new Array(value.length);
+  for (let index = 0; index < value.length; index++) {
+    const tool = plainTool(value[index]);
+    if (tool === undefined) return undefined;
+    tools[index] = tool;
+  }
+  return tools;
+}
+
+/**
+ * `{ type: "function", function: { name, description?, parameters?, strict? } }`
+ * as its strict schema outputs it: keys in the schema's order, and `parameters` (a
+ * `z.record` of unknown values) copied one level deep, as zod's record does. A
+ * `__proto__` key among the parameters (zod leaves it out) is left to the schema.
+ */
+function plainTool(tool: unknown): Record<string, unknown> | undefined {
+  if (!isPlainObject(tool) || tool.type !== "function" || !hasOnlyKeys(tool, 2)) return undefined;
+  const definition = tool.function;
+  if (!isPlainObject(definition)) return undefined;
+  const { name, description, parameters, strict } = definition;
+  if (typeof name !== "string" || name.length === 0 || name.length > 256) return undefined;
+  const output: Record<string, unknown> = { name };
+  let read = 1;
+  if (Object.hasOwn(definition, "description")) {
+    if (typeof description !== "string") return undefined;
+    output.description = description;
+    read++;
+  }
+  if (Object.hasOwn(definition, "parameters")) {
+    if (!isPlainObject(parameters)) return undefined;
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(parameters)) {
+      if (key === "__proto__" || parameters[key] === undefined) return undefined;
+      copy[key] = parameters[key];
+    }
+    output.parameters = copy;
+    read++;
+  }
+  if (Object.hasOwn(definition, "strict")) {
+    if (strict !== true && strict !== false && strict !== null) return undefined;
+    output.strict = strict;
+    read++;
+  }
+  if (!hasOnlyKeys(definition, read)) return undefined;
+  return { type: "function", function: output };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+/** True when `value` has `count` own keys: with the known ones read, no other (a strict schema's 400). */
+function hasOnlyKeys(value: object, count: number): boolean {
+  return Object.keys(value).length === count;
 }

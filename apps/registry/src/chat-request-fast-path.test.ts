@@ -108,6 +108,15 @@ const goodBodies: Record<string, unknown>[] = [
   },
   { messages: [user], unknown_field: { nested: [1, 2] }, prediction: null },
   { messages: [user], tools: [] },
+  { messages: [user], response_format: { type: "text" } },
+  { messages: [user], response_format: { type: "json_object" } },
+  {
+    messages: [user],
+    response_format: {
+      json_schema: { strict: null, schema: { b: 1, a: { c: 2 } }, description: "d", name: "x" },
+      type: "json_schema",
+    },
+  },
   {
     messages: [user],
     tools: [
@@ -169,6 +178,28 @@ const badBodies: unknown[] = [
   { messages: [user], tools: [{ type: "function" }] },
   { messages: [user], tools: [null] },
   { messages: [user], tools: {} },
+  { messages: [user], response_format: { type: "text", extra: 1 } },
+  { messages: [user], response_format: { type: "json_object", json_schema: { name: "x" } } },
+  { messages: [user], response_format: { type: "json_schema" } },
+  { messages: [user], response_format: { type: "json_schema", json_schema: { name: "" } } },
+  {
+    messages: [user],
+    response_format: { type: "json_schema", json_schema: { name: "n".repeat(65) } },
+  },
+  {
+    messages: [user],
+    response_format: { type: "json_schema", json_schema: { name: "x", schema: [] } },
+  },
+  {
+    messages: [user],
+    response_format: { type: "json_schema", json_schema: { name: "x", strict: 1 } },
+  },
+  {
+    messages: [user],
+    response_format: { type: "json_schema", json_schema: { name: "x", other: 1 } },
+  },
+  { messages: [user], response_format: { type: "xml" } },
+  { messages: [user], response_format: "json_object" },
   { model: "gpt-4o-mini", messages: [user], proxy: "http://127.0.0.1:1" },
   { model: "gpt-4o-mini", messages: [user], base_url: "http://127.0.0.1:1" },
   { model: "gpt-4o-mini", messages: [{ role: "user" }] },
@@ -250,6 +281,29 @@ describe("the chat request's fast path", () => {
     );
     const field = (name: string) => fc.tuple(fc.constant(name), oddValue);
     const toolValue = fc.oneof(text, oddValue, fc.constant(undefined));
+    const responseFormat = fc.tuple(
+      fc.constant("response_format"),
+      fc.record(
+        {
+          type: fc.oneof(fc.constantFrom("text", "json_object", "json_schema"), oddValue),
+          json_schema: fc.oneof(
+            fc.record(
+              {
+                name: fc.oneof(fc.string({ minLength: 1, maxLength: 4 }), toolValue),
+                description: toolValue,
+                schema: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), toolValue),
+                strict: toolValue,
+                other: toolValue,
+              },
+              { requiredKeys: [] },
+            ),
+            oddValue,
+          ),
+          other: oddValue,
+        },
+        { requiredKeys: [] },
+      ),
+    );
     const tools = fc.tuple(
       fc.constant("tools"),
       fc.array(
@@ -305,6 +359,7 @@ describe("the chat request's fast path", () => {
               "extra",
             ].map(field),
             tools,
+            responseFormat,
           ),
           { maxLength: 3 },
         ),

@@ -19,8 +19,9 @@ import type { z } from "zod";
  *   that role's schema and text `content` (see `plainMessage`), rebuilt with its
  *   keys in the schema's order, as zod's strict objects are; any other message
  *   (content parts, tool calls, …) sends the whole list through its schema;
- * - `tools`, when every tool is a plain function tool (see `plainTool`); otherwise
- *   (or `null`) the field's schema reads it.
+ * - `tools`, when every tool is a plain function tool (see `plainTool`), and
+ *   `response_format` (see `readResponseFormat`); otherwise (or `null`) the
+ *   field's schema reads them.
  * Any field that fails its schema, a value `undefined` (which JSON never makes, but
  * a direct caller might), or a body that is not a plain object gives `undefined`.
  */
@@ -47,6 +48,8 @@ export function fastChatRequestData<Shape extends z.ZodRawShape>(
     else if (field === "messages") read = readMessages(value, shape[field] as z.ZodType);
     else if (field === "tools" && (read = readTools(value)) !== undefined) {
       // Read by hand; a list `readTools` is unsure of goes to the field's schema.
+    } else if (field === "response_format" && (read = readResponseFormat(value)) !== undefined) {
+      // Likewise.
     } else {
       const parsed = (shape[field] as z.ZodType).safeParse(value);
       read = parsed.success ? parsed.data : undefined;
@@ -157,8 +160,8 @@ function readTools(value: unknown): unknown[] | undefined {
 /**
  * `{ type: "function", function: { name, description?, parameters?, strict? } }`
  * as its strict schema outputs it: keys in the schema's order, and `parameters` (a
- * `z.record` of unknown values) copied one level deep, as zod's record does. A
- * `__proto__` key among the parameters (zod leaves it out) is left to the schema.
+ * `z.record` of unknown values) copied one level deep, as zod's record does (see
+ * `recordCopy`).
  */
 function plainTool(tool: unknown): Record<string, unknown> | undefined {
   if (!isPlainObject(tool) || tool.type !== "function" || !hasOnlyKeys(tool, 2)) return undefined;
@@ -174,12 +177,8 @@ function plainTool(tool: unknown): Record<string, unknown> | undefined {
     read++;
   }
   if (Object.hasOwn(definition, "parameters")) {
-    if (!isPlainObject(parameters)) return undefined;
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(parameters)) {
-      if (key === "__proto__" || parameters[key] === undefined) return undefined;
-      copy[key] = parameters[key];
-    }
+    const copy = recordCopy(parameters);
+    if (copy === undefined) return undefined;
     output.parameters = copy;
     read++;
   }
@@ -190,6 +189,57 @@ function plainTool(tool: unknown): Record<string, unknown> | undefined {
   }
   if (!hasOnlyKeys(definition, read)) return undefined;
   return { type: "function", function: output };
+}
+
+/**
+ * `{ type: "text" }`, `{ type: "json_object" }` or `{ type: "json_schema",
+ * json_schema: { name, description?, schema?, strict? } }` as the response format's
+ * strict schemas output it (`schema` copied as `parameters` is), or undefined.
+ */
+function readResponseFormat(format: unknown): Record<string, unknown> | undefined {
+  if (!isPlainObject(format)) return undefined;
+  const { type } = format;
+  if (type === "text" || type === "json_object")
+    return hasOnlyKeys(format, 1) ? { type } : undefined;
+  if (type !== "json_schema" || !hasOnlyKeys(format, 2)) return undefined;
+  const definition = format.json_schema;
+  if (!isPlainObject(definition)) return undefined;
+  const { name, description, schema, strict } = definition;
+  if (typeof name !== "string" || name.length === 0 || name.length > 64) return undefined;
+  const output: Record<string, unknown> = { name };
+  let read = 1;
+  if (Object.hasOwn(definition, "description")) {
+    if (typeof description !== "string") return undefined;
+    output.description = description;
+    read++;
+  }
+  if (Object.hasOwn(definition, "schema")) {
+    const copy = recordCopy(schema);
+    if (copy === undefined) return undefined;
+    output.schema = copy;
+    read++;
+  }
+  if (Object.hasOwn(definition, "strict")) {
+    if (strict !== true && strict !== false && strict !== null) return undefined;
+    output.strict = strict;
+    read++;
+  }
+  if (!hasOnlyKeys(definition, read)) return undefined;
+  return { type, json_schema: output };
+}
+
+/**
+ * A `z.record(z.string(), z.unknown())`'s output: a copy one level deep. A
+ * `__proto__` key (zod leaves it out) or an `undefined` value gives undefined.
+ */
+function recordCopy(value: unknown): Record<string, unknown> | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__" || value[key] === undefined) return undefined;
+    copy[key] = value[key];
+  }
+  return copy;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

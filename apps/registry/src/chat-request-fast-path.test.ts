@@ -376,7 +376,7 @@ describe("the chat request's fast path", () => {
   it("lets the core skip its walk of messages the registry built, and only those", () => {
     // Every conversation toMessages builds from the corpus passes the core's own check
     // (so skipping it refuses nothing), and a conversation built by hand is still walked.
-    const reader = new CallOptionsReader("bench");
+    const reader = new CallOptionsReader("bench", {});
     for (const body of goodBodies) {
       const messages = openaiWire.toMessages(openaiWire.parseChatRequest(body));
       expect(() =>

@@ -42,22 +42,35 @@ export function fastChatRequestData<Shape extends z.ZodRawShape>(
     }
     const value = source[field];
     if (value === undefined) return undefined;
-    let read: unknown;
-    if (field === "model") read = readModel(value);
-    else if (field === "stream") read = readStream(value);
-    else if (field === "messages") read = readMessages(value, shape[field] as z.ZodType);
-    else if (field === "tools" && (read = readTools(value)) !== undefined) {
-      // Read by hand; a list `readTools` is unsure of goes to the field's schema.
-    } else if (field === "response_format" && (read = readResponseFormat(value)) !== undefined) {
-      // Likewise.
-    } else {
-      const parsed = (shape[field] as z.ZodType).safeParse(value);
-      read = parsed.success ? parsed.data : undefined;
-    }
+    const read = readField(field, value, shape[field] as z.ZodType);
     if (read === undefined) return undefined;
     output[field] = read;
   }
   return output as z.output<z.ZodObject<Shape>>;
+}
+
+/** One field's value as its schema outputs it, or undefined when not sure or refused. */
+function readField(field: string, value: unknown, fieldSchema: z.ZodType): unknown {
+  switch (field) {
+    case "model":
+      return readModel(value);
+    case "stream":
+      return readStream(value);
+    case "messages":
+      return readMessages(value, fieldSchema);
+    // A list of tools or a format the hand reading is unsure of goes to the schema.
+    case "tools":
+      return readTools(value) ?? schemaRead(value, fieldSchema);
+    case "response_format":
+      return readResponseFormat(value) ?? schemaRead(value, fieldSchema);
+    default:
+      return schemaRead(value, fieldSchema);
+  }
+}
+
+function schemaRead(value: unknown, fieldSchema: z.ZodType): unknown {
+  const parsed = fieldSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 interface ShapeField {

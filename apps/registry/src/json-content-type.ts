@@ -7,6 +7,9 @@
  */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
+  // What nearly every client sends; the reading below would say the same after a
+  // split, a trim and a lower-casing.
+  if (header === "application/json") return true;
   const [mediaType = "", ...parameters] = header.split(";");
   const type = mediaType.trim().toLowerCase();
   if (type !== "application/json" && !/^application\/[a-z0-9!#$&^_.-]+\+json$/.test(type))

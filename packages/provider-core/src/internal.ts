@@ -35,6 +35,7 @@ export {
   httpTimeoutsSchema,
   httpUrlSchema,
   retryPolicySchema,
+  vouchForMessages,
 } from "./provider-options.js";
 export { chunkText } from "./response-chunks.js";
 export { defaultRetryPolicy, retryDelayMs } from "./retry.js";

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { checkMessages, InvalidOptionsError, retryPolicySchema } from "./provider-options.js";
+import {
+  checkMessages,
+  InvalidOptionsError,
+  retryPolicySchema,
+  vouchForMessages,
+} from "./provider-options.js";
 
 class ExampleOptionsError extends InvalidOptionsError {
   override readonly name = "ExampleOptionsError";
@@ -37,6 +42,19 @@ describe("checkMessages", () => {
       provider: "Example",
     });
     expect(() => checkMessages("not a list", "Example", create)).toThrow(/invalid messages/);
+  });
+
+  it("skips the walk of a conversation its builder vouched for, until its length changes", () => {
+    // Not a valid conversation, so that whether it was walked shows.
+    const messages: unknown[] = [{ role: "user", content: 42 }];
+    vouchForMessages(messages);
+    expect(() => checkMessages(messages, "Example", create)).not.toThrow();
+    messages.push({ role: "user", content: "more" });
+    expect(() => checkMessages(messages, "Example", create)).toThrow(/invalid messages/);
+    // A copy, however equal, was vouched for by no one.
+    expect(() => checkMessages([{ role: "user", content: 42 }], "Example", create)).toThrow(
+      /invalid messages/,
+    );
   });
 });
 

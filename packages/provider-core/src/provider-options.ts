@@ -218,6 +218,26 @@ function messagesField(error: ZodError): string {
   return path.length === 0 ? "messages" : `messages.${path.map(String).join(".")}`;
 }
 
+// The conversations a caller built from messages it validated with a stricter
+// schema, with their length then (see `vouchForMessages`).
+const vouchedMessages = new WeakMap<object, number>();
+
+/**
+ * Skip `checkMessages` for `messages`: the caller built it from messages it
+ * validated itself with a schema at least as strict as this one's (the registry's
+ * OpenAI request schema: the same roles, strict objects, the same content forms), so
+ * the walk could refuse nothing. The caller promises the array and its messages are
+ * not changed afterwards; one of another length is checked again. Direct callers of
+ * the library never vouch, and keep their typed errors.
+ */
+export function vouchForMessages(messages: readonly unknown[]): void {
+  vouchedMessages.set(messages, messages.length);
+}
+
+function isVouchedFor(messages: unknown): boolean {
+  return Array.isArray(messages) && vouchedMessages.get(messages) === messages.length;
+}
+
 /**
  * Check that `messages` is a list of `{ role, content }` before it goes on the wire;
  * otherwise throw the error `createError` makes (the provider's own subclass of
@@ -228,6 +248,7 @@ export function checkMessages(
   provider: string,
   createError: (options: ProviderErrorOptions & { field: string }) => InvalidOptionsError,
 ): void {
+  if (isVouchedFor(messages)) return;
   const parsed = messagesSchema.safeParse(messages);
   if (parsed.success) return;
   throw createError({

@@ -142,6 +142,7 @@ describe("the package's surface", () => {
       "secretsOfUrl",
       "toProviderError",
       "trimBody",
+      "vouchForMessages",
     ]);
     expect(internal.filter((name) => name in root)).toEqual([]);
   });

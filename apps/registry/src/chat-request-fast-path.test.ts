@@ -281,24 +281,24 @@ describe("the chat request's fast path", () => {
     );
     const field = (name: string) => fc.tuple(fc.constant(name), oddValue);
     const toolValue = fc.oneof(text, oddValue, fc.constant(undefined));
+    // A function's or a JSON schema format's definition, its record under `recordKey`.
+    const definition = (recordKey: "parameters" | "schema") =>
+      fc.record(
+        {
+          name: fc.oneof(fc.string({ minLength: 1, maxLength: 4 }), toolValue),
+          description: toolValue,
+          [recordKey]: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), toolValue),
+          strict: toolValue,
+          other: toolValue,
+        },
+        { requiredKeys: [] },
+      );
     const responseFormat = fc.tuple(
       fc.constant("response_format"),
       fc.record(
         {
           type: fc.oneof(fc.constantFrom("text", "json_object", "json_schema"), oddValue),
-          json_schema: fc.oneof(
-            fc.record(
-              {
-                name: fc.oneof(fc.string({ minLength: 1, maxLength: 4 }), toolValue),
-                description: toolValue,
-                schema: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), toolValue),
-                strict: toolValue,
-                other: toolValue,
-              },
-              { requiredKeys: [] },
-            ),
-            oddValue,
-          ),
+          json_schema: fc.oneof(definition("schema"), oddValue),
           other: oddValue,
         },
         { requiredKeys: [] },
@@ -311,19 +311,7 @@ describe("the chat request's fast path", () => {
           fc.record(
             {
               type: fc.oneof(fc.constant("function"), oddValue),
-              function: fc.oneof(
-                fc.record(
-                  {
-                    name: fc.oneof(fc.string({ minLength: 1, maxLength: 4 }), toolValue),
-                    description: toolValue,
-                    parameters: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), toolValue),
-                    strict: toolValue,
-                    other: toolValue,
-                  },
-                  { requiredKeys: [] },
-                ),
-                oddValue,
-              ),
+              function: fc.oneof(definition("parameters"), oddValue),
               other: oddValue,
             },
             { requiredKeys: [] },

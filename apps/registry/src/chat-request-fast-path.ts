@@ -178,10 +178,25 @@ function readTools(value: unknown): unknown[] | undefined {
  */
 function plainTool(tool: unknown): Record<string, unknown> | undefined {
   if (!isPlainObject(tool) || tool.type !== "function" || !hasOnlyKeys(tool, 2)) return undefined;
-  const definition = tool.function;
+  const definition = namedDefinition(tool.function, 256, "parameters");
+  return definition === undefined ? undefined : { type: "function", function: definition };
+}
+
+/**
+ * The definition a function tool and a JSON schema response format share:
+ * `{ name, description?, <record>?, strict? }` with a name of 1 to `maxNameLength`
+ * characters and the record (`parameters`, `schema`) copied one level deep (see
+ * `recordCopy`), keys in the schema's order; undefined for anything else.
+ */
+function namedDefinition(
+  definition: unknown,
+  maxNameLength: number,
+  recordKey: "parameters" | "schema",
+): Record<string, unknown> | undefined {
   if (!isPlainObject(definition)) return undefined;
-  const { name, description, parameters, strict } = definition;
-  if (typeof name !== "string" || name.length === 0 || name.length > 256) return undefined;
+  const { name, description, strict } = definition;
+  if (typeof name !== "string" || name.length === 0 || name.length > maxNameLength)
+    return undefined;
   const output: Record<string, unknown> = { name };
   let read = 1;
   if (Object.hasOwn(definition, "description")) {
@@ -189,10 +204,10 @@ function plainTool(tool: unknown): Record<string, unknown> | undefined {
     output.description = description;
     read++;
   }
-  if (Object.hasOwn(definition, "parameters")) {
-    const copy = recordCopy(parameters);
+  if (Object.hasOwn(definition, recordKey)) {
+    const copy = recordCopy(definition[recordKey]);
     if (copy === undefined) return undefined;
-    output.parameters = copy;
+    output[recordKey] = copy;
     read++;
   }
   if (Object.hasOwn(definition, "strict")) {
@@ -201,7 +216,7 @@ function plainTool(tool: unknown): Record<string, unknown> | undefined {
     read++;
   }
   if (!hasOnlyKeys(definition, read)) return undefined;
-  return { type: "function", function: output };
+  return output;
 }
 
 /**
@@ -215,30 +230,8 @@ function readResponseFormat(format: unknown): Record<string, unknown> | undefine
   if (type === "text" || type === "json_object")
     return hasOnlyKeys(format, 1) ? { type } : undefined;
   if (type !== "json_schema" || !hasOnlyKeys(format, 2)) return undefined;
-  const definition = format.json_schema;
-  if (!isPlainObject(definition)) return undefined;
-  const { name, description, schema, strict } = definition;
-  if (typeof name !== "string" || name.length === 0 || name.length > 64) return undefined;
-  const output: Record<string, unknown> = { name };
-  let read = 1;
-  if (Object.hasOwn(definition, "description")) {
-    if (typeof description !== "string") return undefined;
-    output.description = description;
-    read++;
-  }
-  if (Object.hasOwn(definition, "schema")) {
-    const copy = recordCopy(schema);
-    if (copy === undefined) return undefined;
-    output.schema = copy;
-    read++;
-  }
-  if (Object.hasOwn(definition, "strict")) {
-    if (strict !== true && strict !== false && strict !== null) return undefined;
-    output.strict = strict;
-    read++;
-  }
-  if (!hasOnlyKeys(definition, read)) return undefined;
-  return { type, json_schema: output };
+  const definition = namedDefinition(format.json_schema, 64, "schema");
+  return definition === undefined ? undefined : { type, json_schema: definition };
 }
 
 /**

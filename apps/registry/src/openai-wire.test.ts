@@ -178,6 +178,18 @@ describe("the image request", () => {
     });
   });
 
+  it("refuses a field named __proto__ by name rather than losing it unnamed", () => {
+    // JSON.parse makes `__proto__` an ordinary key; copied by assignment it set the
+    // prototype of the extra fields, and the field vanished without a word.
+    const body = JSON.parse(
+      '{"model":"m","messages":[{"role":"user","content":"hi"}],"__proto__":{"polluted":true}}',
+    );
+    expect(() => parseChatRequest(body)).toThrow(HttpError);
+    expect(() => parseChatRequest(body)).toThrow(/__proto__/);
+    const image = JSON.parse('{"model":"m","prompt":"a fox","__proto__":{"n":5}}');
+    expect(() => parseImageRequest(image)).toThrow(/__proto__/);
+  });
+
   it("does not forward response_format url, which every provider gives", () => {
     expect(toImageOptions(parseImageRequest({ prompt: "a fox", response_format: "url" }))).toEqual(
       {},

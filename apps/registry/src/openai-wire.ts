@@ -258,6 +258,11 @@ function parseWith<Shape extends z.ZodRawShape>(
         `\`${field}\` can not be set by a request; upstream addresses and proxies come from the server's config`,
       );
   }
+  // JSON.parse makes `__proto__` an ordinary key, which no copy of the request keeps
+  // as a field (an assignment sets the prototype, zod's records leave it out): it
+  // would vanish unnamed, so it is refused by name, as OpenAI refuses an unknown field.
+  if (Object.hasOwn(body, "__proto__"))
+    throw invalidField("__proto__", "Invalid request: `__proto__` is not a request field");
   // The fast path's value is the schema's own, or none (then the schema says why).
   let data = fastPath?.(schema, body);
   if (data === undefined) {

@@ -186,8 +186,10 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
    */
   chat(request: ChatAttemptRequest): BatchedChunks {
     const read = request.read ?? readOpenAIChatResponse;
-    return this.#retried(request, (response, secrets) =>
-      read(response, { provider: this.#provider, secrets }),
+    return this.#retried(
+      request,
+      (response, secrets) => read(response, { provider: this.#provider, secrets }),
+      read === readOpenAIChatResponse,
     );
   }
 
@@ -219,6 +221,8 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
   #retried(
     request: AttemptRequest,
     read: (response: Promise<HttpResponse>, secrets: readonly string[]) => AsyncIterable<Chunk>,
+    /** `read` itself keeps a failed request from going unhandled (the OpenAI reader does). */
+    readHandlesFailure = false,
   ): BatchedChunks {
     const { settings, signal } = this;
     const attempt = (): AsyncIterable<Chunk> => {
@@ -235,8 +239,9 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
         signal,
         timeouts: { ...settings.timeouts, totalMs: this.deadline.remainingMs() },
       });
-      // The reader reports a failed request; one never started must not leave it unhandled.
-      response.catch(ignore);
+      // The reader reports a failed request; one never started must not leave it
+      // unhandled (a reader that sees to that itself spares the call a promise).
+      if (!readHandlesFailure) response.catch(ignore);
       const chunks = read(response, secrets);
       return request.refineError === undefined ? chunks : refining(chunks, request.refineError);
     };

@@ -9,7 +9,13 @@ import {
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
-import { closeDispatchers, closeDispatchersWithin, readJson, sendRequest } from "./http-client.js";
+import {
+  closeDispatchers,
+  closeDispatchersWithin,
+  readJson,
+  readyPiece,
+  sendRequest,
+} from "./http-client.js";
 import {
   AbortError,
   ConnectionError,
@@ -78,6 +84,46 @@ describe("sendRequest", () => {
       body: '{"question":"?"}',
     });
     expect(server.requests[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("takes the pieces already queued at once, in order, then the end, as next() would give them", async () => {
+    let finish: (() => void) | undefined;
+    const server = await serve((_request, response) => {
+      response.writeHead(200);
+      response.write("one,");
+      finish = () => response.end("two");
+    });
+    const response = await sendRequest({ provider: "Example", url: server.url });
+    const iterator = response.body[Symbol.asyncIterator]();
+    // The first piece is read through next(); nothing else is there yet.
+    const first = await iterator.next();
+    expect(Buffer.from(first.value as Uint8Array).toString()).toBe("one,");
+    expect(readyPiece(iterator)).toBeUndefined();
+    finish?.();
+    const second = await iterator.next();
+    expect(Buffer.from(second.value as Uint8Array).toString()).toBe("two");
+    // The end may come in a later read of the socket; once there, it is taken at once
+    // (again and again: the end stays the end).
+    await waitUntil(() => readyPiece(iterator) !== undefined, 2_000);
+    expect(readyPiece(iterator)).toEqual({ done: true, value: undefined });
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("takes nothing at once from a body that is not a call's, nor from a failed call", async () => {
+    async function* other() {
+      yield new Uint8Array([1]);
+    }
+    expect(readyPiece(other())).toBeUndefined();
+    const server = await serve((_request, response) => {
+      response.writeHead(200);
+      response.write("partial");
+    });
+    const response = await sendRequest({ provider: "Example", url: server.url });
+    const iterator = response.body[Symbol.asyncIterator]();
+    await iterator.next();
+    response.close();
+    expect(readyPiece(iterator)).toBeUndefined();
+    expect(await caught(iterator.next())).toBeInstanceOf(AbortError);
   });
 
   it("keeps connections pooled instead of opening one per request", async () => {

@@ -306,6 +306,21 @@ class HttpCall
 
   /** The next piece of the body: queued pieces first, then the end or the failure. */
   read(): Promise<IteratorResult<Uint8Array>> {
+    const ready = this.takeReady();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#readResolve = resolve;
+      this.#readReject = reject;
+    });
+  }
+
+  /**
+   * What `read()` would resolve with at once: a queued piece, or the end once the
+   * body ended and its pieces were read; undefined when `read()` would wait or
+   * reject. A reader takes it without a promise and a turn of the microtask queue.
+   */
+  takeReady(): IteratorResult<Uint8Array> | undefined {
     const chunk = this.#chunks.shift();
     if (chunk !== undefined) {
       this.#queuedBytes -= chunk.byteLength;
@@ -313,17 +328,11 @@ class HttpCall
         this.#paused = false;
         this.#controller?.resume();
       }
-      return Promise.resolve({ done: false, value: chunk });
+      return { done: false, value: chunk };
     }
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#ended) {
-      this.#finish();
-      return Promise.resolve(doneResult);
-    }
-    return new Promise((resolve, reject) => {
-      this.#readResolve = resolve;
-      this.#readReject = reject;
-    });
+    if (this.#failure !== undefined || !this.#ended) return undefined;
+    this.#finish();
+    return doneResult;
   }
 
   /**
@@ -451,6 +460,30 @@ class HttpCall
     this.#expire("idle", this.#context.idleTimeoutMs);
     return undefined;
   };
+}
+
+/**
+ * The next piece of a body read through `iterator` when it is already there (see
+ * `HttpCall.takeReady`): the same result its `next()` would resolve with, taken
+ * without a promise. Undefined when the reader must await `next()`: the piece is
+ * not there yet, the body failed, or the iterator is not a call of this module.
+ */
+export function readyPiece(
+  iterator: AsyncIterator<Uint8Array>,
+): IteratorResult<Uint8Array> | undefined {
+  return iterator instanceof HttpCall ? iterator.takeReady() : undefined;
+}
+
+/**
+ * Whether `iterator` is the body of `response` that `response.close()` releases
+ * (a call of this module is its own body iterator, its `return()` being `close()`):
+ * a reader that closes the response then need not await `return()` as well.
+ */
+export function closesWithResponse(
+  iterator: AsyncIterator<Uint8Array>,
+  response: HttpResponse,
+): boolean {
+  return response instanceof HttpCall && (iterator as unknown) === response;
 }
 
 function withoutContentLength(headers: Record<string, string>): Record<string, string> {

@@ -268,6 +268,54 @@ describe("readOpenAIChatResponse", () => {
     await waitUntil(() => server?.sockets.size === 0, 2_000);
   });
 
+  it("gives a one-delta answer whose pieces were all queued, and returns its socket to the pool", async () => {
+    let connections = 0;
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      // The whole answer in one write: it is queued before the reader asks for it.
+      response.end(
+        `${frame({ choices: [{ delta: { content: "Hi" }, finish_reason: "stop" }] })}data: [DONE]\n\n`,
+      );
+    });
+    server.server.on("connection", () => connections++);
+    for (let index = 0; index < 20; index++) {
+      const chunks: Chunk[] = [];
+      for await (const chunk of readOpenAIChatResponse(
+        sendRequest({ provider: "Example", url: server.url, json: {} }),
+        { provider: "Example" },
+      ))
+        chunks.push(chunk);
+      expect(chunks.slice(0, 2)).toEqual(["Hi", expect.objectContaining({ reason: "stop" })]);
+    }
+    // A body read to its end goes back to the pool; a closed one would cost a socket per call.
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it("reads a body that trails [DONE] with bytes arriving later to its end, and keeps the socket", async () => {
+    let connections = 0;
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(
+        `${frame({ choices: [{ delta: { content: "Hi" }, finish_reason: "stop" }] })}data: [DONE]\n\n`,
+      );
+      // The trailing bytes and the end come in a later turn: the drain must await them.
+      setImmediate(() => response.end(": trailing comment\n\n"));
+    });
+    server.server.on("connection", () => connections++);
+    for (let index = 0; index < 5; index++) {
+      const chunks: Chunk[] = [];
+      for await (const chunk of readOpenAIChatResponse(
+        sendRequest({ provider: "Example", url: server.url, json: {} }),
+        { provider: "Example" },
+      ))
+        chunks.push(chunk);
+      expect(chunks[0]).toBe("Hi");
+    }
+    // Closed bodies would cost a socket each; undici may open a second one when a call
+    // goes out in the same turn the previous one frees its socket.
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
   it("leaves no unhandled rejection when a reader of a failed request is never started", async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);

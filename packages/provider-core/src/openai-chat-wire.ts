@@ -1,5 +1,5 @@
 import { BatchedChunks } from "./chunk-batches.js";
-import type { HttpResponse } from "./http-client.js";
+import { closesWithResponse, type HttpResponse, readyPiece } from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
   type OpenAIChatChunk,
@@ -159,7 +159,9 @@ async function* readChatAnswer(
       while (!decoder.done) {
         let events: (OpenAIChatChunk | TemplatedTextDelta)[];
         try {
-          const next = await iterator.next();
+          // A piece already queued is taken at once, without a promise (see readyPiece).
+          let next = readyPiece(iterator);
+          if (next === undefined) next = await iterator.next();
           ended = next.done === true;
           events = ended ? decoder.end() : decoder.push(next.value as Uint8Array);
         } catch (error) {
@@ -191,10 +193,14 @@ async function* readChatAnswer(
         decoder.check();
         if (ended) break;
       }
-      if (decoder.done) await drainAfterDone(iterator);
+      if (decoder.done) {
+        const draining = drainAfterDone(iterator);
+        if (draining !== undefined) await draining;
+      }
     } finally {
-      // Stop reading (and release the socket) when the consumer leaves early.
-      await iterator.return?.();
+      // Stop reading (and release the socket) when the consumer leaves early. A
+      // call's own body is released by the `answer.close()` below, without a promise.
+      if (!closesWithResponse(iterator, answer)) await iterator.return?.();
     }
     // Without [DONE], every choice that had content must have finished.
     if (!decoder.done && mapper.unfinished) {

@@ -1,6 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { ZodType } from "zod";
+import { readyPiece } from "./http-client.js";
 import { InvalidResponseError, ResponseTooLargeError } from "./provider-errors.js";
 import { formatSchemaIssues } from "./schema-errors.js";
 import { redactSecrets } from "./secret-redaction.js";
@@ -213,14 +214,27 @@ export class SseEventDecoder<T> {
 
 /**
  * After [DONE] the body normally ends at once; reading that end (a little of it at
- * most) lets the connection go back to the pool instead of being destroyed.
+ * most) lets the connection go back to the pool instead of being destroyed. What
+ * is already there is read at once (see `readyPiece`): undefined when that reached
+ * the end or the limit, else the promise of the rest.
  */
-export async function drainAfterDone(iterator: AsyncIterator<Uint8Array>): Promise<void> {
+export function drainAfterDone(iterator: AsyncIterator<Uint8Array>): Promise<void> | undefined {
   let trailing = 0;
   while (trailing < trailingBytesAfterDone) {
+    const next = readyPiece(iterator);
+    if (next === undefined) return drainRest(iterator, trailing);
+    if (next.done) return undefined;
+    trailing += next.value.byteLength;
+  }
+  return undefined;
+}
+
+async function drainRest(iterator: AsyncIterator<Uint8Array>, trailing: number): Promise<void> {
+  let read = trailing;
+  while (read < trailingBytesAfterDone) {
     const next = await iterator.next();
     if (next.done) break;
-    trailing += next.value.byteLength;
+    read += next.value.byteLength;
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type Provider,
   supportsEmbeddings,
 } from "@g4f-ts/provider-core";
-import { closeNames, formatSchemaIssues } from "@g4f-ts/provider-core/internal";
+import { closeNames } from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
 import { clientIdentity } from "./client-identity.js";
 import { gatherWholeAnswer } from "./fallback.js";
@@ -16,6 +16,7 @@ import { HttpError, invalidField } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import type { ProviderEntry } from "./provider-set.js";
+import { schemaError } from "./request-checks.js";
 import type { RequestContext } from "./request-context.js";
 
 /*
@@ -59,11 +60,7 @@ export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
       param: field,
     });
   }
-  const param = first === undefined || first.path.length === 0 ? null : first.path.join(".");
-  throw new HttpError(400, `Invalid request: ${formatSchemaIssues(parsed.error)}`, {
-    code: "invalid_value",
-    param,
-  });
+  throw schemaError(parsed.error);
 }
 
 type EmbeddingEntry = ProviderEntry & { provider: Provider & EmbeddingProvider };

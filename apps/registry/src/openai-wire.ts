@@ -6,11 +6,17 @@ import {
   type Messages,
   type ProviderOptions,
 } from "@g4f-ts/provider-core";
-import { formatSchemaIssues, vouchForMessages } from "@g4f-ts/provider-core/internal";
-import { type ZodError, z } from "zod";
+import { vouchForMessages } from "@g4f-ts/provider-core/internal";
+import { z } from "zod";
 import { fastChatRequestData } from "./chat-request-fast-path.js";
 import { attachClientMessagesJson } from "./client-messages-json.js";
-import { HttpError, invalidField, tooManyContentParts, tooManyMessages } from "./http-errors.js";
+import {
+  type HttpError,
+  invalidField,
+  tooManyContentParts,
+  tooManyMessages,
+} from "./http-errors.js";
+import { checkRequestObject, schemaError } from "./request-checks.js";
 
 /*
  * The OpenAI wire format: the request schemas (validated with zod, as everything
@@ -220,44 +226,12 @@ export type ImageRequest = z.output<typeof imageRequestSchema> & {
   extraFields: Record<string, unknown>;
 };
 
-/**
- * Fields that would make the server fetch an address of the caller's choosing.
- * They come from the config only, so a request that sets one is refused rather
- * than quietly ignored.
- */
-const forbiddenFields = [
-  "proxy",
-  "base_url",
-  "baseUrl",
-  "baseURL",
-  "api_base",
-  "apiBase",
-  "upstream",
-] as const;
-
-function schemaError(error: ZodError): HttpError {
-  const first = error.issues[0];
-  const param = first === undefined || first.path.length === 0 ? null : first.path.join(".");
-  return new HttpError(400, `Invalid request: ${formatSchemaIssues(error)}`, {
-    code: "invalid_value",
-    param,
-  });
-}
-
 function parseWith<Shape extends z.ZodRawShape>(
   schema: z.ZodObject<Shape>,
   body: unknown,
   fastPath?: typeof fastChatRequestData,
 ): z.output<z.ZodObject<Shape>> & { extraFields: Record<string, unknown> } {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new HttpError(400, "The request body must be a JSON object", { code: "invalid_value" });
-  for (const field of forbiddenFields) {
-    if (Object.hasOwn(body, field))
-      throw invalidField(
-        field,
-        `\`${field}\` can not be set by a request; upstream addresses and proxies come from the server's config`,
-      );
-  }
+  checkRequestObject(body);
   // JSON.parse makes `__proto__` an ordinary key, which no copy of the request keeps
   // as a field (an assignment sets the prototype, zod's records leave it out): it
   // would vanish unnamed, so it is refused by name, as OpenAI refuses an unknown field.

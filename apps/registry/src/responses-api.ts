@@ -11,8 +11,9 @@ import type {
   ToolDefinition,
 } from "@g4f-ts/provider-core";
 import { formatSchemaIssues } from "@g4f-ts/provider-core/internal";
-import { type ZodError, z } from "zod";
+import { z } from "zod";
 import { HttpError, invalidField } from "./http-errors.js";
+import { checkRequestObject, schemaError } from "./request-checks.js";
 
 /*
  * The Responses API request (`POST /v1/responses`) and its translation to the
@@ -152,48 +153,16 @@ const refusedFields: readonly {
   },
 ];
 
-/**
- * Fields that would make the server fetch an address of the caller's choosing: they
- * come from the config only (as for chat).
- */
-const forbiddenFields = [
-  "proxy",
-  "base_url",
-  "baseUrl",
-  "baseURL",
-  "api_base",
-  "apiBase",
-  "upstream",
-];
-
-function schemaError(error: ZodError): HttpError {
-  const first = error.issues[0];
-  const param = first === undefined || first.path.length === 0 ? null : first.path.join(".");
-  return new HttpError(400, `Invalid request: ${formatSchemaIssues(error)}`, {
-    code: "invalid_value",
-    param,
-  });
-}
-
 function unsupported(param: string, message: string): HttpError {
   return new HttpError(400, message, { code: "unsupported_parameter", param });
 }
 
 /**
  * What every Responses request must be, even one forwarded unchanged: a JSON
- * object that sets no upstream address or proxy.
+ * object that sets no upstream address or proxy, as every request.
  */
-export function checkResponsesBody(body: unknown): asserts body is Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new HttpError(400, "The request body must be a JSON object", { code: "invalid_value" });
-  for (const field of forbiddenFields) {
-    if (Object.hasOwn(body, field))
-      throw invalidField(
-        field,
-        `\`${field}\` can not be set by a request; upstream addresses and proxies come from the server's config`,
-      );
-  }
-}
+export const checkResponsesBody: (body: unknown) => asserts body is Record<string, unknown> =
+  checkRequestObject;
 
 /** How much one Responses request may hold (the chat limits, applied to input items and their parts). */
 export interface ResponsesRequestLimits {

@@ -138,10 +138,16 @@ interface AnswerSettings {
   droppedHeader: (candidate: Candidate) => string | undefined;
 }
 
-function answerHeaders(candidate: Candidate, settings: AnswerSettings): Record<string, string> {
+/** The headers every chat answer carries: its provider, what it dropped, the attempts that failed before it. */
+function answerHeaders(
+  candidate: Candidate,
+  settings: AnswerSettings,
+  run: FallbackRun,
+): Record<string, string> {
   const headers: Record<string, string> = { "x-g4f-provider": candidate.entry.id };
   const dropped = settings.droppedHeader(candidate);
   if (dropped !== undefined) headers[droppedParamsHeader] = dropped;
+  if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
   return headers;
 }
 
@@ -164,8 +170,7 @@ async function sendAnswer(
       usage,
     );
     // One object, in the order the headers are sent, rather than spreads of several.
-    const headers = answerHeaders(candidate, settings);
-    if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
+    const headers = answerHeaders(candidate, settings, run);
     if (usage.estimated) headers[usageEstimatedHeader] = "true";
     sendJsonAnswer(context, body, headers);
   } finally {
@@ -282,10 +287,9 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  const committed = await openEventStream(context, run, ({ candidate }) => {
-    const headers = answerHeaders(candidate, settings);
-    return run.failures.length > 0 ? Object.assign(headers, attemptsHeader(run.failures)) : headers;
-  });
+  const committed = await openEventStream(context, run, ({ candidate }) =>
+    answerHeaders(candidate, settings, run),
+  );
   const { candidate } = committed;
   const { response } = context;
   const encoder = new ChatChunkEncoder(

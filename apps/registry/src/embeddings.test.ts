@@ -1,24 +1,11 @@
-import { closeDispatchers, float32Base64 } from "@g4f-ts/provider-core";
+import { float32Base64 } from "@g4f-ts/provider-core";
 import { OpenAICompatible } from "@g4f-ts/provider-openai-compatible";
-import {
-  sendJson,
-  startTestServer,
-  type TestServer,
-  type TestServerHandler,
-} from "@g4f-ts/testkit";
+import { sendJson, type TestServer, type TestServerHandler } from "@g4f-ts/testkit";
 import OpenAI from "openai";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { openAIClientRegistries } from "../test-support/openai-client-registry.js";
 
-const upstreams: TestServer[] = [];
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
-});
-afterAll(async () => {
-  await closeDispatchers();
-});
+const { upstream, serve } = openAIClientRegistries();
 
 /** An upstream that answers `/v1/embeddings` with [first, index] per input, base64 when asked. */
 function embeddingsUpstream(first: number): TestServerHandler {
@@ -40,12 +27,6 @@ function embeddingsUpstream(first: number): TestServerHandler {
   };
 }
 
-async function upstream(handler: TestServerHandler): Promise<TestServer> {
-  const server = await startTestServer(handler);
-  upstreams.push(server);
-  return server;
-}
-
 function instance(id: string, server: TestServer): OpenAICompatible {
   return new OpenAICompatible({
     id,
@@ -54,21 +35,6 @@ function instance(id: string, server: TestServer): OpenAICompatible {
     embeddingModels: ["embed-small"],
     retry: { maxAttempts: 1 },
   });
-}
-
-async function serve(providers: OpenAICompatible[]) {
-  const server = await startServer({
-    discover: false,
-    config: { logLevel: "silent" },
-    providers,
-    port: 0,
-    env: {},
-  });
-  servers.push(server);
-  return {
-    server,
-    openai: new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "sk-test", maxRetries: 0 }),
-  };
 }
 
 describe("POST /v1/embeddings with the official openai client", () => {

@@ -1,16 +1,13 @@
 import type { ServerResponse } from "node:http";
-import { closeDispatchers } from "@g4f-ts/provider-core";
 import { OpenAICompatible } from "@g4f-ts/provider-openai-compatible";
 import {
   type RecordedRequest,
   sendJson,
-  startTestServer,
   type TestServer,
   type TestServerHandler,
 } from "@g4f-ts/testkit";
-import OpenAI from "openai";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { openAIClientRegistries } from "../test-support/openai-client-registry.js";
 
 /*
  * `responsesApi: "native"`: the registry forwards `/v1/responses` unchanged to an
@@ -18,15 +15,7 @@ import { type RunningServer, startServer } from "./server.js";
  * byte, and passes the answer on as it came.
  */
 
-const upstreams: TestServer[] = [];
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
-});
-afterAll(async () => {
-  await closeDispatchers();
-});
+const { upstream, serve } = openAIClientRegistries();
 
 function responseObject(model: string, text: string): Record<string, unknown> {
   return {
@@ -114,12 +103,6 @@ function responsesUpstream(text: string): TestServerHandler {
   };
 }
 
-async function upstream(handler: TestServerHandler): Promise<TestServer> {
-  const server = await startTestServer(handler);
-  upstreams.push(server);
-  return server;
-}
-
 function native(id: string, server: TestServer): OpenAICompatible {
   return new OpenAICompatible({
     id,
@@ -129,21 +112,6 @@ function native(id: string, server: TestServer): OpenAICompatible {
     responsesApi: "native",
     retry: { maxAttempts: 1 },
   });
-}
-
-async function serve(providers: OpenAICompatible[]) {
-  const server = await startServer({
-    discover: false,
-    config: { logLevel: "silent" },
-    providers,
-    port: 0,
-    env: {},
-  });
-  servers.push(server);
-  return {
-    server,
-    openai: new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "sk-test", maxRetries: 0 }),
-  };
 }
 
 describe('/v1/responses with responsesApi: "native"', () => {

@@ -1,7 +1,12 @@
 import { type OpenAICompatibleFake, startOpenAICompatibleFake } from "@g4f-ts/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RedisProcess, startRedisServer } from "../test-support/redis-process.js";
-import { nextRemoteAttempt, startReplicas, stateStatus } from "../test-support/replicas.js";
+import {
+  nextRemoteAttempt,
+  sharedModelUpstream,
+  startReplicas,
+  stateStatus,
+} from "../test-support/replicas.js";
 import type { ErrorBody } from "./__fixtures__/http-bodies.js";
 import type { RegistryConfigInput } from "./config.js";
 import type { RunningServer } from "./server.js";
@@ -32,15 +37,6 @@ async function fake(): Promise<OpenAICompatibleFake> {
   return started;
 }
 
-function upstream(id: string, url: string, priority = 0) {
-  return {
-    id,
-    use: "@g4f-ts/provider-openai-compatible",
-    priority,
-    options: { baseUrl: `${url}/v1`, models: ["shared-model"], retry: { maxAttempts: 1 } },
-  };
-}
-
 function chat(server: RunningServer, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${server.url}/v1/chat/completions`, {
     method: "POST",
@@ -65,7 +61,7 @@ describe("replicas sharing state through Redis", () => {
     down.setFaults(() => ({ kind: "status", status: 503 }));
     const config: RegistryConfigInput = {
       cooldown: { failureThreshold: 1, minDistinctClients: 1 },
-      providers: [upstream("down", down.url, 10), upstream("up", up.url)],
+      providers: [sharedModelUpstream("down", down.url, 10), sharedModelUpstream("up", up.url)],
       state: { redis: { url: redis.url, keyPrefix: prefix() } },
     };
     replicas = await startReplicas(3, redis.url, config);
@@ -98,7 +94,7 @@ describe("replicas sharing state through Redis", () => {
       redis.url,
       {
         server: { apiKeys: [{ env: "KEY_A", rpm: 60 }] },
-        providers: [upstream("healthy", healthy.url)],
+        providers: [sharedModelUpstream("healthy", healthy.url)],
         // A command that times out may still have counted in Redis while the replica
         // counts the request locally too; here Redis must answer, however slow the machine.
         state: { redis: { url: redis.url, keyPrefix: prefix(), commandTimeoutMs: 5_000 } },
@@ -128,7 +124,7 @@ describe("replicas sharing state through Redis", () => {
     const config: RegistryConfigInput = {
       cooldown: { failureThreshold: 1, minDistinctClients: 1 },
       server: { apiKeys: [{ env: "KEY_A", rpm: 1000, maxConcurrent: 50 }] },
-      providers: [upstream("down", down.url, 10), upstream("up", up.url)],
+      providers: [sharedModelUpstream("down", down.url, 10), sharedModelUpstream("up", up.url)],
       state: { redis: { url: redis.url, keyPrefix: prefix(), commandTimeoutMs: 100 } },
     };
     replicas = await startReplicas(3, redis.url, config, { KEY_A: "key-a" });
@@ -182,7 +178,7 @@ describe("replicas sharing state through Redis", () => {
       redis.url,
       {
         server: { apiKeys: [{ env: "KEY_A", maxConcurrent: 1 }] },
-        providers: [upstream("held", held.url)],
+        providers: [sharedModelUpstream("held", held.url)],
         state: { redis: { url: redis.url, keyPrefix: prefix(), commandTimeoutMs: 100 } },
       },
       { KEY_A: "key-a" },
@@ -228,7 +224,10 @@ describe("replicas sharing state through Redis", () => {
     );
     replicas = await startReplicas(2, redis.url, {
       routing: { strategy: "least-busy" },
-      providers: [upstream("first", first.url), upstream("second", second.url)],
+      providers: [
+        sharedModelUpstream("first", first.url),
+        sharedModelUpstream("second", second.url),
+      ],
       state: { redis: { url: redis.url, keyPrefix: prefix(), syncIntervalMs: 20 } },
     });
     const [a, b] = replicas as [RunningServer, RunningServer];

@@ -1,6 +1,7 @@
 import { type OpenAICompatibleFake, startOpenAICompatibleFake } from "@g4f-ts/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RedisProcess, startRedisServer } from "../test-support/redis-process.js";
+import { sharedModelUpstream } from "../test-support/replicas.js";
 import {
   type ServeProcess,
   startServeProcess,
@@ -38,15 +39,6 @@ async function fake(): Promise<OpenAICompatibleFake> {
   const started = await startOpenAICompatibleFake({ models: ["shared-model"] });
   fakes.push(started);
   return started;
-}
-
-function upstream(id: string, url: string, priority = 0) {
-  return {
-    id,
-    use: "@g4f-ts/provider-openai-compatible",
-    priority,
-    options: { baseUrl: `${url}/v1`, models: ["shared-model"], retry: { maxAttempts: 1 } },
-  };
 }
 
 let prefixCount = 0;
@@ -120,7 +112,7 @@ describe("three serve processes sharing one Redis", () => {
     down.setFaults(() => ({ kind: "status", status: 503 }));
     const [a, b, c] = (await startThree({
       cooldown: { failureThreshold: 1, minDistinctClients: 1 },
-      providers: [upstream("down", down.url, 10), upstream("up", up.url)],
+      providers: [sharedModelUpstream("down", down.url, 10), sharedModelUpstream("up", up.url)],
     })) as [ServeProcess, ServeProcess, ServeProcess];
     expect((await chat(a)).headers.get("x-g4f-provider")).toBe("up");
     expect(chatHits(down)).toBe(1);
@@ -141,7 +133,7 @@ describe("three serve processes sharing one Redis", () => {
     await startThree(
       {
         server: { apiKeys: [{ env: "KEY_A", rpm: 60 }] },
-        providers: [upstream("healthy", healthy.url)],
+        providers: [sharedModelUpstream("healthy", healthy.url)],
       },
       { commandTimeoutMs: 5_000 },
     );
@@ -160,7 +152,7 @@ describe("three serve processes sharing one Redis", () => {
     const [a, b] = (await startThree({
       cooldown: { failureThreshold: 1, minDistinctClients: 1 },
       server: { apiKeys: [{ env: "KEY_A", rpm: 100_000, maxConcurrent: 1_000 }] },
-      providers: [upstream("down", down.url, 10), upstream("up", up.url)],
+      providers: [sharedModelUpstream("down", down.url, 10), sharedModelUpstream("up", up.url)],
     })) as [ServeProcess, ServeProcess, ServeProcess];
     const load = replicas.flatMap((replica) =>
       Array.from({ length: 30 }, () => chat(replica, "key-a")),

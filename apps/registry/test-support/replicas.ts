@@ -58,3 +58,16 @@ export async function startReplicas(
   await Promise.all(servers.map((server) => stateStatus(server, "shared")));
   return servers;
 }
+
+/**
+ * A provider entry of the config for an OpenAI-compatible fake at `url` serving
+ * `shared-model` (the model every replica test routes), one attempt per request.
+ */
+export function sharedModelUpstream(id: string, url: string, priority = 0) {
+  return {
+    id,
+    use: "@g4f-ts/provider-openai-compatible",
+    priority,
+    options: { baseUrl: `${url}/v1`, models: ["shared-model"], retry: { maxAttempts: 1 } },
+  };
+}

@@ -157,13 +157,6 @@ function unsupported(param: string, message: string): HttpError {
   return new HttpError(400, message, { code: "unsupported_parameter", param });
 }
 
-/**
- * What every Responses request must be, even one forwarded unchanged: a JSON
- * object that sets no upstream address or proxy, as every request.
- */
-export const checkResponsesBody: (body: unknown) => asserts body is Record<string, unknown> =
-  checkRequestObject;
-
 /** How much one Responses request may hold (the chat limits, applied to input items and their parts). */
 export interface ResponsesRequestLimits {
   maxMessages?: number;
@@ -179,7 +172,7 @@ export function parseResponsesRequest(
   body: unknown,
   limits: ResponsesRequestLimits = {},
 ): ResponsesRequest {
-  checkResponsesBody(body);
+  checkRequestObject(body);
   for (const field of Object.keys(body)) {
     if (!knownFields.has(field))
       throw new HttpError(400, `Unknown parameter: '${field.slice(0, 100)}'.`, {

@@ -15,9 +15,9 @@ import { sendJson, writeChunk } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import type { Registry } from "./registry.js";
+import { checkRequestObject } from "./request-checks.js";
 import type { RequestContext } from "./request-context.js";
 import {
-  checkResponsesBody,
   conversationOf,
   inputMessages,
   parseResponsesRequest,
@@ -217,7 +217,7 @@ interface ResponseCall {
 export async function handleCreateResponse(context: RequestContext, body: unknown): Promise<void> {
   const { registry } = context;
   const { server } = registry.config;
-  checkResponsesBody(body);
+  checkRequestObject(body);
   // Upstreams that serve the Responses API themselves get the request unchanged.
   const native = nativeCandidates(registry, body);
   if (native !== undefined) {

@@ -1,4 +1,5 @@
-// `node bench/timeline.mjs [--stream] [--pause-ms 0] [--requests 300] [--profile]`:
+// `node bench/timeline.mjs [--stream] [--pause-ms 0] [--requests 300] [--profile]
+// [--provider amigochat|openai-compatible]`:
 // where ONE request's time goes, on the bare passthrough and on the registry (and
 // a baseline build, G4F_BENCH_BASELINE_CLI as in run.mjs), against the same fake
 // upstream. Requests go one at a time, rotating over the paths; `--pause-ms 20`
@@ -30,6 +31,7 @@ const { values: flags } = parseArgs({
     profile: { type: "boolean", default: false },
     "sample-us": { type: "string", default: "50" },
     top: { type: "string", default: "25" },
+    provider: { type: "string", default: "amigochat" },
   },
 });
 const requestCount = Number(flags.requests);
@@ -79,14 +81,28 @@ async function startProbed(name, start) {
   }
 }
 
-const amigoChat = [
-  {
+// AmigoChat, as run.mjs configures it, or `--provider openai-compatible`: the same
+// upstream asked with a plain OpenAI request rather than AmigoChat's browser headers.
+const providers = {
+  amigochat: {
     id: "amigochat",
     use: "@g4f-ts/provider-amigochat",
     enabled: true,
     options: { baseUrl: upstreamOrigin, retry: { maxAttempts: 1 } },
   },
-];
+  "openai-compatible": {
+    id: "openai",
+    use: "@g4f-ts/provider-openai-compatible",
+    enabled: true,
+    options: {
+      baseUrl: `${upstreamOrigin}/v1`,
+      models: ["gpt-4o-mini"],
+      retry: { maxAttempts: 1 },
+    },
+  },
+};
+if (!(flags.provider in providers)) throw new Error(`--provider: one of ${Object.keys(providers)}`);
+const registryProviders = [providers[flags.provider]];
 const proxies = [
   await startProbed("bare passthrough", async (nodeFlags) => {
     const { child, info } = await startChild([
@@ -96,13 +112,15 @@ const proxies = [
     ]);
     return { child, origin: `http://127.0.0.1:${info.port}` };
   }),
-  await startProbed("registry", (nodeFlags) => startRegistry("timeline", amigoChat, { nodeFlags })),
+  await startProbed("registry", (nodeFlags) =>
+    startRegistry("timeline", registryProviders, { nodeFlags }),
+  ),
 ];
 const baselineCli = process.env.G4F_BENCH_BASELINE_CLI;
 if (baselineCli)
   proxies.push(
     await startProbed("registry before", (nodeFlags) =>
-      startRegistry("timeline-before", amigoChat, { nodeFlags, cli: baselineCli }),
+      startRegistry("timeline-before", registryProviders, { nodeFlags, cli: baselineCli }),
     ),
   );
 const targets = [{ name: "direct", origin: upstreamOrigin }, ...proxies];
@@ -195,16 +213,20 @@ const stageNames = [
   ["first client write to finish", "clientWrite", "finish"],
   ["request head to first client write", "request", "clientWrite"],
 ];
-console.log("\nin the proxy, median µs per stage:");
-console.log(`${"stage".padEnd(38)}${proxies.map((proxy) => proxy.name.padStart(18)).join("")}`);
+// Each registry's stage beside the passthrough's: where its added time sits.
+console.log("\nin the proxy, median µs per stage (in brackets: minus the passthrough's):");
+console.log(`${"stage".padEnd(38)}${proxies.map((proxy) => proxy.name.padStart(22)).join("")}`);
 const stagesByProxy = proxies.map(stagesOf);
 for (const [label, from, to] of stageNames) {
   const values = stagesByProxy.map((requests) =>
     median(requests.map((stages) => stages[to] - stages[from])),
   );
-  console.log(
-    `${label.padEnd(38)}${values.map((value) => value.toFixed(0).padStart(18)).join("")}`,
-  );
+  const cells = values.map((value, index) => {
+    const added = value - values[0];
+    const beside = index === 0 ? "" : ` (${added >= 0 ? "+" : ""}${added.toFixed(0)})`;
+    return `${value.toFixed(0)}${beside}`.padStart(22);
+  });
+  console.log(`${label.padEnd(38)}${cells.join("")}`);
 }
 
 if (flags.profile)

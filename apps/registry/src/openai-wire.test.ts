@@ -1,3 +1,5 @@
+import { InvalidOptionsError } from "@g4f-ts/provider-core";
+import { checkMessages } from "@g4f-ts/provider-core/internal";
 import { describe, expect, it } from "vitest";
 import { HttpError } from "./http-errors.js";
 import {
@@ -47,6 +49,17 @@ function refusal(body: unknown): HttpError {
 }
 
 describe("the chat request", () => {
+  it("vouches for a one-message conversation it built, so the call pipeline does not check it again", () => {
+    const messages = toMessages(
+      parseChatRequest({ model: "m", messages: [{ role: "user", content: "Hello" }] }),
+    );
+    // Changed behind the vouching's back (same length): only a check that is skipped passes it.
+    (messages as unknown[])[0] = { role: "nobody", content: 5 };
+    expect(() =>
+      checkMessages(messages, "P", (options) => new InvalidOptionsError(options)),
+    ).not.toThrow();
+  });
+
   it("keeps every OpenAI message form as the client wrote it, developer as developer", () => {
     const messages = toMessages(parseChatRequest({ model: "m", messages: everyMessageForm }));
     expect(messages).toEqual(everyMessageForm);

@@ -78,10 +78,13 @@ async function providersOf(root) {
   const { OpenAICompatible } = await import(
     `${root}/packages/provider-openai-compatible/dist/index.js`
   );
-  const { closeDispatchers } = await import(`${root}/packages/provider-core/dist/index.js`);
+  const { closeDispatchers, sendRequest } = await import(
+    `${root}/packages/provider-core/dist/index.js`
+  );
   const { TimedAttempt } = await import(`${root}/apps/registry/dist/attempt-stream.js`);
   const { defaultAttemptTimeouts } = await import(`${root}/apps/registry/dist/config.js`);
   return {
+    sendRequest,
     TimedAttempt,
     defaultAttemptTimeouts,
     amigoChat: new AmigoChat({ baseUrl: origin, retry: { maxAttempts: 1 } }),
@@ -171,8 +174,8 @@ async function bareCall() {
 // `transport` the core's sendRequest with its body read as text, `reader` that plus
 // the OpenAI reader's parse of the answer (no pipeline, no provider).
 const chatUrl = `${origin}/v1/chat/completions`;
-function coreRequest() {
-  return sendRequest({
+function coreRequest(send = sendRequest) {
+  return send({
     provider: "bench",
     url: chatUrl,
     method: "POST",
@@ -181,8 +184,8 @@ function coreRequest() {
     signal: new AbortController().signal,
   });
 }
-async function transportCall() {
-  const text = await (await coreRequest()).text();
+async function transportCall(send) {
+  const text = await (await coreRequest(send)).text();
   if (!text.includes(expected)) throw new Error("unexpected answer");
 }
 async function readerCall() {
@@ -216,7 +219,7 @@ const variants = {
   "openai-client": () => providerCall(openAI, clientMessages()),
   attempt: () => attemptCall(current),
   bare: bareCall,
-  transport: transportCall,
+  transport: () => transportCall(sendRequest),
   reader: readerCall,
 };
 if (baseline !== undefined) {
@@ -224,7 +227,8 @@ if (baseline !== undefined) {
   variants["openai-baseline"] = () => providerCall(baseline.openAI);
   variants["amigochat-client-baseline"] = () => providerCall(baseline.amigoChat, clientMessages());
   variants["attempt-baseline"] = () => attemptCall(baseline);
-  for (const name of ["amigochat", "openai", "amigochat-client", "attempt"])
+  variants["transport-baseline"] = () => transportCall(baseline.sendRequest);
+  for (const name of ["amigochat", "openai", "amigochat-client", "attempt", "transport"])
     if (only.includes(name)) only.push(`${name}-baseline`);
 }
 

@@ -590,7 +590,9 @@ function startCall(options: HttpRequestOptions): HttpCall {
     // piece by piece, framed by the content-length given.
     const { parts, byteLength } = options.json;
     body = encodedJsonBody(parts, byteLength);
-    headers = { ...withoutContentLength(headers), "content-length": String(byteLength) };
+    const framed = withoutContentLength(headers);
+    framed["content-length"] = String(byteLength);
+    headers = framed;
   } else if (options.json !== undefined) {
     body = JSON.stringify(options.json);
   }
@@ -599,7 +601,11 @@ function startCall(options: HttpRequestOptions): HttpCall {
       !("content-type" in headers) &&
       !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")
     ) {
-      headers = { ...headers, "content-type": "application/json" };
+      // Object.assign and a set, not a spread with the field after it: on Node 20 that
+      // literal takes the runtime's slow path (about a microsecond).
+      const typed = Object.assign({}, headers);
+      typed["content-type"] = "application/json";
+      headers = typed;
     }
   }
 
@@ -677,7 +683,9 @@ async function readPrefix(response: HttpResponse, maxBytes: number): Promise<str
 export function postJson(
   options: Omit<HttpRequestOptions, "json" | "body" | "method"> & { json: unknown },
 ) {
-  return sendRequest({ ...options, method: "POST" });
+  const request: HttpRequestOptions = Object.assign({}, options);
+  request.method = "POST";
+  return sendRequest(request);
 }
 
 /**

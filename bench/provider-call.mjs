@@ -29,6 +29,11 @@
 // `attempt` (in the default run) is AmigoChat's call as the registry makes it: through
 // the registry's `TimedAttempt` (its deadlines, its cancellation handed to the provider),
 // read batch by batch to the end.
+// `--baseline-first` loads the baseline checkout before this one (the first loaded
+// runs slower: read an after/before both ways round).
+// `--interleaved` (with `--baseline`) measures each variant against its baseline one
+// call at a time, alternating (concurrency 1, the CPU of each call on its own, `--calls`
+// pairs): on a busy machine a load that comes and goes lands on both alike.
 // `--promises` counts, instead of CPU, the promises one call of each variant makes
 // (node:v8 promiseHooks, calls one after the other).
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
@@ -58,6 +63,8 @@ const { values } = parseArgs({
     only: { type: "string", default: "amigochat,openai,attempt,bare" },
     baseline: { type: "string" },
     promises: { type: "boolean", default: false },
+    "baseline-first": { type: "boolean", default: false },
+    interleaved: { type: "boolean", default: false },
   },
 });
 const calls = Number(values.calls);
@@ -98,9 +105,17 @@ async function providersOf(root) {
   };
 }
 const root = fileURLToPath(new URL("..", import.meta.url));
+// The checkout loaded first runs measurably slower here (its own copies of undici and
+// the core, compiled first): `--baseline-first` loads the baseline first, so that a
+// before/after can be read both ways round.
+const baselineEarly =
+  values.baseline !== undefined && values["baseline-first"]
+    ? await providersOf(values.baseline)
+    : undefined;
 const current = await providersOf(root);
 const { amigoChat, openAI } = current;
-const baseline = values.baseline === undefined ? undefined : await providersOf(values.baseline);
+const baseline =
+  baselineEarly ?? (values.baseline === undefined ? undefined : await providersOf(values.baseline));
 
 // The registry's messages of a large request: made per request, carrying the
 // client's JSON text of them (as the registry attaches it from 32 KiB on), which a
@@ -258,6 +273,43 @@ async function promisesPerCall(call, count) {
   for (let index = 0; index < count; index++) await call();
   stop();
   return made / count;
+}
+/** CPU µs of one call of `call`, measured alone. */
+async function cpuOfOneCall(call) {
+  const before = process.cpuUsage();
+  await call();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+if (values.interleaved && baseline !== undefined) {
+  for (const name of selected.filter((name) => variants[`${name}-baseline`] !== undefined)) {
+    const after = variants[name];
+    const before = variants[`${name}-baseline`];
+    for (let index = 0; index < 2000; index++) {
+      await after();
+      await before();
+    }
+    let afterTotal = 0;
+    let beforeTotal = 0;
+    for (let index = 0; index < calls; index++) {
+      // Alternate which goes first.
+      if (index % 2 === 0) {
+        afterTotal += await cpuOfOneCall(after);
+        beforeTotal += await cpuOfOneCall(before);
+      } else {
+        beforeTotal += await cpuOfOneCall(before);
+        afterTotal += await cpuOfOneCall(after);
+      }
+    }
+    console.log(
+      `${name}: ${(afterTotal / calls).toFixed(1)} µs, ${name}-baseline ${(beforeTotal / calls).toFixed(1)} µs: ${(afterTotal / beforeTotal).toFixed(3)}x (${calls} interleaved calls each, one at a time)`,
+    );
+  }
+  await pool.close();
+  await closeDispatchers();
+  await baseline.closeDispatchers();
+  stopChildren();
+  process.exit(0);
 }
 if (values.promises) {
   for (const name of selected) await promisesPerCall(variants[name], 200);

@@ -23,8 +23,19 @@
 //   npx pnpm@10.34.8 build && node bench/provider-call.mjs [--calls 2000] [--rounds 5] [--concurrency 50]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/provider-call.mjs --only amigochat
 //
-// `--baseline /path/to/other/checkout` adds `amigochat-baseline` and `openai-baseline`:
-// the same calls through that checkout's built providers (a before/after in one run).
+// `--baseline /path/to/other/checkout` adds `amigochat-baseline` and `openai-baseline`
+// (and `attempt-baseline`): the same calls through that checkout's built packages (a
+// before/after in one run).
+// `attempt` (in the default run) is AmigoChat's call as the registry makes it: through
+// the registry's `TimedAttempt` (its deadlines, its cancellation handed to the provider),
+// read batch by batch to the end.
+// `--baseline-first` loads the baseline checkout before this one (the first loaded
+// runs slower: read an after/before both ways round).
+// `--interleaved` (with `--baseline`) measures each variant against its baseline one
+// call at a time, alternating (concurrency 1, the CPU of each call on its own, `--calls`
+// pairs): on a busy machine a load that comes and goes lands on both alike.
+// `--promises` counts, instead of CPU, the promises one call of each variant makes
+// (node:v8 promiseHooks, calls one after the other).
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
 // `--only transport,reader,amigochat,bare` adds the layers below a provider:
 // `transport` (the core's sendRequest, body read as text) and `reader` (that plus
@@ -32,6 +43,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { promiseHooks } from "node:v8";
 import {
   CallPipeline,
   chunkBatchesOf,
@@ -48,8 +60,11 @@ const { values } = parseArgs({
     calls: { type: "string", default: "2000" },
     rounds: { type: "string", default: "5" },
     concurrency: { type: "string", default: "50" },
-    only: { type: "string", default: "amigochat,openai,bare" },
+    only: { type: "string", default: "amigochat,openai,attempt,bare" },
     baseline: { type: "string" },
+    promises: { type: "boolean", default: false },
+    "baseline-first": { type: "boolean", default: false },
+    interleaved: { type: "boolean", default: false },
   },
 });
 const calls = Number(values.calls);
@@ -70,8 +85,15 @@ async function providersOf(root) {
   const { OpenAICompatible } = await import(
     `${root}/packages/provider-openai-compatible/dist/index.js`
   );
-  const { closeDispatchers } = await import(`${root}/packages/provider-core/dist/index.js`);
+  const { closeDispatchers, sendRequest } = await import(
+    `${root}/packages/provider-core/dist/index.js`
+  );
+  const { TimedAttempt } = await import(`${root}/apps/registry/dist/attempt-stream.js`);
+  const { defaultAttemptTimeouts } = await import(`${root}/apps/registry/dist/config.js`);
   return {
+    sendRequest,
+    TimedAttempt,
+    defaultAttemptTimeouts,
     amigoChat: new AmigoChat({ baseUrl: origin, retry: { maxAttempts: 1 } }),
     openAI: new OpenAICompatible({
       id: "openai",
@@ -83,8 +105,17 @@ async function providersOf(root) {
   };
 }
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { amigoChat, openAI } = await providersOf(root);
-const baseline = values.baseline === undefined ? undefined : await providersOf(values.baseline);
+// The checkout loaded first runs measurably slower here (its own copies of undici and
+// the core, compiled first): `--baseline-first` loads the baseline first, so that a
+// before/after can be read both ways round.
+const baselineEarly =
+  values.baseline !== undefined && values["baseline-first"]
+    ? await providersOf(values.baseline)
+    : undefined;
+const current = await providersOf(root);
+const { amigoChat, openAI } = current;
+const baseline =
+  baselineEarly ?? (values.baseline === undefined ? undefined : await providersOf(values.baseline));
 
 // The registry's messages of a large request: made per request, carrying the
 // client's JSON text of them (as the registry attaches it from 32 KiB on), which a
@@ -106,6 +137,26 @@ async function providerCall(provider, callMessages = messages) {
   let text = "";
   for await (const batch of chunkBatchesOf(answer))
     for (const chunk of batch) if (typeof chunk === "string") text += chunk;
+  if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
+}
+
+// The registry's attempt of AmigoChat's call (see `TimedAttempt`), read as the
+// fallback engine reads a committed answer: batch by batch.
+async function attemptCall(providers) {
+  const attempt = new providers.TimedAttempt(
+    providers.amigoChat,
+    "gpt-4o-mini",
+    messages,
+    { stream: true },
+    undefined,
+    providers.defaultAttemptTimeouts,
+  );
+  let text = "";
+  for (;;) {
+    const batch = await attempt.nextBatch();
+    if (batch.done) break;
+    for (const chunk of batch.value) if (typeof chunk === "string") text += chunk;
+  }
   if (text !== expected) throw new Error(`unexpected answer ${JSON.stringify(text)}`);
 }
 
@@ -138,8 +189,8 @@ async function bareCall() {
 // `transport` the core's sendRequest with its body read as text, `reader` that plus
 // the OpenAI reader's parse of the answer (no pipeline, no provider).
 const chatUrl = `${origin}/v1/chat/completions`;
-function coreRequest() {
-  return sendRequest({
+function coreRequest(send = sendRequest) {
+  return send({
     provider: "bench",
     url: chatUrl,
     method: "POST",
@@ -148,8 +199,8 @@ function coreRequest() {
     signal: new AbortController().signal,
   });
 }
-async function transportCall() {
-  const text = await (await coreRequest()).text();
+async function transportCall(send) {
+  const text = await (await coreRequest(send)).text();
   if (!text.includes(expected)) throw new Error("unexpected answer");
 }
 async function readerCall() {
@@ -181,15 +232,18 @@ const variants = {
   openai: () => providerCall(openAI),
   "amigochat-client": () => providerCall(amigoChat, clientMessages()),
   "openai-client": () => providerCall(openAI, clientMessages()),
+  attempt: () => attemptCall(current),
   bare: bareCall,
-  transport: transportCall,
+  transport: () => transportCall(sendRequest),
   reader: readerCall,
 };
 if (baseline !== undefined) {
   variants["amigochat-baseline"] = () => providerCall(baseline.amigoChat);
   variants["openai-baseline"] = () => providerCall(baseline.openAI);
   variants["amigochat-client-baseline"] = () => providerCall(baseline.amigoChat, clientMessages());
-  for (const name of ["amigochat", "openai", "amigochat-client"])
+  variants["attempt-baseline"] = () => attemptCall(baseline);
+  variants["transport-baseline"] = () => transportCall(baseline.sendRequest);
+  for (const name of ["amigochat", "openai", "amigochat-client", "attempt", "transport"])
     if (only.includes(name)) only.push(`${name}-baseline`);
 }
 
@@ -209,6 +263,66 @@ async function measure(call, count) {
 }
 
 const selected = Object.keys(variants).filter((name) => only.includes(name));
+
+/** Promises one call of `call` makes: the mean over `count` calls, one after the other. */
+async function promisesPerCall(call, count) {
+  let made = 0;
+  const stop = promiseHooks.onInit(() => {
+    made++;
+  });
+  for (let index = 0; index < count; index++) await call();
+  stop();
+  return made / count;
+}
+/** CPU µs of one call of `call`, measured alone. */
+async function cpuOfOneCall(call) {
+  const before = process.cpuUsage();
+  await call();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+if (values.interleaved && baseline !== undefined) {
+  for (const name of selected.filter((name) => variants[`${name}-baseline`] !== undefined)) {
+    const after = variants[name];
+    const before = variants[`${name}-baseline`];
+    for (let index = 0; index < 2000; index++) {
+      await after();
+      await before();
+    }
+    let afterTotal = 0;
+    let beforeTotal = 0;
+    for (let index = 0; index < calls; index++) {
+      // Alternate which goes first.
+      if (index % 2 === 0) {
+        afterTotal += await cpuOfOneCall(after);
+        beforeTotal += await cpuOfOneCall(before);
+      } else {
+        beforeTotal += await cpuOfOneCall(before);
+        afterTotal += await cpuOfOneCall(after);
+      }
+    }
+    console.log(
+      `${name}: ${(afterTotal / calls).toFixed(1)} µs, ${name}-baseline ${(beforeTotal / calls).toFixed(1)} µs: ${(afterTotal / beforeTotal).toFixed(3)}x (${calls} interleaved calls each, one at a time)`,
+    );
+  }
+  await pool.close();
+  await closeDispatchers();
+  await baseline.closeDispatchers();
+  stopChildren();
+  process.exit(0);
+}
+if (values.promises) {
+  for (const name of selected) await promisesPerCall(variants[name], 200);
+  for (const name of selected)
+    console.log(
+      `${name}: ${(await promisesPerCall(variants[name], 1000)).toFixed(1)} promises per call`,
+    );
+  await pool.close();
+  await closeDispatchers();
+  await baseline?.closeDispatchers();
+  stopChildren();
+  process.exit(0);
+}
 // Warm-up: JIT, the connection pools.
 for (const name of selected) await measure(variants[name], Math.min(calls, 1000));
 

@@ -1,16 +1,23 @@
 import {
+  AbortError,
   type AsyncGeneratorProvider,
   type AsyncResult,
   BatchedChunks,
   type Chunk,
+  callControlKey,
   FinishReason,
   ModelCatalog,
+  type ProviderOptions,
   ResponseMetadata,
   ResponseStatusError,
+  TimeoutError,
 } from "@g4f-ts/provider-core";
-import { describe, expect, it } from "vitest";
+import { callControlOf, callOptionsShape } from "@g4f-ts/provider-core/internal";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { TimedAttempt } from "./attempt-stream.js";
-import { defaultAttemptTimeouts } from "./config.js";
+import { type AttemptTimeouts, defaultAttemptTimeouts } from "./config.js";
+import { RequestAbort } from "./request-abort.js";
 
 const failure = new ResponseStatusError({ provider: "batches", status: 502, message: "cut" });
 
@@ -112,5 +119,109 @@ describe("an attempt read in batches", () => {
     attempt.close();
     await expect(attempt.next()).rejects.toThrow(/stopped/);
     await expect(attempt.nextBatch()).rejects.toThrow(/stopped/);
+  });
+});
+
+/**
+ * A provider written against `signal` alone (before `CallControl`): it reads its
+ * options as a strict reader of names would, waits for its signal, and fails as
+ * such a provider does when it aborts.
+ */
+class SignalOnlyProvider extends InMemoryProvider {
+  signal: AbortSignal | undefined;
+  readonly optionNames: string[] = [];
+
+  createAsyncGenerator(_model?: string, _messages?: unknown, options?: ProviderOptions) {
+    // What the core's CallPipeline did before the control existed: copy, then refuse unknown names.
+    const read = z.strictObject(callOptionsShape).parse({ ...options });
+    this.optionNames.push(...Object.keys(read));
+    const signal = read.signal ?? undefined;
+    this.signal = signal;
+    const label = this.label;
+    return (async function* () {
+      if (signal === undefined) throw new Error("no signal");
+      await new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(new AbortError({ provider: label })), {
+          once: true,
+        }),
+      );
+      yield "never";
+    })();
+  }
+}
+
+/** A provider that only looks at what the attempt hands it. */
+class ControlReadingProvider extends InMemoryProvider {
+  options: ProviderOptions | undefined;
+
+  async *createAsyncGenerator(
+    _model?: string,
+    _messages?: unknown,
+    options?: ProviderOptions,
+  ): AsyncGenerator<Chunk> {
+    this.options = options;
+    yield "Hi";
+  }
+}
+
+function timedAttempt(
+  provider: InMemoryProvider,
+  timeouts: AttemptTimeouts = defaultAttemptTimeouts,
+  parent?: RequestAbort,
+): TimedAttempt {
+  return new TimedAttempt(
+    provider,
+    "batch-1",
+    [{ role: "user", content: "Hi" }],
+    { stream: true },
+    parent,
+    timeouts,
+  );
+}
+
+describe("an attempt's cancellation", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("hands a provider of the core its CallControl, without making an AbortSignal", async () => {
+    const provider = new ControlReadingProvider();
+    const attempt = timedAttempt(provider);
+    expect(await attempt.next()).toEqual({ done: false, value: "Hi" });
+    const options = provider.options as ProviderOptions;
+    expect(callControlOf(options)).toBe(attempt.control);
+    expect(options[callControlKey]).toBe(attempt.control);
+    expect(options.stream).toBe(true);
+    attempt.close();
+    expect(attempt.control.aborted).toBe(true);
+  });
+
+  it("gives a provider written against signal alone an AbortSignal aborted with the first-chunk timeout's error", async () => {
+    vi.useFakeTimers();
+    const provider = new SignalOnlyProvider();
+    const attempt = timedAttempt(provider, { ...defaultAttemptTimeouts, firstChunkMs: 50 });
+    const reading = attempt.next().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(60);
+    const error = await reading;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toMatch(/first chunk timeout of 50 ms/);
+    expect(provider.signal?.aborted).toBe(true);
+    expect(provider.signal?.reason).toBe(error);
+    // Its strict reader saw the names it knows, and no unknown one.
+    expect(provider.optionNames.sort()).toEqual(["signal", "stream"]);
+  });
+
+  it("aborts the signal of a provider written against signal alone when the client leaves", async () => {
+    const provider = new SignalOnlyProvider();
+    const parent = new RequestAbort();
+    const attempt = timedAttempt(provider, defaultAttemptTimeouts, parent);
+    const reading = attempt.next().catch((error: unknown) => error);
+    const reason = new AbortError({ message: "The client closed the request" });
+    parent.abort(reason);
+    const error = await reading;
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as AbortError).cause).toBe(reason);
+    expect(provider.signal?.aborted).toBe(true);
+    expect(provider.signal?.reason).toBe(error);
   });
 });

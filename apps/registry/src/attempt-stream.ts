@@ -1,11 +1,13 @@
 import {
   AbortError,
+  CallControl,
   type Chunk,
   chunkBatchesOf,
   type Messages,
   type Provider,
   type ProviderOptions,
   TimeoutError,
+  withCallControl,
 } from "@g4f-ts/provider-core";
 import { DeadlineTimer } from "@g4f-ts/provider-core/internal";
 import type { AttemptTimeouts } from "./config.js";
@@ -16,8 +18,14 @@ import type { AbortSource } from "./request-abort.js";
  * first chunk, between chunks (counted only while the registry waits for the
  * provider, so a slow client does not blame it), and for the whole attempt. A
  * timer that runs out, or the client's signal, aborts the attempt's own
- * `AbortSignal`, so the provider closes its upstream socket at once, and fails the
- * pending `next()` even if the provider ignores the signal.
+ * `CallControl`, so the provider closes its upstream socket at once, and fails the
+ * pending `next()` even if the provider ignores the abort.
+ *
+ * The control is what the attempt hands the provider instead of an
+ * `AbortController` (see `withCallControl`): a provider of the core honours it
+ * without an `AbortSignal` (none is made), and its HTTP call's deadlines run on the
+ * control's clock beside the attempt's, so an attempt arms one timer; a provider
+ * that knows only `signal` gets the control's, made when it reads it.
  *
  * It is a plain iterator with bound callbacks rather than an async generator with
  * `Promise.race`: one stream can carry thousands of chunks, and racing against a
@@ -31,7 +39,7 @@ import type { AbortSource } from "./request-abort.js";
  * `next()` has not taken yet is what the next `nextBatch()` returns.
  */
 export class TimedAttempt {
-  readonly controller = new AbortController();
+  readonly control = new CallControl();
   readonly startedAt = performance.now();
   #batches: AsyncIterator<readonly Chunk[]> | undefined;
   /** The batch `next()` is taking chunks from, and the position of its next chunk. */
@@ -70,15 +78,18 @@ export class TimedAttempt {
       return;
     }
     parentSignal?.addEventListener("abort", this.#onParentAbort, { once: true });
-    this.#deadlines = new DeadlineTimer(timeouts.firstChunkMs, timeouts.totalMs, {
-      onPhase: this.#onPhaseDeadline,
-      onTotal: () => this.#timeout("total", timeouts.totalMs),
-    });
+    this.#deadlines = new DeadlineTimer(
+      timeouts.firstChunkMs,
+      timeouts.totalMs,
+      { onPhase: this.#onPhaseDeadline, onTotal: () => this.#timeout("total", timeouts.totalMs) },
+      this.control.clock,
+    );
     try {
-      const result = provider.createAsyncGenerator(model, messages, {
-        ...options,
-        signal: this.controller.signal,
-      });
+      const result = provider.createAsyncGenerator(
+        model,
+        messages,
+        withCallControl(options, this.control),
+      );
       this.#batches = chunkBatchesOf(result)[Symbol.asyncIterator]();
     } catch (error) {
       this.#fail(error);
@@ -203,7 +214,7 @@ export class TimedAttempt {
     this.#done = true;
     this.#cleanUp();
     if (!wasDone) {
-      this.controller.abort(error);
+      this.control.abort(error);
       // Ends the provider's generator (its finally blocks) once its pending step settles.
       if (this.#batches !== undefined) stopIterator(this.#batches);
     }

@@ -1,6 +1,13 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FinishReason, ImageResponse, ResponseStatusError, Usage } from "@g4f-ts/provider-core";
+import {
+  CallControl,
+  callControlKey,
+  FinishReason,
+  ImageResponse,
+  ResponseStatusError,
+  Usage,
+} from "@g4f-ts/provider-core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ChatBody,
@@ -85,7 +92,9 @@ describe("the HTTP API", () => {
       usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
     });
     expect(body.id).toMatch(/^chatcmpl-/);
-    const { signal, ...options } = provider.calls[0]?.options ?? {};
+    // The attempt's CallControl, and its signal for providers that read only that.
+    const { signal, [callControlKey]: control, ...options } = provider.calls[0]?.options ?? {};
+    expect(control).toBeInstanceOf(CallControl);
     expect(signal).toBeInstanceOf(AbortSignal);
     expect(options).toEqual({
       stream: true,

@@ -1,4 +1,5 @@
 import { type ZodError, type ZodType, z } from "zod";
+import { optionsRecord } from "./call-control.js";
 import { closeNames } from "./model-resolution.js";
 import type { ProviderErrorOptions } from "./provider-errors.js";
 import {
@@ -156,7 +157,8 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     if (options !== undefined && options !== null && typeof options !== "object") {
       throw this.#error("(options)", "the call options must be an object");
     }
-    const record: Record<string, unknown> = { ...(options as Record<string, unknown> | null) };
+    // A caller's control stands for `signal`, which is then left unread (see optionsRecord).
+    const record = optionsRecord(options as object | null | undefined);
     for (const [g4fName, name] of g4fSpellingPairs) {
       if (!Object.hasOwn(record, g4fName)) continue;
       if (record[name] != null && record[g4fName] != null && record[name] !== record[g4fName]) {

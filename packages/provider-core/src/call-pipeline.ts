@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { type CallControl, callControlOf } from "./call-control.js";
 import { CallDeadline } from "./call-deadline.js";
 import { CallOptionsReader, type CallSettings, type OptionsErrorFactory } from "./call-options.js";
 import {
@@ -119,7 +120,7 @@ export class CallPipeline<Extras extends z.ZodRawShape = Record<never, never>> {
     const read = this.reader.read(options);
     checkMessages(messages, this.settings.provider, this.reader.createError);
     if (capabilities !== undefined) this.#checkCapabilities(messages, read, capabilities);
-    return new Call(this.settings, read, this.reader);
+    return new Call(this.settings, read, this.reader, callControlOf(options));
   }
 
   // A call that asks for what the model can not do fails before anything is sent:
@@ -142,18 +143,23 @@ export class CallPipeline<Extras extends z.ZodRawShape = Record<never, never>> {
 
 /** One call in progress: its options as read, its deadline, and its attempts. */
 export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
-  readonly signal: AbortSignal | undefined;
   readonly deadline: CallDeadline;
   readonly #provider: string;
   readonly #proxy: string | undefined;
+  /** The caller's `signal`, when it handed no control. */
+  readonly #signal: AbortSignal | undefined;
+  /** The caller's `CallControl`: the call's cancellation, and the clock of its deadlines. */
+  readonly #control: CallControl | undefined;
 
   constructor(
     readonly settings: CallPipelineSettings<Extras>,
     readonly options: CallSettings<Extras>,
     readonly reader: CallOptionsReader<Extras>,
+    control?: CallControl,
   ) {
     this.#provider = settings.provider;
-    this.signal = options.signal ?? undefined;
+    this.#signal = options.signal ?? undefined;
+    this.#control = control;
     this.#proxy = options.proxy ?? settings.proxy;
     const totalMs = settings.timeouts?.totalMs ?? defaultHttpTimeouts.totalMs;
     // The call's time covers every attempt: each gets what is left of it.
@@ -161,6 +167,14 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
       settings.provider,
       options.timeout != null ? options.timeout * 1000 : totalMs,
     );
+  }
+
+  /**
+   * The call's cancellation as an `AbortSignal`, for a wait outside the pipeline (a
+   * model list fetched first): the caller's `signal`, or its control's, made when read.
+   */
+  get signal(): AbortSignal | undefined {
+    return this.#signal ?? this.#control?.signal;
   }
 
   /**
@@ -224,7 +238,9 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     /** `read` itself keeps a failed request from going unhandled (the OpenAI reader does). */
     readHandlesFailure = false,
   ): BatchedChunks {
-    const { settings, signal } = this;
+    const { settings } = this;
+    const signal = this.#signal;
+    const control = this.#control;
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
       const secrets = joined(request.secrets, fresh.secrets) ?? noSecrets;
@@ -237,6 +253,7 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
         secrets,
         proxy: this.#proxy,
         signal,
+        control,
         timeouts: { ...settings.timeouts, totalMs: this.deadline.remainingMs() },
       });
       // The reader reports a failed request; one never started must not leave it
@@ -245,7 +262,12 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
       const chunks = read(response, secrets);
       return request.refineError === undefined ? chunks : refining(chunks, request.refineError);
     };
-    return withRetries(attempt, { provider: this.#provider, policy: settings.retry, signal });
+    return withRetries(attempt, {
+      provider: this.#provider,
+      policy: settings.retry,
+      signal,
+      control,
+    });
   }
 }
 

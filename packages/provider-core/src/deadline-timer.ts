@@ -1,3 +1,5 @@
+import { type ClockedDeadline, DeadlineClock } from "./deadline-clock.js";
+
 /** What a {@link DeadlineTimer} calls when a deadline passes. */
 export interface DeadlineHandlers {
   /**
@@ -17,6 +19,9 @@ export interface DeadlineHandlers {
  * what is left. So a stream of thousands of pieces costs one timer, not a timer
  * operation per piece.
  *
+ * Given a `clock` (a caller's, see `CallControl`), its deadlines share that clock's
+ * one timer with the caller's own; without one it has a timer of its own.
+ *
  * @example
  * const timer = new DeadlineTimer(firstByteMs, totalMs, {
  *   onPhase: () => (waitingForUs ? idleMs : void fail("idle")),
@@ -24,59 +29,67 @@ export interface DeadlineHandlers {
  * });
  * // on every piece: timer.movePhase(idleMs); at the end: timer.stop();
  */
-export class DeadlineTimer {
-  #timer: NodeJS.Timeout | undefined;
-  /** When the armed timer fires. */
-  #armedFor = 0;
+export class DeadlineTimer implements ClockedDeadline {
+  /** The sooner of the two deadlines, while they run. */
+  due: number;
+  /** False once stopped, and while a handler decides. */
+  #running = true;
   #phaseDeadline: number;
   readonly #totalDeadline: number;
   readonly #handlers: DeadlineHandlers;
+  readonly #clock: DeadlineClock;
 
-  constructor(phaseMs: number, totalMs: number, handlers: DeadlineHandlers) {
+  constructor(
+    phaseMs: number,
+    totalMs: number,
+    handlers: DeadlineHandlers,
+    clock: DeadlineClock = new DeadlineClock(),
+  ) {
     const now = performance.now();
     this.#phaseDeadline = now + phaseMs;
     this.#totalDeadline = now + totalMs;
+    this.due = Math.min(this.#phaseDeadline, this.#totalDeadline);
     this.#handlers = handlers;
-    this.#arm(now);
+    this.#clock = clock;
+    clock.add(this, now);
   }
 
   /** The phase deadline is now `timeoutMs` away; one sooner than the armed timer re-arms it. */
   movePhase(timeoutMs: number): void {
-    if (this.#timer === undefined) return;
+    if (!this.#running) return;
     const now = performance.now();
     this.#phaseDeadline = now + timeoutMs;
-    if (this.#phaseDeadline < this.#armedFor) {
-      clearTimeout(this.#timer);
-      this.#arm(now);
-    }
+    this.due = Math.min(this.#phaseDeadline, this.#totalDeadline);
+    this.#clock.wakeBy(this.due, now);
   }
 
   /** No deadline applies any more. */
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#running = false;
+    this.due = Number.POSITIVE_INFINITY;
+    this.#clock.remove(this);
   }
 
-  #arm(now: number): void {
-    const due = Math.min(this.#phaseDeadline, this.#totalDeadline);
-    this.#armedFor = due;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(due - now)));
-  }
-
-  readonly #onTimer = (): void => {
-    if (this.#timer === undefined) return;
-    this.#timer = undefined;
-    const now = performance.now();
+  /** Called by the clock: a deadline passed. */
+  expire(now: number): void {
+    if (!this.#running) return;
     if (now >= this.#totalDeadline) {
+      this.stop();
       this.#handlers.onTotal();
       return;
     }
-    if (now >= this.#phaseDeadline) {
-      const extendMs = this.#handlers.onPhase();
-      // A handler that ended the call may have stopped the timer already.
-      if (extendMs === undefined) return;
-      this.#phaseDeadline = now + extendMs;
+    if (now < this.#phaseDeadline) return;
+    this.#running = false;
+    this.due = Number.POSITIVE_INFINITY;
+    const extendMs = this.#handlers.onPhase();
+    // A handler that ended the call may have stopped the timer already.
+    if (extendMs === undefined) {
+      this.#clock.remove(this);
+      return;
     }
-    this.#arm(now);
-  };
+    this.#running = true;
+    this.#phaseDeadline = now + extendMs;
+    this.due = Math.min(this.#phaseDeadline, this.#totalDeadline);
+    this.#clock.wakeBy(this.due, now);
+  }
 }

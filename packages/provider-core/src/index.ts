@@ -1,6 +1,7 @@
 // The documented API (see README.md and docs/writing-a-provider.md). What other
 // workspace packages need beyond it is in ./internal.ts, published as
 // "@g4f-ts/provider-core/internal" and not covered by semver.
+export { CallControl, callControlKey, withCallControl } from "./call-control.js";
 export { CallDeadline } from "./call-deadline.js";
 export { readOptions } from "./call-options.js";
 export {

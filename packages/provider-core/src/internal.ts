@@ -2,6 +2,8 @@
 // registry) share beyond the documented API. Published as
 // "@g4f-ts/provider-core/internal"; unstable: any release may change or remove a name
 // here. Provider authors: use the root export ("@g4f-ts/provider-core") instead.
+
+export { callControlOf, optionsRecord } from "./call-control.js";
 export {
   CallOptionsReader,
   type CallSettings,
@@ -16,6 +18,7 @@ export {
   messagesJsonOf,
 } from "./client-messages-json.js";
 export { defaultMaxCompletionCharacters } from "./create-completion.js";
+export { type ClockedDeadline, DeadlineClock } from "./deadline-clock.js";
 export { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 export { extraBodyKeyProblem, extraBodySchema, providerBodyFields } from "./extra-body.js";
 export { defaultHttpTimeouts, getDispatcher } from "./http-client.js";

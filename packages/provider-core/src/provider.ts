@@ -1,3 +1,4 @@
+import type { CallControl, callControlKey } from "./call-control.js";
 import type { Messages, ToolDefinition } from "./messages.js";
 import type { ProviderModelMixin } from "./model-resolution.js";
 import type { AsyncResult } from "./response-chunks.js";
@@ -17,6 +18,15 @@ export interface ProviderOptions {
   proxy?: string;
   /** Cancels the call and closes its socket at once. */
   signal?: AbortSignal;
+  /**
+   * A cheaper stand-in for `signal` that a router hands down (see `CallControl` and
+   * `withCallControl`): the call's cancellation, and the timer its deadlines share
+   * with the router's. Under a symbol key, so that a provider that refuses options it
+   * does not know is not refused it. A provider of this core honours it and leaves
+   * `signal` (then the control's own, made when read) unread; any other provider
+   * reads `signal` as before.
+   */
+  [callControlKey]?: CallControl;
   temperature?: number;
   topP?: number;
   /** The legacy token limit (`max_tokens`). */

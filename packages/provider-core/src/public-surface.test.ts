@@ -12,6 +12,7 @@ describe("the package's surface", () => {
       "AbortError",
       "BatchedChunks",
       "Call",
+      "CallControl",
       "CallDeadline",
       "CallPipeline",
       "ChoiceChunk",
@@ -43,6 +44,7 @@ describe("the package's surface", () => {
       "ToolCallDelta",
       "ToolCalls",
       "Usage",
+      "callControlKey",
       "callFeatureWireNames",
       "callFeatures",
       "capabilitiesOf",
@@ -85,6 +87,7 @@ describe("the package's surface", () => {
       "textModelCapabilities",
       "unmetNeeds",
       "upstreamSnippet",
+      "withCallControl",
       "withRetries",
     ]);
   });
@@ -101,6 +104,7 @@ describe("the package's surface", () => {
     const internal = Object.keys(await import("./internal.js")).sort();
     expect(internal).toEqual([
       "CallOptionsReader",
+      "DeadlineClock",
       "DeadlineTimer",
       "EncodedJson",
       "OpenAIChatChunkMapper",
@@ -108,6 +112,7 @@ describe("the package's surface", () => {
       "TextTail",
       "attachMessagesJson",
       "baseUrlSchema",
+      "callControlOf",
       "callOptionsShape",
       "checkMessages",
       "chunkText",
@@ -131,6 +136,7 @@ describe("the package's surface", () => {
       "messagesJsonOf",
       "openAIChatChunkSchema",
       "openAIChatCompletionSchema",
+      "optionsRecord",
       "parseRetryAfter",
       "providerBodyFields",
       "redactionMark",

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CallControl } from "./call-control.js";
 import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import { AbortError, ProviderError } from "./provider-errors.js";
 import { type Chunk, isContentChunk } from "./response-chunks.js";
@@ -44,6 +45,8 @@ export interface RetryOptions {
   provider: string;
   policy?: Partial<RetryPolicy>;
   signal?: AbortSignal | undefined;
+  /** A caller's control (see `CallControl`): its abort stops the retries as `signal`'s does. */
+  control?: CallControl | undefined;
   /** Told before each wait (for logs and tests). */
   onRetry?: (event: { attempt: number; delayMs: number; error: ProviderError }) => void;
   random?: () => number;
@@ -90,12 +93,18 @@ async function* retriedBatches(
       return;
     } catch (error) {
       if (!ProviderError.isInstance(error) || !error.retryable || sentContent) throw error;
-      if (attemptNumber >= policy.maxAttempts || options.signal?.aborted) throw error;
+      if (
+        attemptNumber >= policy.maxAttempts ||
+        options.signal?.aborted ||
+        options.control?.aborted
+      )
+        throw error;
       const delayMs = retryDelayMs(error, attemptNumber, policy, options.random);
       if (delayMs === undefined) throw error;
       options.onRetry?.({ attempt: attemptNumber, delayMs, error });
       try {
-        await sleep(delayMs, undefined, { signal: options.signal });
+        // The control's signal is made here, on a retry's wait, not per call.
+        await sleep(delayMs, undefined, { signal: options.signal ?? options.control?.signal });
       } catch (sleepError) {
         throw new AbortError({ provider: options.provider, cause: sleepError });
       }

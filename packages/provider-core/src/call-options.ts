@@ -156,6 +156,10 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     if (options !== undefined && options !== null && typeof options !== "object") {
       throw this.#error("(options)", "the call options must be an object");
     }
+    // The common call first, read from the caller's object itself: no copy, and no
+    // look for each of g4f's spellings (a call that uses one is not plain).
+    const plain = this.#readPlain(options as Record<string, unknown> | null | undefined);
+    if (plain !== undefined) return plain;
     const record: Record<string, unknown> = { ...(options as Record<string, unknown> | null) };
     for (const [g4fName, name] of g4fSpellingPairs) {
       if (!Object.hasOwn(record, g4fName)) continue;
@@ -165,8 +169,6 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
       record[name] ??= record[g4fName];
       delete record[g4fName];
     }
-    const plain = this.#readPlain(record);
-    if (plain !== undefined) return plain;
     return readOptions(this.#schema, record, {
       provider,
       what: "call option",
@@ -181,13 +183,15 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
    * and each value passes its check or is null or undefined, the result is what the
    * schema gives for it, the same keys with the same values in the schema's order.
    * Undefined for any other call, which the schema reads (and names the bad field
-   * of), so that no error differs either.
+   * of), so that no error differs either. Read from the caller's object: a key it
+   * inherits (which a copy would not have) makes the call not plain.
    */
-  #readPlain(record: Record<string, unknown>): CallSettings<Extras> | undefined {
+  #readPlain(record: Record<string, unknown> | null | undefined): CallSettings<Extras> | undefined {
     let count = 0;
+    if (record == null) return {} as CallSettings<Extras>;
     for (const name in record) {
       const check = this.#plainChecks.get(name);
-      if (check === undefined) return undefined;
+      if (check === undefined || !Object.hasOwn(record, name)) return undefined;
       const value = record[name];
       if (value != null && !check(value)) return undefined;
       count++;

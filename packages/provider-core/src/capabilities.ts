@@ -135,17 +135,32 @@ const partInputs: Readonly<Record<string, InputKind>> = {
 export function capabilityNeeds(messages: Messages, options: CallFeatureValues): CapabilityNeed[] {
   const needs: CapabilityNeed[] = [];
   for (const feature of callFeatures) {
-    const value = options[feature];
-    if (value == null) continue;
-    if (feature === "n" && value === 1) continue;
-    if (feature === "responseFormat") {
-      const type = (value as { type?: unknown }).type;
-      if (type === "json_object" || type === "json_schema")
-        needs.push({ kind: "responseFormat", format: type, field: "response_format" });
-      continue;
-    }
-    needs.push({ kind: "feature", feature, field: callFeatureWireNames[feature] });
+    const need = featureNeed(feature, options[feature]);
+    if (need !== undefined) needs.push(need);
   }
+  pushMessageNeeds(messages, options, needs);
+  return needs;
+}
+
+// What an option's value asks of the model, if anything.
+function featureNeed(feature: CallFeature, value: unknown): CapabilityNeed | undefined {
+  if (value == null) return undefined;
+  if (feature === "n" && value === 1) return undefined;
+  if (feature === "responseFormat") {
+    const type = (value as { type?: unknown }).type;
+    if (type === "json_object" || type === "json_schema")
+      return { kind: "responseFormat", format: type, field: "response_format" };
+    return undefined;
+  }
+  return { kind: "feature", feature, field: callFeatureWireNames[feature] };
+}
+
+// The needs of the conversation: content parts beyond text, then tool-call history.
+function pushMessageNeeds(
+  messages: Messages,
+  options: CallFeatureValues,
+  needs: CapabilityNeed[],
+): void {
   let toolHistory: string | undefined;
   // Index loops: this runs per call, twice in a registry (routing, then the provider).
   for (let index = 0; index < messages.length; index++) {
@@ -164,7 +179,82 @@ export function capabilityNeeds(messages: Messages, options: CallFeatureValues):
   }
   if (toolHistory !== undefined && options.tools == null)
     needs.push({ kind: "feature", feature: "tools", field: toolHistory });
-  return needs;
+}
+
+/**
+ * The first need of a call that a model with `capabilities` does not meet, or
+ * undefined when it meets them all: `unmetNeeds(capabilities, capabilityNeeds(messages,
+ * options))[0]`, without listing the needs it meets. Only the options of the
+ * features the model lacks are looked at (worked out once per capabilities object),
+ * and a model that lacks nothing (an OpenAI-compatible upstream's default) costs
+ * one lookup: a call pipeline checks every call with it.
+ */
+export function firstUnmetNeed(
+  capabilities: ModelCapabilities,
+  messages: Messages,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  const lacking = lackingOf(capabilities);
+  if (lacking.nothing) return undefined;
+  for (const feature of lacking.features) {
+    const need = featureNeed(feature, options[feature]);
+    if (need !== undefined && !meets(capabilities, need)) return need;
+  }
+  if (!lacking.somethingOfMessages) return undefined;
+  const needs: CapabilityNeed[] = [];
+  pushMessageNeeds(messages, options, needs);
+  return needs.find((need) => !meets(capabilities, need));
+}
+
+/** What a capabilities object lacks, as `firstUnmetNeed` walks it. */
+interface Lacking {
+  // The arrays and their lengths when this was worked out: the types say they are
+  // not changed, and a changed one is worked out again rather than trusted.
+  readonly lists: readonly (readonly unknown[])[];
+  readonly lengths: readonly number[];
+  /** The features whose need the model may not meet, in `callFeatures` order. */
+  readonly features: readonly CallFeature[];
+  /** Some input kind, or tool calls (which a conversation's tool history needs). */
+  readonly somethingOfMessages: boolean;
+  readonly nothing: boolean;
+}
+
+const inputKinds: readonly InputKind[] = ["image", "audio", "file"];
+
+const lackingByCapabilities = new WeakMap<ModelCapabilities, Lacking>();
+
+function lackingOf(capabilities: ModelCapabilities): Lacking {
+  const known = lackingByCapabilities.get(capabilities);
+  const { features, inputs, responseFormats } = capabilities;
+  if (
+    known !== undefined &&
+    known.lists[0] === features &&
+    known.lists[1] === inputs &&
+    known.lists[2] === responseFormats &&
+    known.lengths[0] === features.length &&
+    known.lengths[1] === inputs.length &&
+    known.lengths[2] === responseFormats.length
+  ) {
+    return known;
+  }
+  const allFormats =
+    features.includes("responseFormat") &&
+    responseFormats.includes("json_object") &&
+    responseFormats.includes("json_schema");
+  const lackingFeatures = callFeatures.filter((feature) =>
+    feature === "responseFormat" ? !allFormats : !features.includes(feature),
+  );
+  const somethingOfMessages =
+    !features.includes("tools") || !inputKinds.every((input) => inputs.includes(input));
+  const lacking: Lacking = {
+    lists: [features, inputs, responseFormats],
+    lengths: [features.length, inputs.length, responseFormats.length],
+    features: lackingFeatures,
+    somethingOfMessages,
+    nothing: lackingFeatures.length === 0 && !somethingOfMessages,
+  };
+  lackingByCapabilities.set(capabilities, lacking);
+  return lacking;
 }
 
 /** The needs a model with `capabilities` does not meet, in the order they were found. */

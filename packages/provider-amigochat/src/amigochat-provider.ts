@@ -7,7 +7,6 @@ import {
   chunkBatchesOf,
   type ImageResponse,
   type Messages,
-  type ModelCapabilities,
   ModelCatalog,
   ModelNotSupportedError,
   plainMessages,
@@ -163,8 +162,15 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     messages: Messages,
     options: AmigoChatCallOptions,
   ): AsyncIterable<readonly Chunk[]> {
-    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
-    const resolved = this.getModel(model);
+    // Before the options are read, an unknown model is not yet an error (the options
+    // are checked first): it gets the chat models' capabilities, and fails after.
+    const known = this.#knownModel(model);
+    const call = this.#pipeline.start(
+      messages,
+      options,
+      known === undefined ? amigoChatCapabilities : this.capabilities(known),
+    );
+    const resolved = known ?? this.getModel(model);
     const personaId = this.getPersonaId(resolved);
     // The device uuid is fresh per attempt, and scrubbed from errors: an upstream may echo any header.
     const eachAttempt = () => {
@@ -180,28 +186,29 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
         call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images }),
       );
     }
-    const body = amigoChatChatBody({
-      ...withAmigoChatDefaults(call.options),
-      chatId: call.options.chatId ?? this.generateChatId(),
-      model: resolved,
-      personaId,
-      // developer as system, text and images only: the capability check above has
-      // already refused any part these would lose (tool calls, audio, files). A
-      // conversation plainMessages would not change goes as the caller's array.
-      messages: amigoChatSendsAsGiven(messages) ? messages : plainMessages(messages),
-    });
+    const body = amigoChatChatBody(
+      {
+        chatId: call.options.chatId ?? this.generateChatId(),
+        model: resolved,
+        personaId,
+        // developer as system, text and images only: the capability check above has
+        // already refused any part these would lose (tool calls, audio, files). A
+        // conversation plainMessages would not change goes as the caller's array.
+        messages: amigoChatSendsAsGiven(messages) ? messages : plainMessages(messages),
+      },
+      withAmigoChatDefaults(call.options),
+    );
     // Where that array carries the client's own JSON text, it is sent as those bytes.
     const json = jsonBodyWithClientMessages(body);
     return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt }));
   }
 
-  // Before the options are read, an unknown model is not yet an error (the options
-  // are checked first): it gets the chat models' capabilities.
-  #capabilitiesOfRequested(model: string): ModelCapabilities {
+  // The model id a call's name resolves to, or undefined for a name of no model here.
+  #knownModel(model: string): string | undefined {
     try {
-      return this.capabilities(this.getModel(model));
+      return this.getModel(model);
     } catch {
-      return amigoChatCapabilities;
+      return undefined;
     }
   }
 

@@ -89,6 +89,12 @@ export class OpenAICompatible
   readonly #models: OpenAICompatibleModelList;
   readonly #capabilities: OpenAICompatibleCapabilities;
   readonly #pipeline: CallPipeline<typeof openAICompatibleCallOptionsShape>;
+  /**
+   * The headers of a JSON request: the configured ones, then `content-type` as the
+   * transport adds it to a JSON body when they have none, made once rather than
+   * copied per call (the same headers, in the same order).
+   */
+  readonly #jsonHeaders: Record<string, string>;
 
   /** Throws `OpenAICompatibleOptionsError` (naming the field) for an invalid option. */
   constructor(options: OpenAICompatibleOptions) {
@@ -106,6 +112,11 @@ export class OpenAICompatible
     this.modelsTtlMs = settings.modelsTtlMs;
     this.#models = new OpenAICompatibleModelList(settings, this.modelsEndpoint);
     this.#capabilities = new OpenAICompatibleCapabilities(settings.capabilities);
+    // The configured names are lower-cased when read.
+    this.#jsonHeaders =
+      "content-type" in settings.headers
+        ? settings.headers
+        : { ...settings.headers, "content-type": "application/json" };
     this.#pipeline = new CallPipeline({
       ...settings,
       provider: settings.label,
@@ -279,7 +290,8 @@ export class OpenAICompatible
     model: string,
     messages: Messages,
   ): AsyncIterable<readonly Chunk[]> {
-    const { headers, secrets, label } = this.#settings;
+    const { secrets, label } = this.#settings;
+    const headers = this.#jsonHeaders;
     const resolved = this.getModel(model);
     const { size, ...callOptions } = call.options;
     if (this.isImageModel(resolved)) {

@@ -208,6 +208,7 @@ export function firstUnmetNeed(
 
 /** What a capabilities object lacks, as `firstUnmetNeed` walks it. */
 interface Lacking {
+  readonly of: ModelCapabilities;
   // The arrays and their lengths when this was worked out: the types say they are
   // not changed, and a changed one is worked out again rather than trusted.
   readonly lists: readonly (readonly unknown[])[];
@@ -223,8 +224,13 @@ const inputKinds: readonly InputKind[] = ["image", "audio", "file"];
 
 const lackingByCapabilities = new WeakMap<ModelCapabilities, Lacking>();
 
+// The last one worked out: a provider's calls mostly ask about one capabilities
+// object, which then costs a comparison rather than a WeakMap lookup.
+let lastLacking: Lacking | undefined;
+
 function lackingOf(capabilities: ModelCapabilities): Lacking {
-  const known = lackingByCapabilities.get(capabilities);
+  const known =
+    lastLacking?.of === capabilities ? lastLacking : lackingByCapabilities.get(capabilities);
   const { features, inputs, responseFormats } = capabilities;
   if (
     known !== undefined &&
@@ -235,6 +241,7 @@ function lackingOf(capabilities: ModelCapabilities): Lacking {
     known.lengths[1] === inputs.length &&
     known.lengths[2] === responseFormats.length
   ) {
+    lastLacking = known;
     return known;
   }
   const allFormats =
@@ -247,6 +254,7 @@ function lackingOf(capabilities: ModelCapabilities): Lacking {
   const somethingOfMessages =
     !features.includes("tools") || !inputKinds.every((input) => inputs.includes(input));
   const lacking: Lacking = {
+    of: capabilities,
     lists: [features, inputs, responseFormats],
     lengths: [features.length, inputs.length, responseFormats.length],
     features: lackingFeatures,
@@ -254,6 +262,7 @@ function lackingOf(capabilities: ModelCapabilities): Lacking {
     nothing: lackingFeatures.length === 0 && !somethingOfMessages,
   };
   lackingByCapabilities.set(capabilities, lacking);
+  lastLacking = lacking;
   return lacking;
 }
 

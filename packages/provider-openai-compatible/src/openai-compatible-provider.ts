@@ -293,8 +293,9 @@ export class OpenAICompatible
     const { secrets, label } = this.#settings;
     const headers = this.#jsonHeaders;
     const resolved = this.getModel(model);
-    const { size, ...callOptions } = call.options;
+    const options = call.options;
     if (this.isImageModel(resolved)) {
+      const { size, ...callOptions } = options;
       const prompt = call.prompt(messages);
       // The call's extra fields (quality, style, response_format, …) go as they are; the named ones win.
       const body = {
@@ -309,14 +310,16 @@ export class OpenAICompatible
         call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf }),
       );
     }
+    // The call's options go as they are (no copy of them per call): their features
+    // are what the body's fields are made of.
     const body = openAICompatibleChatBody(
       {
-        ...callOptions,
         model: resolved,
         messages,
-        stream: callOptions.stream ?? openAICompatibleCallDefaults.stream,
+        stream: options.stream ?? openAICompatibleCallDefaults.stream,
         streamUsage: this.#settings.streamUsage,
         defaultBody: this.#settings.extraBody,
+        features: options,
       },
       { provider: label, createError: call.reader.createError },
     );

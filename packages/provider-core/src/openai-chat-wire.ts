@@ -106,9 +106,11 @@ class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
 }
 
 /**
- * The SSE decoder's options of one answer. Not a spread of the read options (that
- * would work out the secrets of every call), and a class rather than an object
- * literal with a getter, which costs about thirty times as much to make.
+ * The SSE decoder's options of one answer, the request's own secrets (its headers,
+ * its proxy) added to the caller's, worked out only when an error needs them. Not a
+ * spread of the read options (that would work out the secrets of every call), and a
+ * class rather than an object literal with a getter, which costs about thirty times
+ * as much to make.
  */
 class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedTextDelta> {
   readonly provider: string;
@@ -118,15 +120,20 @@ class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedT
   readonly shortcut = new OpenAIChatDeltaTemplate();
   readonly invalidJson: "skip" | "fail" | undefined;
   readonly #options: OpenAIChatReadOptions;
+  readonly #answer: HttpResponse;
+  #secrets: readonly string[] | undefined;
 
-  constructor(options: OpenAIChatReadOptions) {
+  constructor(options: OpenAIChatReadOptions, answer: HttpResponse) {
     this.provider = options.provider;
     this.invalidJson = options.invalidJson;
     this.#options = options;
+    this.#answer = answer;
   }
 
   get secrets(): readonly string[] | undefined {
-    return this.#options.secrets;
+    if (!("secrets" in this.#answer)) return this.#options.secrets;
+    this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
+    return this.#secrets;
   }
 }
 
@@ -153,9 +160,8 @@ const noFailure = Symbol("no failure");
  */
 class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]> {
   readonly #response: HttpResponse | Promise<HttpResponse>;
-  readonly #callerOptions: OpenAIChatReadOptions;
+  readonly #options: OpenAIChatReadOptions;
   #answer: HttpResponse | undefined;
-  #options: OpenAIChatReadOptions;
   #body: AsyncIterator<Uint8Array> | undefined;
   #decoder: SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta> | undefined;
   #mapper: OpenAIChatChunkMapper | undefined;
@@ -172,7 +178,6 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
 
   constructor(response: HttpResponse | Promise<HttpResponse>, options: OpenAIChatReadOptions) {
     this.#response = response;
-    this.#callerOptions = options;
     this.#options = options;
   }
 
@@ -269,7 +274,6 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
   ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> => {
     this.#answer = answer;
     try {
-      this.#options = withRequestSecrets(this.#callerOptions, answer);
       if (!isEventStream(answer)) return answer.text().then(this.#onText, this.#onFailure);
       return this.#continued(this.#startEvents(answer.body));
     } catch (error) {
@@ -291,10 +295,11 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
     try {
       const start = text.trimStart();
       if (!(start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":"))) {
+        const answer = this.#answer as HttpResponse;
         const chunks = readJsonCompletion(
           text,
-          (this.#answer as HttpResponse).status,
-          this.#options,
+          answer.status,
+          withRequestSecrets(this.#options, answer),
         );
         // The whole answer is read: released now rather than at the next call.
         const end = this.#end(noFailure);
@@ -311,7 +316,7 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
     body: AsyncIterable<Uint8Array>,
   ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     this.#decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>(
-      new ChatDecodeOptions(this.#options),
+      new ChatDecodeOptions(this.#options, this.#answer as HttpResponse),
     );
     this.#body = body[Symbol.asyncIterator]();
     // The content passed on is counted and only the end of its text kept, for the
@@ -504,7 +509,7 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
   }
 
   #refined(error: unknown): unknown {
-    const refine = this.#callerOptions.refineError;
+    const refine = this.#options.refineError;
     return refine === undefined ? error : refine(error);
   }
 }

@@ -23,12 +23,19 @@
 //   npx pnpm@10.34.8 build && node bench/provider-call.mjs [--calls 2000] [--rounds 5] [--concurrency 50]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/provider-call.mjs --only amigochat
 //
+// `--counts` prints, instead of the CPU, the promises (an async_hooks counter) and
+// the heap (bytes allocated, measured between two collections) per call of each
+// variant, over `--calls` calls one after the other: run it as
+//   node --expose-gc --max-semi-space-size=64 bench/provider-call.mjs --counts --calls 1000 --baseline <checkout>
+// (without --expose-gc, the promises only). Both are exact where the CPU is noisy.
+//
 // `--baseline /path/to/other/checkout` adds `amigochat-baseline` and `openai-baseline`:
 // the same calls through that checkout's built providers (a before/after in one run).
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
 // `--only transport,reader,amigochat,bare` adds the layers below a provider:
 // `transport` (the core's sendRequest, body read as text) and `reader` (that plus
 // readOpenAIChatResponse), `pipeline` (the core's CallPipeline with that reader), to see which layer a cost is in.
+import { createHook } from "node:async_hooks";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -50,6 +57,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "50" },
     only: { type: "string", default: "amigochat,openai,bare" },
     baseline: { type: "string" },
+    counts: { type: "boolean", default: false },
   },
 });
 const calls = Number(values.calls);
@@ -209,6 +217,44 @@ async function measure(call, count) {
 }
 
 const selected = Object.keys(variants).filter((name) => only.includes(name));
+
+/** Promises and heap bytes per call of `call`, over `count` calls one after the other. */
+async function countPerCall(call, count) {
+  for (let index = 0; index < 300; index++) await call();
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === "PROMISE") promises++;
+    },
+  });
+  hook.enable();
+  for (let index = 0; index < count; index++) await call();
+  hook.disable();
+  let heapBytes;
+  if (typeof globalThis.gc === "function") {
+    // Between two collections, with a young generation large enough that none runs
+    // in between (--max-semi-space-size), the heap grows by what the calls allocate.
+    const heapCalls = Math.min(count, 300);
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let index = 0; index < heapCalls; index++) await call();
+    heapBytes = (process.memoryUsage().heapUsed - before) / heapCalls;
+  }
+  return { promises: promises / count, heapBytes };
+}
+
+if (values.counts) {
+  for (const name of selected) {
+    const { promises, heapBytes } = await countPerCall(variants[name], calls);
+    const heap = heapBytes === undefined ? "" : `  heap ${(heapBytes / 1024).toFixed(1)} KB`;
+    console.log(`${name}: promises ${promises.toFixed(1)}${heap} per call`);
+  }
+  await pool.close();
+  await closeDispatchers();
+  await baseline?.closeDispatchers();
+  stopChildren();
+  process.exit(0);
+}
 // Warm-up: JIT, the connection pools.
 for (const name of selected) await measure(variants[name], Math.min(calls, 1000));
 

@@ -131,7 +131,7 @@ export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
   // The per-chunk view is a generator over the batches, made at its first use: a
   // reader of batches never pays for it.
   #perChunk(): AsyncGenerator<Chunk> {
-    this.#chunks ??= flatten(this.#take());
+    this.#chunks ??= new ChunksOfBatches(this.#take());
     return this.#chunks;
   }
 
@@ -156,8 +156,107 @@ function failedBatches(error: unknown): AsyncIterable<readonly Chunk[]> {
   };
 }
 
-async function* flatten(batches: AsyncIterable<readonly Chunk[]>): AsyncGenerator<Chunk> {
-  for await (const batch of batches) {
-    for (const chunk of batch) yield chunk;
+const noChunks: readonly Chunk[] = [];
+
+/**
+ * The per-chunk view of batches: what `async function* () { for await (const batch
+ * of batches) for (const chunk of batch) yield chunk; }` does, without a generator:
+ * a chunk of a batch already read costs a resolved promise, the next batch one
+ * `then` (a generator spent three promises on each chunk). As with the generator,
+ * the batches are opened at the first `next()`, a failure ends the view, `return()`
+ * releases the batches (once opened) and `throw()` does so before it rejects with
+ * its error; a call made while another waits runs after it.
+ */
+class ChunksOfBatches implements AsyncGenerator<Chunk> {
+  readonly #batches: AsyncIterable<readonly Chunk[]>;
+  #iterator: AsyncIterator<readonly Chunk[]> | undefined;
+  #batch: readonly Chunk[] = noChunks;
+  #position = 0;
+  #over = false;
+  /** A `next()` waiting for a batch. */
+  #waiting: Promise<IteratorResult<Chunk>> | undefined;
+
+  constructor(batches: AsyncIterable<readonly Chunk[]>) {
+    this.#batches = batches;
   }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Chunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) return waiting.then(this.#nextAfter, this.#nextAfter);
+    if (this.#position < this.#batch.length) {
+      return Promise.resolve({ done: false, value: this.#batch[this.#position++] as Chunk });
+    }
+    if (this.#over) return Promise.resolve(doneChunk);
+    let read: Promise<IteratorResult<readonly Chunk[]>>;
+    try {
+      this.#iterator ??= this.#batches[Symbol.asyncIterator]();
+      read = this.#iterator.next();
+    } catch (error) {
+      this.#over = true;
+      return Promise.reject(error);
+    }
+    const next = read.then(this.#onBatch, this.#onFailure);
+    this.#waiting = next;
+    return next;
+  }
+
+  return(value?: unknown): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const after = () => this.return(value);
+      return waiting.then(after, after);
+    }
+    return this.#close().then(() => ({ done: true, value }) as IteratorResult<Chunk>);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const after = () => this.throw(error);
+      return waiting.then(after, after);
+    }
+    // The error wins over a failure to release, as a generator's does.
+    return this.#close().then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+  }
+
+  // Ends the view; releases the batches when they were opened and not read to their end.
+  async #close(): Promise<void> {
+    const iterator = this.#iterator;
+    const open = !this.#over && iterator !== undefined;
+    this.#over = true;
+    this.#batch = noChunks;
+    if (open) await iterator.return?.();
+  }
+
+  readonly #nextAfter = (): Promise<IteratorResult<Chunk>> => this.next();
+
+  readonly #onBatch = (
+    result: IteratorResult<readonly Chunk[]>,
+  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    this.#waiting = undefined;
+    if (result.done) {
+      this.#over = true;
+      return doneChunk;
+    }
+    this.#batch = result.value;
+    this.#position = 0;
+    // An empty batch says nothing: read on.
+    if (result.value.length === 0) return this.next();
+    return { done: false, value: result.value[this.#position++] as Chunk };
+  };
+
+  readonly #onFailure = (error: unknown): never => {
+    this.#waiting = undefined;
+    this.#over = true;
+    throw error;
+  };
 }
+
+const doneChunk: IteratorResult<Chunk> = { done: true, value: undefined };

@@ -234,6 +234,17 @@ describe("firstUnmetNeed", () => {
     expect(compared).toBe(capabilitySets.length * optionSets.length * conversations.length);
   });
 
+  it("lists the same needs in the same order from a plain options object as from any other", () => {
+    for (const options of optionSets) {
+      const reversed = Object.fromEntries(Object.entries(options).reverse());
+      for (const messages of conversations) {
+        const general = capabilityNeeds(messages, Object.create(options));
+        expect(capabilityNeeds(messages, options)).toEqual(general);
+        expect(capabilityNeeds(messages, reversed)).toEqual(general);
+      }
+    }
+  });
+
   it("follows a capabilities object whose lists were replaced or grew since its first use", () => {
     const capabilities: { features: CallFeature[]; inputs: InputKind[]; responseFormats: [] } = {
       features: ["temperature"],

@@ -134,12 +134,45 @@ const partInputs: Readonly<Record<string, InputKind>> = {
  */
 export function capabilityNeeds(messages: Messages, options: CallFeatureValues): CapabilityNeed[] {
   const needs: CapabilityNeed[] = [];
-  for (const feature of callFeatures) {
-    const need = featureNeed(feature, options[feature]);
-    if (need !== undefined) needs.push(need);
+  if (Object.getPrototypeOf(options) === Object.prototype) pushRecordFeatureNeeds(options, needs);
+  else {
+    for (const feature of callFeatures) {
+      const need = featureNeed(feature, options[feature]);
+      if (need !== undefined) needs.push(need);
+    }
   }
   pushMessageNeeds(messages, options, needs);
   return needs;
+}
+
+/** Each call feature's place in `callFeatures`. */
+const callFeatureOrder: ReadonlyMap<string, number> = new Map(
+  callFeatures.map((feature, index) => [feature, index]),
+);
+
+/**
+ * The feature needs of a plain object's options (a registry's or the core's reading
+ * of a request), found from its own keys rather than by a lookup of each of the
+ * twenty-one features, most of them absent: the same needs in the same order. Only
+ * its enumerable keys count, as a spread of it would copy them; a plain object's keys
+ * are.
+ */
+function pushRecordFeatureNeeds(options: CallFeatureValues, needs: CapabilityNeed[]): void {
+  let found: number[] | undefined;
+  const record = options as Record<string, unknown>;
+  for (const key in record) {
+    const index = callFeatureOrder.get(key);
+    if (index === undefined || record[key] == null) continue;
+    found ??= [];
+    found.push(index);
+  }
+  if (found === undefined) return;
+  if (found.length > 1) found.sort((left, right) => left - right);
+  for (const index of found) {
+    const feature = callFeatures[index] as CallFeature;
+    const need = featureNeed(feature, record[feature]);
+    if (need !== undefined) needs.push(need);
+  }
 }
 
 // What an option's value asks of the model, if anything.

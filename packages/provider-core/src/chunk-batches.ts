@@ -9,7 +9,8 @@ export const chunkBatches: unique symbol = Symbol.for("g4f-ts.chunkBatches");
 
 /**
  * An answer that can also be read in batches: the same chunks, in the same order,
- * as arrays of the chunks that one network read completed. It is an optional part
+ * as arrays of the chunks that the network reads already received completed (one
+ * read's, or those of every piece that was waiting when the reader asked). It is an optional part
  * of the provider contract: `createAsyncGenerator` returns a plain
  * `AsyncIterable<Chunk>`, and a reader that wants batches asks for them with
  * {@link chunkBatchesOf}, which falls back to batches of one chunk for an answer

@@ -52,10 +52,10 @@ function isEventStream(response: HttpResponse): boolean {
  * stays flat however long it runs.
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
- * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
- * to caller, and the response is closed however the reading ends. The answer also
- * offers its batched view (see `chunkBatchesOf`): the chunks of one network read
- * as one array.
+ * `() => readOpenAIChatResponse(postJson(…), options)`: one reader from socket to
+ * caller, and the response is closed however the reading ends. The answer also
+ * offers its batched view (see `chunkBatchesOf`): the chunks of the body's pieces
+ * already received as one array (a short answer's whole body, mostly).
  *
  * @example
  * yield* withRetries(() => readOpenAIChatResponse(postJson({ provider, url, json }), { provider }), { provider });

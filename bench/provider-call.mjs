@@ -26,8 +26,9 @@
 // `--counts` prints, instead of the CPU, the promises (an async_hooks counter) and
 // the heap (bytes allocated, measured between two collections) per call of each
 // variant, over `--calls` calls one after the other: run it as
-//   node --expose-gc --max-semi-space-size=64 bench/provider-call.mjs --counts --calls 1000 --baseline <checkout>
-// (without --expose-gc, the promises only). Both are exact where the CPU is noisy.
+//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 bench/provider-call.mjs --counts --calls 1000 --baseline <checkout>
+// (without --expose-gc, the promises only; a young generation that starts small may
+// collect in between and spoil the heap figure). Both are exact where the CPU is noisy.
 //
 // `--baseline /path/to/other/checkout` adds `amigochat-baseline` and `openai-baseline`:
 // the same calls through that checkout's built providers (a before/after in one run).
@@ -233,7 +234,7 @@ async function countPerCall(call, count) {
   let heapBytes;
   if (typeof globalThis.gc === "function") {
     // Between two collections, with a young generation large enough that none runs
-    // in between (--max-semi-space-size), the heap grows by what the calls allocate.
+    // in between (--min- and --max-semi-space-size), the heap grows by what the calls allocate.
     const heapCalls = Math.min(count, 300);
     globalThis.gc();
     const before = process.memoryUsage().heapUsed;

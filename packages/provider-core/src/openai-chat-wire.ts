@@ -188,13 +188,13 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
   next(): Promise<IteratorResult<Chunk[]>> {
     return this.#waiting === undefined && this.#queued === 0
       ? this.#nextNow()
-      : this.#queue(this.#nextQueued);
+      : this.#queue(() => this.#nextQueued());
   }
 
   return(): Promise<IteratorResult<Chunk[]>> {
     return this.#waiting === undefined && this.#queued === 0
       ? this.#returnNow()
-      : this.#queue(this.#returnQueued);
+      : this.#queue(() => this.#returnQueued());
   }
 
   #nextNow(): Promise<IteratorResult<Chunk[]>> {
@@ -234,15 +234,15 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
     return queued;
   }
 
-  readonly #nextQueued = (): Promise<IteratorResult<Chunk[]>> => {
+  #nextQueued(): Promise<IteratorResult<Chunk[]>> {
     if (--this.#queued === 0) this.#tail = undefined;
     return this.#nextNow();
-  };
+  }
 
-  readonly #returnQueued = (): Promise<IteratorResult<Chunk[]>> => {
+  #returnQueued(): Promise<IteratorResult<Chunk[]>> {
     if (--this.#queued === 0) this.#tail = undefined;
     return this.#returnNow();
-  };
+  }
 
   // The step that waited is over once it gives a result (rather than the promise of a
   // further wait) or fails.
@@ -263,33 +263,39 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
     }
     if (this.#answer === undefined) {
       const response = this.#response;
-      if (response instanceof Promise) return response.then(this.#onAnswer, this.#onFailure);
+      if (response instanceof Promise)
+        return response.then(
+          (answer) => this.#onAnswer(answer),
+          (error: unknown) => this.#onFailure(error),
+        );
       return this.#onAnswer(response);
     }
     return this.#readPieces([], undefined);
   }
 
-  readonly #onAnswer = (
-    answer: HttpResponse,
-  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> => {
+  #onAnswer(answer: HttpResponse): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     this.#answer = answer;
     try {
-      if (!isEventStream(answer)) return answer.text().then(this.#onText, this.#onFailure);
+      if (!isEventStream(answer))
+        return answer.text().then(
+          (text) => this.#onText(text),
+          (error: unknown) => this.#onFailure(error),
+        );
       return this.#continued(this.#startEvents(answer.body));
     } catch (error) {
       this.#waiting = undefined;
       return this.#fail(error);
     }
-  };
+  }
 
-  readonly #onText = (text: string): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> => {
+  #onText(text: string): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     try {
       return this.#continued(this.#readText(text));
     } catch (error) {
       this.#waiting = undefined;
       throw error;
     }
-  };
+  }
 
   #readText(text: string): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     try {
@@ -326,26 +332,26 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
     return this.#readPieces([], undefined);
   }
 
-  readonly #onPiece = (
+  #onPiece(
     piece: IteratorResult<Uint8Array>,
-  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> => {
+  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     try {
       return this.#continued(this.#readPieces([], piece));
     } catch (error) {
       this.#waiting = undefined;
       throw error;
     }
-  };
+  }
 
-  readonly #onPieceFailure = (error: unknown): never | Promise<never> => {
+  #onPieceFailure(error: unknown): never | Promise<never> {
     this.#waiting = undefined;
     return this.#fail(this.#interrupted(error));
-  };
+  }
 
-  readonly #onFailure = (error: unknown): never | Promise<never> => {
+  #onFailure(error: unknown): never | Promise<never> {
     this.#waiting = undefined;
     return this.#fail(error);
-  };
+  }
 
   // The pieces already there (and `piece`, just read), decoded into `chunks`; a batch
   // of them once no piece is left queued, or the wait for the next piece.
@@ -367,7 +373,10 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
         } catch (error) {
           return this.#fail(this.#interrupted(error));
         }
-        return waiting.then(this.#onPiece, this.#onPieceFailure);
+        return waiting.then(
+          (next) => this.#onPiece(next),
+          (error: unknown) => this.#onPieceFailure(error),
+        );
       }
       try {
         this.#decode(next, chunks);
@@ -435,19 +444,23 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
       } catch (error) {
         return this.#fail(error);
       }
-      if (draining !== undefined) return draining.then(this.#onDrained, this.#onFailure);
+      if (draining !== undefined)
+        return draining.then(
+          () => this.#onDrained(),
+          (error: unknown) => this.#onFailure(error),
+        );
     }
     return this.#afterDrain();
   }
 
-  readonly #onDrained = (): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> => {
+  #onDrained(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     try {
       return this.#continued(this.#afterDrain());
     } catch (error) {
       this.#waiting = undefined;
       throw error;
     }
-  };
+  }
 
   #afterDrain(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     const decoder = this.#decoder as SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>;

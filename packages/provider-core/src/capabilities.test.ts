@@ -229,6 +229,10 @@ describe("firstUnmetNeed", () => {
         for (const messages of conversations) {
           const expected = unmetNeeds(capabilities, capabilityNeeds(messages, options))[0];
           expect(firstUnmetNeed(capabilities, messages, options)).toEqual(expected);
+          // Read feature by feature when not a plain object.
+          expect(firstUnmetNeed(capabilities, messages, Object.create(options))).toEqual(expected);
+          const reversed = Object.fromEntries(Object.entries(options).reverse());
+          expect(firstUnmetNeed(capabilities, messages, reversed)).toEqual(expected);
           compared++;
         }
     expect(compared).toBe(capabilitySets.length * optionSets.length * conversations.length);

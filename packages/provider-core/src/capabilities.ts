@@ -229,14 +229,52 @@ export function firstUnmetNeed(
 ): CapabilityNeed | undefined {
   const lacking = lackingOf(capabilities);
   if (lacking.nothing) return undefined;
-  for (const feature of lacking.features) {
-    const need = featureNeed(feature, options[feature]);
-    if (need !== undefined && !meets(capabilities, need)) return need;
-  }
+  const unmet =
+    Object.getPrototypeOf(options) === Object.prototype
+      ? firstUnmetFeatureOfRecord(capabilities, lacking, options)
+      : firstUnmetFeature(capabilities, lacking, options);
+  if (unmet !== undefined) return unmet;
   if (!lacking.somethingOfMessages) return undefined;
   const needs: CapabilityNeed[] = [];
   pushMessageNeeds(messages, options, needs);
   return needs.find((need) => !meets(capabilities, need));
+}
+
+function firstUnmetFeature(
+  capabilities: ModelCapabilities,
+  lacking: Lacking,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  for (const feature of lacking.features) {
+    const need = featureNeed(feature, options[feature]);
+    if (need !== undefined && !meets(capabilities, need)) return need;
+  }
+  return undefined;
+}
+
+// `firstUnmetFeature` of a plain object, from its own keys (see `pushRecordFeatureNeeds`).
+function firstUnmetFeatureOfRecord(
+  capabilities: ModelCapabilities,
+  lacking: Lacking,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  let first: CapabilityNeed | undefined;
+  let firstIndex: number = callFeatures.length;
+  const record = options as Record<string, unknown>;
+  for (const key in record) {
+    const index = callFeatureOrder.get(key);
+    if (
+      index === undefined ||
+      index >= firstIndex ||
+      !lacking.features.includes(key as CallFeature)
+    )
+      continue;
+    const need = featureNeed(key as CallFeature, record[key]);
+    if (need === undefined || meets(capabilities, need)) continue;
+    first = need;
+    firstIndex = index;
+  }
+  return first;
 }
 
 /** What a capabilities object lacks, as `firstUnmetNeed` walks it. */

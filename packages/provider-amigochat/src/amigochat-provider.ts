@@ -2,9 +2,8 @@ import { randomUUID } from "node:crypto";
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
+  type BatchesOfAnswer,
   CallPipeline,
-  type Chunk,
-  chunkBatchesOf,
   type ImageResponse,
   type Messages,
   ModelCatalog,
@@ -161,7 +160,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     model: string,
     messages: Messages,
     options: AmigoChatCallOptions,
-  ): AsyncIterable<readonly Chunk[]> {
+  ): BatchesOfAnswer {
     // Before the options are read, an unknown model is not yet an error (the options
     // are checked first): it gets the chat models' capabilities, and fails after.
     const known = this.#knownModel(model);
@@ -182,9 +181,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       const body = amigoChatImageBody({ prompt, model: resolved, personaId });
       const schema = amigoChatImageAnswerSchema;
       const images = amigoChatImageUrls;
-      return chunkBatchesOf(
-        call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images }),
-      );
+      return call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images });
     }
     const body = amigoChatChatBody(
       {
@@ -200,7 +197,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     );
     // Where that array carries the client's own JSON text, it is sent as those bytes.
     const json = jsonBodyWithClientMessages(body);
-    return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt }));
+    return call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt });
   }
 
   // The model id a call's name resolves to, or undefined for a name of no model here.

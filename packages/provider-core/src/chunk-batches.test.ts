@@ -218,3 +218,15 @@ describe("the per-chunk view of a BatchedChunks", () => {
     expect(results.map((result) => result.value)).toEqual(["a", "b", "c", undefined]);
   });
 });
+
+describe("a BatchedChunks that opens another answer", () => {
+  it("reads that answer's batched view as it is, through either of its own views", async () => {
+    async function* batches(): AsyncGenerator<readonly Chunk[]> {
+      yield ["a", "b"];
+      yield [new FinishReason("stop")];
+    }
+    const outer = () => new BatchedChunks(() => new BatchedChunks(batches));
+    expect(await readBatches(outer())).toEqual([["a", "b"], [new FinishReason("stop")]]);
+    expect(await readChunks(outer())).toEqual(["a", "b", new FinishReason("stop")]);
+  });
+});

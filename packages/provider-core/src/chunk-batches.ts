@@ -102,15 +102,15 @@ function toBatchResult(result: IteratorResult<Chunk>): IteratorResult<readonly C
  * }
  */
 export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
-  #open: (() => AsyncIterable<readonly Chunk[]>) | undefined;
+  #open: (() => BatchesOfAnswer) | undefined;
   #chunks: AsyncGenerator<Chunk> | undefined;
 
-  constructor(open: () => AsyncIterable<readonly Chunk[]>) {
+  constructor(open: () => BatchesOfAnswer) {
     this.#open = open;
   }
 
   [chunkBatches](): AsyncIterator<readonly Chunk[]> {
-    return this.#take()[Symbol.asyncIterator]();
+    return batchIteratorOf(this.#take());
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Chunk> {
@@ -136,7 +136,7 @@ export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
     return this.#chunks;
   }
 
-  #take(): AsyncIterable<readonly Chunk[]> {
+  #take(): BatchesOfAnswer {
     const open = this.#open;
     if (open === undefined) {
       throw new TypeError("This answer is already being read: read it through one view, once");
@@ -149,6 +149,19 @@ export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
       return failedBatches(error);
     }
   }
+}
+
+/**
+ * What `BatchedChunks` opens: batches, or another answer's batched view, which is
+ * then read as it is (a provider's `open` may return its pipeline's answer without
+ * a `chunkBatchesOf` view around it).
+ */
+export type BatchesOfAnswer = AsyncIterable<readonly Chunk[]> | ChunkBatchSource;
+
+function batchIteratorOf(batches: BatchesOfAnswer): AsyncIterator<readonly Chunk[]> {
+  return hasChunkBatches(batches)
+    ? batches[chunkBatches]()
+    : (batches as AsyncIterable<readonly Chunk[]>)[Symbol.asyncIterator]();
 }
 
 function failedBatches(error: unknown): AsyncIterable<readonly Chunk[]> {
@@ -169,7 +182,7 @@ const noChunks: readonly Chunk[] = [];
  * its error; a call made while another waits runs after it.
  */
 class ChunksOfBatches implements AsyncGenerator<Chunk> {
-  readonly #batches: AsyncIterable<readonly Chunk[]>;
+  readonly #batches: BatchesOfAnswer;
   #iterator: AsyncIterator<readonly Chunk[]> | undefined;
   #batch: readonly Chunk[] = noChunks;
   #position = 0;
@@ -177,7 +190,7 @@ class ChunksOfBatches implements AsyncGenerator<Chunk> {
   /** A `next()` waiting for a batch. */
   #waiting: Promise<IteratorResult<Chunk>> | undefined;
 
-  constructor(batches: AsyncIterable<readonly Chunk[]>) {
+  constructor(batches: BatchesOfAnswer) {
     this.#batches = batches;
   }
 
@@ -194,7 +207,7 @@ class ChunksOfBatches implements AsyncGenerator<Chunk> {
     if (this.#over) return Promise.resolve(doneChunk);
     let read: Promise<IteratorResult<readonly Chunk[]>>;
     try {
-      this.#iterator ??= this.#batches[Symbol.asyncIterator]();
+      this.#iterator ??= batchIteratorOf(this.#batches);
       read = this.#iterator.next();
     } catch (error) {
       this.#over = true;

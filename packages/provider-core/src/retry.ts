@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
+import {
+  BatchedChunks,
+  type BatchesOfAnswer,
+  chunkBatchesOf,
+  hasChunkBatches,
+} from "./chunk-batches.js";
 import { AbortError, ProviderError } from "./provider-errors.js";
 import { type Chunk, isContentChunk } from "./response-chunks.js";
 
@@ -66,11 +71,11 @@ export function withRetries(
 }
 
 // A policy of one attempt retries nothing: the attempt's batches and its error pass on
-// as they are, without a generator of the retry loop in between.
-function onlyAttempt(
-  attempt: (attemptNumber: number) => AsyncIterable<Chunk>,
-): AsyncIterable<readonly Chunk[]> {
-  return chunkBatchesOf(attempt(1));
+// as they are, without a generator of the retry loop in between (and an attempt that
+// offers its own batches without a view around them).
+function onlyAttempt(attempt: (attemptNumber: number) => AsyncIterable<Chunk>): BatchesOfAnswer {
+  const answer = attempt(1);
+  return hasChunkBatches(answer) ? answer : chunkBatchesOf(answer);
 }
 
 const doneBatch: IteratorResult<readonly Chunk[]> = { done: true, value: undefined };

@@ -1,6 +1,7 @@
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
+  type BatchesOfAnswer,
   type Call,
   CallPipeline,
   type Chunk,
@@ -266,7 +267,7 @@ export class OpenAICompatible
     model: string,
     messages: Messages,
     options: OpenAICompatibleCallOptions,
-  ): AsyncIterable<readonly Chunk[]> {
+  ): BatchesOfAnswer {
     const call = this.#pipeline.start(
       messages,
       options,
@@ -282,14 +283,14 @@ export class OpenAICompatible
     messages: Messages,
   ): AsyncGenerator<readonly Chunk[]> {
     await this.#models.ensureFresh(call.signal, call.deadline.at);
-    yield* this.#answerOf(call, model, messages);
+    yield* chunkBatchesOf(this.#answerOf(call, model, messages));
   }
 
   #answerOf(
     call: Call<typeof openAICompatibleCallOptionsShape>,
     model: string,
     messages: Messages,
-  ): AsyncIterable<readonly Chunk[]> {
+  ): BatchedChunks {
     const { secrets, label } = this.#settings;
     const headers = this.#jsonHeaders;
     const resolved = this.getModel(model);
@@ -306,9 +307,7 @@ export class OpenAICompatible
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
       const request = { url: this.imageApiEndpoint, body, headers, secrets, refineError };
-      return chunkBatchesOf(
-        call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf }),
-      );
+      return call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf });
     }
     // The call's options go as they are (no copy of them per call): their features
     // are what the body's fields are made of.
@@ -327,8 +326,6 @@ export class OpenAICompatible
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     // Messages go unchanged: where they carry the client's own JSON text, as those bytes.
     const json = jsonBodyWithClientMessages(body);
-    return chunkBatchesOf(
-      call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError }),
-    );
+    return call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError });
   }
 }

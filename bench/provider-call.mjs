@@ -34,16 +34,21 @@
 // `--interleaved` (with `--baseline`) measures each variant against its baseline one
 // call at a time, alternating (concurrency 1, the CPU of each call on its own, `--calls`
 // pairs): on a busy machine a load that comes and goes lands on both alike.
-// `--promises` counts, instead of CPU, the promises one call of each variant makes
-// (node:v8 promiseHooks, calls one after the other).
+// `--counts` prints, instead of the CPU, the promises (an async_hooks counter) and
+// the heap (bytes allocated, measured between two collections) per call of each
+// variant, over `--calls` calls one after the other: run it as
+//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 bench/provider-call.mjs --counts --calls 1000 --baseline <checkout>
+// (without --expose-gc, the promises only; a young generation that starts small may
+// collect in between and spoil the heap figure). Both are exact where the CPU is noisy.
+//
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
 // `--only transport,reader,amigochat,bare` adds the layers below a provider:
 // `transport` (the core's sendRequest, body read as text) and `reader` (that plus
 // readOpenAIChatResponse), `pipeline` (the core's CallPipeline with that reader), to see which layer a cost is in.
+import { createHook } from "node:async_hooks";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { promiseHooks } from "node:v8";
 import {
   CallPipeline,
   chunkBatchesOf,
@@ -62,9 +67,9 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "50" },
     only: { type: "string", default: "amigochat,openai,attempt,bare" },
     baseline: { type: "string" },
-    promises: { type: "boolean", default: false },
     "baseline-first": { type: "boolean", default: false },
     interleaved: { type: "boolean", default: false },
+    counts: { type: "boolean", default: false },
   },
 });
 const calls = Number(values.calls);
@@ -264,16 +269,6 @@ async function measure(call, count) {
 
 const selected = Object.keys(variants).filter((name) => only.includes(name));
 
-/** Promises one call of `call` makes: the mean over `count` calls, one after the other. */
-async function promisesPerCall(call, count) {
-  let made = 0;
-  const stop = promiseHooks.onInit(() => {
-    made++;
-  });
-  for (let index = 0; index < count; index++) await call();
-  stop();
-  return made / count;
-}
 /** CPU µs of one call of `call`, measured alone. */
 async function cpuOfOneCall(call) {
   const before = process.cpuUsage();
@@ -311,12 +306,37 @@ if (values.interleaved && baseline !== undefined) {
   stopChildren();
   process.exit(0);
 }
-if (values.promises) {
-  for (const name of selected) await promisesPerCall(variants[name], 200);
-  for (const name of selected)
-    console.log(
-      `${name}: ${(await promisesPerCall(variants[name], 1000)).toFixed(1)} promises per call`,
-    );
+/** Promises and heap bytes per call of `call`, over `count` calls one after the other. */
+async function countPerCall(call, count) {
+  for (let index = 0; index < 300; index++) await call();
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === "PROMISE") promises++;
+    },
+  });
+  hook.enable();
+  for (let index = 0; index < count; index++) await call();
+  hook.disable();
+  let heapBytes;
+  if (typeof globalThis.gc === "function") {
+    // Between two collections, with a young generation large enough that none runs
+    // in between (--min- and --max-semi-space-size), the heap grows by what the calls allocate.
+    const heapCalls = Math.min(count, 300);
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let index = 0; index < heapCalls; index++) await call();
+    heapBytes = (process.memoryUsage().heapUsed - before) / heapCalls;
+  }
+  return { promises: promises / count, heapBytes };
+}
+
+if (values.counts) {
+  for (const name of selected) {
+    const { promises, heapBytes } = await countPerCall(variants[name], calls);
+    const heap = heapBytes === undefined ? "" : `  heap ${(heapBytes / 1024).toFixed(1)} KB`;
+    console.log(`${name}: promises ${promises.toFixed(1)}${heap} per call`);
+  }
   await pool.close();
   await closeDispatchers();
   await baseline?.closeDispatchers();

@@ -2,12 +2,10 @@ import { randomUUID } from "node:crypto";
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
+  type BatchesOfAnswer,
   CallPipeline,
-  type Chunk,
-  chunkBatchesOf,
   type ImageResponse,
   type Messages,
-  type ModelCapabilities,
   ModelCatalog,
   ModelNotSupportedError,
   plainMessages,
@@ -162,9 +160,16 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     model: string,
     messages: Messages,
     options: AmigoChatCallOptions,
-  ): AsyncIterable<readonly Chunk[]> {
-    const call = this.#pipeline.start(messages, options, this.#capabilitiesOfRequested(model));
-    const resolved = this.getModel(model);
+  ): BatchesOfAnswer {
+    // Before the options are read, an unknown model is not yet an error (the options
+    // are checked first): it gets the chat models' capabilities, and fails after.
+    const known = this.#knownModel(model);
+    const call = this.#pipeline.start(
+      messages,
+      options,
+      known === undefined ? amigoChatCapabilities : this.capabilities(known),
+    );
+    const resolved = known ?? this.getModel(model);
     const personaId = this.getPersonaId(resolved);
     // The device uuid is fresh per attempt, and scrubbed from errors: an upstream may echo any header.
     const eachAttempt = () => {
@@ -176,32 +181,31 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
       const body = amigoChatImageBody({ prompt, model: resolved, personaId });
       const schema = amigoChatImageAnswerSchema;
       const images = amigoChatImageUrls;
-      return chunkBatchesOf(
-        call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images }),
-      );
+      return call.image({ url: this.imageApiEndpoint, body, eachAttempt, prompt, schema, images });
     }
-    const body = amigoChatChatBody({
-      ...withAmigoChatDefaults(call.options),
-      chatId: call.options.chatId ?? this.generateChatId(),
-      model: resolved,
-      personaId,
-      // developer as system, text and images only: the capability check above has
-      // already refused any part these would lose (tool calls, audio, files). A
-      // conversation plainMessages would not change goes as the caller's array.
-      messages: amigoChatSendsAsGiven(messages) ? messages : plainMessages(messages),
-    });
+    const body = amigoChatChatBody(
+      {
+        chatId: call.options.chatId ?? this.generateChatId(),
+        model: resolved,
+        personaId,
+        // developer as system, text and images only: the capability check above has
+        // already refused any part these would lose (tool calls, audio, files). A
+        // conversation plainMessages would not change goes as the caller's array.
+        messages: amigoChatSendsAsGiven(messages) ? messages : plainMessages(messages),
+      },
+      withAmigoChatDefaults(call.options),
+    );
     // Where that array carries the client's own JSON text, it is sent as those bytes.
     const json = jsonBodyWithClientMessages(body);
-    return chunkBatchesOf(call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt }));
+    return call.chat({ url: this.chatApiEndpoint, body: json, eachAttempt });
   }
 
-  // Before the options are read, an unknown model is not yet an error (the options
-  // are checked first): it gets the chat models' capabilities.
-  #capabilitiesOfRequested(model: string): ModelCapabilities {
+  // The model id a call's name resolves to, or undefined for a name of no model here.
+  #knownModel(model: string): string | undefined {
     try {
-      return this.capabilities(this.getModel(model));
+      return this.getModel(model);
     } catch {
-      return amigoChatCapabilities;
+      return undefined;
     }
   }
 

@@ -35,18 +35,22 @@ describe("amigoChatHeaders", () => {
 
 describe("the request bodies", () => {
   it("name the chat fields as the wire does and keep only role and content of messages", () => {
-    const body = amigoChatChatBody({
-      chatId: "c",
-      model: "gpt-4o-mini",
-      personaId: "amigo",
-      messages: [{ role: "user", content: "Hi", name: "x" } as never],
-      stream: false,
-      frequencyPenalty: 0,
-      maxTokens: 4000,
-      presencePenalty: 0,
-      temperature: 0.5,
-      topP: 0.95,
-    });
+    const body = amigoChatChatBody(
+      {
+        chatId: "c",
+        model: "gpt-4o-mini",
+        personaId: "amigo",
+        messages: [{ role: "user", content: "Hi", name: "x" } as never],
+      },
+      {
+        stream: false,
+        frequencyPenalty: 0,
+        maxTokens: 4000,
+        presencePenalty: 0,
+        temperature: 0.5,
+        topP: 0.95,
+      },
+    );
     expect(JSON.stringify(body)).toBe(
       '{"chatId":"c","frequency_penalty":0,"max_tokens":4000,"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o-mini","personaId":"amigo","presence_penalty":0,"stream":false,"temperature":0.5,"top_p":0.95}',
     );

@@ -57,12 +57,17 @@ export interface AmigoChatChatBody {
   top_p: number;
 }
 
-export interface AmigoChatChatParameters {
+/** What names a chat request: its ids, its model and persona, its conversation. */
+export interface AmigoChatChatIds {
   chatId: string;
   model: string;
   personaId: string;
   /** System, user and assistant messages with text (and image) content, as `plainMessages` makes them. */
   messages: ReturnType<typeof plainMessages>;
+}
+
+/** A chat request's settings, each set (see `withAmigoChatDefaults`). */
+export interface AmigoChatChatSettings {
   stream: boolean;
   frequencyPenalty: number;
   maxTokens: number;
@@ -101,25 +106,29 @@ function sendsAsGiven(messages: readonly { role: string; content?: unknown }[]):
 }
 
 /**
- * Build the chat body; messages are sent as `{ role, content }` only (a
+ * Build the chat body from its ids and its settings (two objects the provider has,
+ * rather than one spread together per call); messages are sent as `{ role, content }` only (a
  * conversation that is already so is kept as the same array).
  */
-export function amigoChatChatBody(parameters: AmigoChatChatParameters): AmigoChatChatBody {
-  const { messages } = parameters;
+export function amigoChatChatBody(
+  ids: AmigoChatChatIds,
+  settings: AmigoChatChatSettings,
+): AmigoChatChatBody {
+  const { messages } = ids;
   return {
-    chatId: parameters.chatId,
-    frequency_penalty: parameters.frequencyPenalty,
-    max_tokens: parameters.maxTokens,
+    chatId: ids.chatId,
+    frequency_penalty: settings.frequencyPenalty,
+    max_tokens: settings.maxTokens,
     // (Not narrowed by the check: messages with other keys, from a JavaScript caller, are mapped.)
     messages: sendsAsGiven(messages)
       ? messages
       : messages.map(({ role, content }) => ({ role, content })),
-    model: parameters.model,
-    personaId: parameters.personaId,
-    presence_penalty: parameters.presencePenalty,
-    stream: parameters.stream,
-    temperature: parameters.temperature,
-    top_p: parameters.topP,
+    model: ids.model,
+    personaId: ids.personaId,
+    presence_penalty: settings.presencePenalty,
+    stream: settings.stream,
+    temperature: settings.temperature,
+    top_p: settings.topP,
   };
 }
 

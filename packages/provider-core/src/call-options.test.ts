@@ -61,6 +61,16 @@ describe("reading the call options", () => {
     expect(reader.read({ signal, stream: true }).signal).toBe(signal);
   });
 
+  it("reads a call's own options only, as a copy of them would: an inherited one is not read", () => {
+    const reader = new CallOptionsReader("Example", {});
+    const inherited = Object.assign(Object.create({ temperature: 0.1 }), { stream: true });
+    expect(reader.read(inherited)).toEqual({ stream: true });
+    const unknownInherited = Object.assign(Object.create({ temprature: 0.1 }), { stream: true });
+    expect(reader.read(unknownInherited)).toEqual({ stream: true });
+    expect(reader.read(undefined)).toEqual({});
+    expect(reader.read(null)).toEqual({});
+  });
+
   it("gives a bad value or any other option the schema's reading, its error naming the same field", () => {
     const reader = new CallOptionsReader("Example", {});
     for (const options of badOrOtherCalls) {

@@ -1,5 +1,5 @@
 import { type ZodError, type ZodType, z } from "zod";
-import { optionsRecord } from "./call-control.js";
+import { callControlOf, optionsRecord } from "./call-control.js";
 import { closeNames } from "./model-resolution.js";
 import type { ProviderErrorOptions } from "./provider-errors.js";
 import {
@@ -157,6 +157,10 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     if (options !== undefined && options !== null && typeof options !== "object") {
       throw this.#error("(options)", "the call options must be an object");
     }
+    // The common call first, read from the caller's object itself: no copy, and no
+    // look for each of g4f's spellings (a call that uses one is not plain).
+    const plain = this.#readPlain(options as Record<string, unknown> | null | undefined);
+    if (plain !== undefined) return plain;
     // A caller's control stands for `signal`, which is then left unread (see optionsRecord).
     const record = optionsRecord(options as object | null | undefined);
     for (const [g4fName, name] of g4fSpellingPairs) {
@@ -167,8 +171,6 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
       record[name] ??= record[g4fName];
       delete record[g4fName];
     }
-    const plain = this.#readPlain(record);
-    if (plain !== undefined) return plain;
     return readOptions(this.#schema, record, {
       provider,
       what: "call option",
@@ -183,13 +185,19 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
    * and each value passes its check or is null or undefined, the result is what the
    * schema gives for it, the same keys with the same values in the schema's order.
    * Undefined for any other call, which the schema reads (and names the bad field
-   * of), so that no error differs either.
+   * of), so that no error differs either. Read from the caller's object: a key it
+   * inherits (which a copy would not have) makes the call not plain. Under a
+   * caller's `CallControl`, `signal` is left unread, as `optionsRecord` leaves it:
+   * reading it would make the `AbortSignal` the control spares.
    */
-  #readPlain(record: Record<string, unknown>): CallSettings<Extras> | undefined {
+  #readPlain(record: Record<string, unknown> | null | undefined): CallSettings<Extras> | undefined {
     let count = 0;
+    if (record == null) return {} as CallSettings<Extras>;
+    const skipSignal = callControlOf(record) !== undefined;
     for (const name in record) {
+      if (skipSignal && name === "signal") continue;
       const check = this.#plainChecks.get(name);
-      if (check === undefined) return undefined;
+      if (check === undefined || !Object.hasOwn(record, name)) return undefined;
       const value = record[name];
       if (value != null && !check(value)) return undefined;
       count++;
@@ -197,7 +205,7 @@ export class CallOptionsReader<Extras extends z.ZodRawShape = Record<never, neve
     const result: Record<string, unknown> = {};
     if (count === 0) return result as CallSettings<Extras>;
     for (const name of this.#shapeKeys) {
-      if (!Object.hasOwn(record, name)) continue;
+      if (!Object.hasOwn(record, name) || (skipSignal && name === "signal")) continue;
       result[name] = record[name];
       if (--count === 0) break;
     }

@@ -2,12 +2,7 @@ import type { z } from "zod";
 import { type CallControl, callControlOf } from "./call-control.js";
 import { CallDeadline } from "./call-deadline.js";
 import { CallOptionsReader, type CallSettings, type OptionsErrorFactory } from "./call-options.js";
-import {
-  capabilityNeeds,
-  describeNeed,
-  type ModelCapabilities,
-  unmetNeeds,
-} from "./capabilities.js";
+import { describeNeed, firstUnmetNeed, type ModelCapabilities } from "./capabilities.js";
 import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import {
   defaultHttpTimeouts,
@@ -130,7 +125,7 @@ export class CallPipeline<Extras extends z.ZodRawShape = Record<never, never>> {
     options: CallSettings<Extras>,
     capabilities: ModelCapabilities,
   ): void {
-    const [unmet] = unmetNeeds(capabilities, capabilityNeeds(messages, options));
+    const unmet = firstUnmetNeed(capabilities, messages, options);
     if (unmet === undefined) return;
     const { provider } = this.settings;
     throw this.reader.createError({
@@ -199,11 +194,20 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
    * batches generator passes it on with `yield* chunkBatchesOf(call.chat(…))`.
    */
   chat(request: ChatAttemptRequest): BatchedChunks {
-    const read = request.read ?? readOpenAIChatResponse;
-    return this.#retried(
-      request,
-      (response, secrets) => read(response, { provider: this.#provider, secrets }),
-      read === readOpenAIChatResponse,
+    const read = request.read;
+    if (read === undefined || read === readOpenAIChatResponse) {
+      // The core's reader refines its failures itself (without a layer per batch above
+      // it) and keeps a failed request from going unhandled.
+      const { refineError } = request;
+      const provider = this.#provider;
+      return this.#retried(
+        request,
+        (response, secrets) => readOpenAIChatResponse(response, { provider, secrets, refineError }),
+        coreReaderDuties,
+      );
+    }
+    return this.#retried(request, (response, secrets) =>
+      read(response, { provider: this.#provider, secrets }),
     );
   }
 
@@ -235,8 +239,7 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
   #retried(
     request: AttemptRequest,
     read: (response: Promise<HttpResponse>, secrets: readonly string[]) => AsyncIterable<Chunk>,
-    /** `read` itself keeps a failed request from going unhandled (the OpenAI reader does). */
-    readHandlesFailure = false,
+    reader: ReaderDuties = noReaderDuties,
   ): BatchedChunks {
     const { settings } = this;
     const signal = this.#signal;
@@ -258,9 +261,11 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
       });
       // The reader reports a failed request; one never started must not leave it
       // unhandled (a reader that sees to that itself spares the call a promise).
-      if (!readHandlesFailure) response.catch(ignore);
+      if (!reader.handlesFailure) response.catch(ignore);
       const chunks = read(response, secrets);
-      return request.refineError === undefined ? chunks : refining(chunks, request.refineError);
+      return request.refineError === undefined || reader.refinesErrors
+        ? chunks
+        : refining(chunks, request.refineError);
     };
     return withRetries(attempt, {
       provider: this.#provider,
@@ -272,6 +277,17 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
 }
 
 function ignore(): void {}
+
+/** What an attempt's reader does itself, which the attempt then need not. */
+interface ReaderDuties {
+  /** It keeps a failed request from going unhandled (the OpenAI reader does). */
+  handlesFailure: boolean;
+  /** It passes its failures through the request's `refineError`. */
+  refinesErrors: boolean;
+}
+
+const noReaderDuties: ReaderDuties = { handlesFailure: false, refinesErrors: false };
+const coreReaderDuties: ReaderDuties = { handlesFailure: true, refinesErrors: true };
 
 const noSecrets: readonly string[] = [];
 

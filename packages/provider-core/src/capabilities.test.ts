@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { CallPipeline } from "./call-pipeline.js";
 import {
+  type CallFeature,
+  type CallFeatureValues,
+  callFeatures,
   capabilityNeeds,
   describeNeed,
+  firstUnmetNeed,
   fullModelCapabilities,
+  type InputKind,
+  imageModelCapabilities,
+  type ModelCapabilities,
+  samplingFeatures,
   textModelCapabilities,
   unmetNeeds,
 } from "./capabilities.js";
@@ -149,5 +157,109 @@ describe("capabilities of a provider", () => {
     expect(() =>
       pipeline.start([{ role: "robot", content: "x" } as unknown as Messages[number]], {}),
     ).toThrow(InvalidOptionsError);
+  });
+});
+
+describe("firstUnmetNeed", () => {
+  const capabilitySets: ModelCapabilities[] = [
+    fullModelCapabilities,
+    textModelCapabilities,
+    imageModelCapabilities,
+    { features: samplingFeatures, inputs: ["image"], responseFormats: [] },
+    {
+      features: ["responseFormat", "tools"],
+      inputs: ["audio", "file"],
+      responseFormats: ["json_object"],
+    },
+    {
+      features: callFeatures,
+      inputs: ["image", "audio", "file"],
+      responseFormats: ["json_schema"],
+    },
+    {
+      features: callFeatures.filter((feature) => feature !== "tools"),
+      inputs: ["image", "audio", "file"],
+      responseFormats: ["json_object", "json_schema"],
+    },
+  ];
+  const optionSets: CallFeatureValues[] = [
+    {},
+    { temperature: 0.2, topP: null },
+    { n: 1 },
+    { n: 2, seed: 3 },
+    { responseFormat: { type: "text" } },
+    { responseFormat: { type: "json_object" }, tools: [] },
+    { responseFormat: { type: "json_schema" }, logprobs: true },
+    { tools: [{}], toolChoice: "auto", extraBody: { a: 1 } },
+    Object.fromEntries(callFeatures.map((feature) => [feature, 1])),
+  ];
+  const conversations: Messages[] = [
+    [{ role: "user", content: "hi" }],
+    [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "a" },
+          { type: "image_url", image_url: { url: "u" } },
+        ],
+      },
+    ],
+    [
+      {
+        role: "user",
+        content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", content: "r", tool_call_id: "c" },
+    ],
+    [
+      { role: "tool", content: "r", tool_call_id: "c" },
+      { role: "user", content: [{ type: "file", file: {} }] },
+    ] as Messages,
+  ];
+
+  it("names the need unmetNeeds(capabilities, capabilityNeeds(…)) lists first, for every model, call and conversation", () => {
+    let compared = 0;
+    for (const capabilities of capabilitySets)
+      for (const options of optionSets)
+        for (const messages of conversations) {
+          const expected = unmetNeeds(capabilities, capabilityNeeds(messages, options))[0];
+          expect(firstUnmetNeed(capabilities, messages, options)).toEqual(expected);
+          // Read feature by feature when not a plain object.
+          expect(firstUnmetNeed(capabilities, messages, Object.create(options))).toEqual(expected);
+          const reversed = Object.fromEntries(Object.entries(options).reverse());
+          expect(firstUnmetNeed(capabilities, messages, reversed)).toEqual(expected);
+          compared++;
+        }
+    expect(compared).toBe(capabilitySets.length * optionSets.length * conversations.length);
+  });
+
+  it("lists the same needs in the same order from a plain options object as from any other", () => {
+    for (const options of optionSets) {
+      const reversed = Object.fromEntries(Object.entries(options).reverse());
+      for (const messages of conversations) {
+        const general = capabilityNeeds(messages, Object.create(options));
+        expect(capabilityNeeds(messages, options)).toEqual(general);
+        expect(capabilityNeeds(messages, reversed)).toEqual(general);
+      }
+    }
+  });
+
+  it("follows a capabilities object whose lists were replaced or grew since its first use", () => {
+    const capabilities: { features: CallFeature[]; inputs: InputKind[]; responseFormats: [] } = {
+      features: ["temperature"],
+      inputs: [],
+      responseFormats: [],
+    };
+    const messages: Messages = [{ role: "user", content: "hi" }];
+    expect(firstUnmetNeed(capabilities, messages, { seed: 1 })).toMatchObject({ field: "seed" });
+    capabilities.features.push("seed");
+    expect(firstUnmetNeed(capabilities, messages, { seed: 1 })).toBeUndefined();
+    capabilities.features = ["temperature"];
+    expect(firstUnmetNeed(capabilities, messages, { seed: 1 })).toMatchObject({ field: "seed" });
   });
 });

@@ -134,18 +134,66 @@ const partInputs: Readonly<Record<string, InputKind>> = {
  */
 export function capabilityNeeds(messages: Messages, options: CallFeatureValues): CapabilityNeed[] {
   const needs: CapabilityNeed[] = [];
-  for (const feature of callFeatures) {
-    const value = options[feature];
-    if (value == null) continue;
-    if (feature === "n" && value === 1) continue;
-    if (feature === "responseFormat") {
-      const type = (value as { type?: unknown }).type;
-      if (type === "json_object" || type === "json_schema")
-        needs.push({ kind: "responseFormat", format: type, field: "response_format" });
-      continue;
+  if (Object.getPrototypeOf(options) === Object.prototype) pushRecordFeatureNeeds(options, needs);
+  else {
+    for (const feature of callFeatures) {
+      const need = featureNeed(feature, options[feature]);
+      if (need !== undefined) needs.push(need);
     }
-    needs.push({ kind: "feature", feature, field: callFeatureWireNames[feature] });
   }
+  pushMessageNeeds(messages, options, needs);
+  return needs;
+}
+
+/** Each call feature's place in `callFeatures`. */
+const callFeatureOrder: ReadonlyMap<string, number> = new Map(
+  callFeatures.map((feature, index) => [feature, index]),
+);
+
+/**
+ * The feature needs of a plain object's options (a registry's or the core's reading
+ * of a request), found from its own keys rather than by a lookup of each of the
+ * twenty-one features, most of them absent: the same needs in the same order. Only
+ * its enumerable keys count, as a spread of it would copy them; a plain object's keys
+ * are.
+ */
+function pushRecordFeatureNeeds(options: CallFeatureValues, needs: CapabilityNeed[]): void {
+  let found: number[] | undefined;
+  const record = options as Record<string, unknown>;
+  for (const key in record) {
+    const index = callFeatureOrder.get(key);
+    if (index === undefined || record[key] == null) continue;
+    found ??= [];
+    found.push(index);
+  }
+  if (found === undefined) return;
+  if (found.length > 1) found.sort((left, right) => left - right);
+  for (const index of found) {
+    const feature = callFeatures[index] as CallFeature;
+    const need = featureNeed(feature, record[feature]);
+    if (need !== undefined) needs.push(need);
+  }
+}
+
+// What an option's value asks of the model, if anything.
+function featureNeed(feature: CallFeature, value: unknown): CapabilityNeed | undefined {
+  if (value == null) return undefined;
+  if (feature === "n" && value === 1) return undefined;
+  if (feature === "responseFormat") {
+    const type = (value as { type?: unknown }).type;
+    if (type === "json_object" || type === "json_schema")
+      return { kind: "responseFormat", format: type, field: "response_format" };
+    return undefined;
+  }
+  return { kind: "feature", feature, field: callFeatureWireNames[feature] };
+}
+
+// The needs of the conversation: content parts beyond text, then tool-call history.
+function pushMessageNeeds(
+  messages: Messages,
+  options: CallFeatureValues,
+  needs: CapabilityNeed[],
+): void {
   let toolHistory: string | undefined;
   // Index loops: this runs per call, twice in a registry (routing, then the provider).
   for (let index = 0; index < messages.length; index++) {
@@ -164,7 +212,129 @@ export function capabilityNeeds(messages: Messages, options: CallFeatureValues):
   }
   if (toolHistory !== undefined && options.tools == null)
     needs.push({ kind: "feature", feature: "tools", field: toolHistory });
-  return needs;
+}
+
+/**
+ * The first need of a call that a model with `capabilities` does not meet, or
+ * undefined when it meets them all: `unmetNeeds(capabilities, capabilityNeeds(messages,
+ * options))[0]`, without listing the needs it meets. Only the options of the
+ * features the model lacks are looked at (worked out once per capabilities object),
+ * and a model that lacks nothing (an OpenAI-compatible upstream's default) costs
+ * one lookup: a call pipeline checks every call with it.
+ */
+export function firstUnmetNeed(
+  capabilities: ModelCapabilities,
+  messages: Messages,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  const lacking = lackingOf(capabilities);
+  if (lacking.nothing) return undefined;
+  const unmet =
+    Object.getPrototypeOf(options) === Object.prototype
+      ? firstUnmetFeatureOfRecord(capabilities, lacking, options)
+      : firstUnmetFeature(capabilities, lacking, options);
+  if (unmet !== undefined) return unmet;
+  if (!lacking.somethingOfMessages) return undefined;
+  const needs: CapabilityNeed[] = [];
+  pushMessageNeeds(messages, options, needs);
+  return needs.find((need) => !meets(capabilities, need));
+}
+
+function firstUnmetFeature(
+  capabilities: ModelCapabilities,
+  lacking: Lacking,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  for (const feature of lacking.features) {
+    const need = featureNeed(feature, options[feature]);
+    if (need !== undefined && !meets(capabilities, need)) return need;
+  }
+  return undefined;
+}
+
+// `firstUnmetFeature` of a plain object, from its own keys (see `pushRecordFeatureNeeds`).
+function firstUnmetFeatureOfRecord(
+  capabilities: ModelCapabilities,
+  lacking: Lacking,
+  options: CallFeatureValues,
+): CapabilityNeed | undefined {
+  let first: CapabilityNeed | undefined;
+  let firstIndex: number = callFeatures.length;
+  const record = options as Record<string, unknown>;
+  for (const key in record) {
+    const index = callFeatureOrder.get(key);
+    if (
+      index === undefined ||
+      index >= firstIndex ||
+      !lacking.features.includes(key as CallFeature)
+    )
+      continue;
+    const need = featureNeed(key as CallFeature, record[key]);
+    if (need === undefined || meets(capabilities, need)) continue;
+    first = need;
+    firstIndex = index;
+  }
+  return first;
+}
+
+/** What a capabilities object lacks, as `firstUnmetNeed` walks it. */
+interface Lacking {
+  readonly of: ModelCapabilities;
+  // The arrays and their lengths when this was worked out: the types say they are
+  // not changed, and a changed one is worked out again rather than trusted.
+  readonly lists: readonly (readonly unknown[])[];
+  readonly lengths: readonly number[];
+  /** The features whose need the model may not meet, in `callFeatures` order. */
+  readonly features: readonly CallFeature[];
+  /** Some input kind, or tool calls (which a conversation's tool history needs). */
+  readonly somethingOfMessages: boolean;
+  readonly nothing: boolean;
+}
+
+const inputKinds: readonly InputKind[] = ["image", "audio", "file"];
+
+const lackingByCapabilities = new WeakMap<ModelCapabilities, Lacking>();
+
+// The last one worked out: a provider's calls mostly ask about one capabilities
+// object, which then costs a comparison rather than a WeakMap lookup.
+let lastLacking: Lacking | undefined;
+
+function lackingOf(capabilities: ModelCapabilities): Lacking {
+  const known =
+    lastLacking?.of === capabilities ? lastLacking : lackingByCapabilities.get(capabilities);
+  const { features, inputs, responseFormats } = capabilities;
+  if (
+    known !== undefined &&
+    known.lists[0] === features &&
+    known.lists[1] === inputs &&
+    known.lists[2] === responseFormats &&
+    known.lengths[0] === features.length &&
+    known.lengths[1] === inputs.length &&
+    known.lengths[2] === responseFormats.length
+  ) {
+    lastLacking = known;
+    return known;
+  }
+  const allFormats =
+    features.includes("responseFormat") &&
+    responseFormats.includes("json_object") &&
+    responseFormats.includes("json_schema");
+  const lackingFeatures = callFeatures.filter((feature) =>
+    feature === "responseFormat" ? !allFormats : !features.includes(feature),
+  );
+  const somethingOfMessages =
+    !features.includes("tools") || !inputKinds.every((input) => inputs.includes(input));
+  const lacking: Lacking = {
+    of: capabilities,
+    lists: [features, inputs, responseFormats],
+    lengths: [features.length, inputs.length, responseFormats.length],
+    features: lackingFeatures,
+    somethingOfMessages,
+    nothing: lackingFeatures.length === 0 && !somethingOfMessages,
+  };
+  lackingByCapabilities.set(capabilities, lacking);
+  lastLacking = lacking;
+  return lacking;
 }
 
 /** The needs a model with `capabilities` does not meet, in the order they were found. */

@@ -151,3 +151,82 @@ describe("batches of chunks", () => {
     expect(error).toBe(failure);
   });
 });
+
+describe("the per-chunk view of a BatchedChunks", () => {
+  // Batches that record what their reader did with them.
+  function recorded(batches: (readonly Chunk[])[], failAfter = false) {
+    const log: string[] = [];
+    const answer = new BatchedChunks(() => ({
+      [Symbol.asyncIterator]: () => {
+        log.push("open");
+        let index = 0;
+        return {
+          next: async () => {
+            if (index < batches.length) return { done: false, value: batches[index++] as Chunk[] };
+            if (failAfter) throw failure;
+            return { done: true, value: undefined };
+          },
+          return: async () => {
+            log.push("return");
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    }));
+    return { answer, log };
+  }
+
+  it("hands the chunks of every batch over one by one, empty batches skipped, then its failure", async () => {
+    const { answer } = recorded([["a", "b"], [], [new FinishReason("stop")]], true);
+    const chunks: Chunk[] = [];
+    let error: unknown;
+    try {
+      for await (const chunk of answer) chunks.push(chunk);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(chunks).toEqual(["a", "b", new FinishReason("stop")]);
+    expect(error).toBe(failure);
+    expect(await answer.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("releases the batches when left in the middle, not before they were opened, and not twice", async () => {
+    const early = recorded([["a", "b"]]);
+    expect(await early.answer.return("left")).toEqual({ done: true, value: "left" });
+    expect(early.log).toEqual([]);
+
+    const middle = recorded([["a", "b"], ["c"]]);
+    expect(await middle.answer.next()).toEqual({ done: false, value: "a" });
+    expect(await middle.answer.return()).toEqual({ done: true, value: undefined });
+    expect(await middle.answer.return()).toEqual({ done: true, value: undefined });
+    expect(await middle.answer.next()).toEqual({ done: true, value: undefined });
+    expect(middle.log).toEqual(["open", "return"]);
+  });
+
+  it("releases the batches on throw() and rejects with the error thrown in", async () => {
+    const { answer, log } = recorded([["a", "b"]]);
+    await answer.next();
+    const thrown = new Error("stop here");
+    await expect(answer.throw(thrown)).rejects.toBe(thrown);
+    expect(log).toEqual(["open", "return"]);
+    expect(await answer.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("answers calls made while one waits in the order they were made", async () => {
+    const { answer } = recorded([["a"], ["b"], ["c"]]);
+    const results = await Promise.all([answer.next(), answer.next(), answer.next(), answer.next()]);
+    expect(results.map((result) => result.value)).toEqual(["a", "b", "c", undefined]);
+  });
+});
+
+describe("a BatchedChunks that opens another answer", () => {
+  it("reads that answer's batched view as it is, through either of its own views", async () => {
+    async function* batches(): AsyncGenerator<readonly Chunk[]> {
+      yield ["a", "b"];
+      yield [new FinishReason("stop")];
+    }
+    const outer = () => new BatchedChunks(() => new BatchedChunks(batches));
+    expect(await readBatches(outer())).toEqual([["a", "b"], [new FinishReason("stop")]]);
+    expect(await readChunks(outer())).toEqual(["a", "b", new FinishReason("stop")]);
+  });
+});

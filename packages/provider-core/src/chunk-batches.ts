@@ -9,7 +9,8 @@ export const chunkBatches: unique symbol = Symbol.for("g4f-ts.chunkBatches");
 
 /**
  * An answer that can also be read in batches: the same chunks, in the same order,
- * as arrays of the chunks that one network read completed. It is an optional part
+ * as arrays of the chunks that the network reads already received completed (one
+ * read's, or those of every piece that was waiting when the reader asked). It is an optional part
  * of the provider contract: `createAsyncGenerator` returns a plain
  * `AsyncIterable<Chunk>`, and a reader that wants batches asks for them with
  * {@link chunkBatchesOf}, which falls back to batches of one chunk for an answer
@@ -101,15 +102,15 @@ function toBatchResult(result: IteratorResult<Chunk>): IteratorResult<readonly C
  * }
  */
 export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
-  #open: (() => AsyncIterable<readonly Chunk[]>) | undefined;
+  #open: (() => BatchesOfAnswer) | undefined;
   #chunks: AsyncGenerator<Chunk> | undefined;
 
-  constructor(open: () => AsyncIterable<readonly Chunk[]>) {
+  constructor(open: () => BatchesOfAnswer) {
     this.#open = open;
   }
 
   [chunkBatches](): AsyncIterator<readonly Chunk[]> {
-    return this.#take()[Symbol.asyncIterator]();
+    return batchIteratorOf(this.#take());
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Chunk> {
@@ -131,11 +132,11 @@ export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
   // The per-chunk view is a generator over the batches, made at its first use: a
   // reader of batches never pays for it.
   #perChunk(): AsyncGenerator<Chunk> {
-    this.#chunks ??= flatten(this.#take());
+    this.#chunks ??= new ChunksOfBatches(this.#take());
     return this.#chunks;
   }
 
-  #take(): AsyncIterable<readonly Chunk[]> {
+  #take(): BatchesOfAnswer {
     const open = this.#open;
     if (open === undefined) {
       throw new TypeError("This answer is already being read: read it through one view, once");
@@ -150,14 +151,126 @@ export class BatchedChunks implements AsyncGenerator<Chunk>, ChunkBatchSource {
   }
 }
 
+/**
+ * What `BatchedChunks` opens: batches, or another answer's batched view, which is
+ * then read as it is (a provider's `open` may return its pipeline's answer without
+ * a `chunkBatchesOf` view around it).
+ */
+export type BatchesOfAnswer = AsyncIterable<readonly Chunk[]> | ChunkBatchSource;
+
+function batchIteratorOf(batches: BatchesOfAnswer): AsyncIterator<readonly Chunk[]> {
+  return hasChunkBatches(batches)
+    ? batches[chunkBatches]()
+    : (batches as AsyncIterable<readonly Chunk[]>)[Symbol.asyncIterator]();
+}
+
 function failedBatches(error: unknown): AsyncIterable<readonly Chunk[]> {
   return {
     [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
   };
 }
 
-async function* flatten(batches: AsyncIterable<readonly Chunk[]>): AsyncGenerator<Chunk> {
-  for await (const batch of batches) {
-    for (const chunk of batch) yield chunk;
+const noChunks: readonly Chunk[] = [];
+
+/**
+ * The per-chunk view of batches: what `async function* () { for await (const batch
+ * of batches) for (const chunk of batch) yield chunk; }` does, without a generator:
+ * a chunk of a batch already read costs a resolved promise, the next batch one
+ * `then` (a generator spent three promises on each chunk). As with the generator,
+ * the batches are opened at the first `next()`, a failure ends the view, `return()`
+ * releases the batches (once opened) and `throw()` does so before it rejects with
+ * its error; a call made while another waits runs after it.
+ */
+class ChunksOfBatches implements AsyncGenerator<Chunk> {
+  readonly #batches: BatchesOfAnswer;
+  #iterator: AsyncIterator<readonly Chunk[]> | undefined;
+  #batch: readonly Chunk[] = noChunks;
+  #position = 0;
+  #over = false;
+  /** A `next()` waiting for a batch. */
+  #waiting: Promise<IteratorResult<Chunk>> | undefined;
+
+  constructor(batches: BatchesOfAnswer) {
+    this.#batches = batches;
   }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Chunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) return waiting.then(this.#nextAfter, this.#nextAfter);
+    if (this.#position < this.#batch.length) {
+      return Promise.resolve({ done: false, value: this.#batch[this.#position++] as Chunk });
+    }
+    if (this.#over) return Promise.resolve(doneChunk);
+    let read: Promise<IteratorResult<readonly Chunk[]>>;
+    try {
+      this.#iterator ??= batchIteratorOf(this.#batches);
+      read = this.#iterator.next();
+    } catch (error) {
+      this.#over = true;
+      return Promise.reject(error);
+    }
+    const next = read.then(this.#onBatch, this.#onFailure);
+    this.#waiting = next;
+    return next;
+  }
+
+  return(value?: unknown): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const after = () => this.return(value);
+      return waiting.then(after, after);
+    }
+    return this.#close().then(() => ({ done: true, value }) as IteratorResult<Chunk>);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<Chunk>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const after = () => this.throw(error);
+      return waiting.then(after, after);
+    }
+    // The error wins over a failure to release, as a generator's does.
+    return this.#close().then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+  }
+
+  // Ends the view; releases the batches when they were opened and not read to their end.
+  async #close(): Promise<void> {
+    const iterator = this.#iterator;
+    const open = !this.#over && iterator !== undefined;
+    this.#over = true;
+    this.#batch = noChunks;
+    if (open) await iterator.return?.();
+  }
+
+  readonly #nextAfter = (): Promise<IteratorResult<Chunk>> => this.next();
+
+  readonly #onBatch = (
+    result: IteratorResult<readonly Chunk[]>,
+  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    this.#waiting = undefined;
+    if (result.done) {
+      this.#over = true;
+      return doneChunk;
+    }
+    this.#batch = result.value;
+    this.#position = 0;
+    // An empty batch says nothing: read on.
+    if (result.value.length === 0) return this.next();
+    return { done: false, value: result.value[this.#position++] as Chunk };
+  };
+
+  readonly #onFailure = (error: unknown): never => {
+    this.#waiting = undefined;
+    this.#over = true;
+    throw error;
+  };
 }
+
+const doneChunk: IteratorResult<Chunk> = { done: true, value: undefined };

@@ -33,6 +33,7 @@ export {
 } from "./capabilities.js";
 export {
   BatchedChunks,
+  type BatchesOfAnswer,
   type ChunkBatchSource,
   chunkBatches,
   chunkBatchesOf,

@@ -57,4 +57,31 @@ describe("ModelCatalog", () => {
     expect(catalog.isImageModel("painter")).toBe(true);
     expect(() => catalog.getModel("nope")).toThrow(ModelNotSupportedError);
   });
+
+  it("resolves every name as resolveModel does, from a map made once, and fails the same way", () => {
+    const catalog = new ModelCatalog(table);
+    const names = [
+      "",
+      undefined,
+      ...table.chatModels,
+      ...table.imageModels,
+      ...Object.keys(table.modelAliases),
+      "gpt-4",
+      "__proto__",
+      "toString",
+    ];
+    const outcome = (resolve: () => string) => {
+      try {
+        return resolve();
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    for (const name of names)
+      expect(outcome(() => catalog.getModel(name))).toEqual(
+        outcome(() => resolveModel(table, name)),
+      );
+    for (const model of [...table.chatModels, ...table.imageModels, "nope"])
+      expect(catalog.isImageModel(model)).toBe(table.imageModels.includes(model));
+  });
 });

@@ -148,6 +148,14 @@ export class ModelCatalog implements ProviderModelMixin {
   readonly models: readonly string[];
   readonly modelAliases: Readonly<Record<string, string>>;
   readonly #table: ModelTable;
+  /**
+   * Each name `getModel` resolves without an error (an alias, then a model id) and
+   * the id it gives, made once: a call looks its model up instead of searching the
+   * lists, which `getModel` does twice a call. The table is read when the catalog
+   * is made, as `models` is.
+   */
+  readonly #resolved = new Map<string, string>();
+  readonly #imageModels: ReadonlySet<string>;
 
   constructor(table: ModelTable) {
     this.#table = table;
@@ -157,6 +165,10 @@ export class ModelCatalog implements ProviderModelMixin {
     this.defaultImageModel = table.defaultImageModel ?? this.imageModels[0];
     this.models = [...new Set([...this.chatModels, ...this.imageModels])];
     this.modelAliases = table.modelAliases ?? {};
+    for (const model of this.models) this.#resolved.set(model, model);
+    for (const alias of Object.keys(this.modelAliases))
+      this.#resolved.set(alias, this.modelAliases[alias] as string);
+    this.#imageModels = new Set(this.imageModels);
   }
 
   getModels(): readonly string[] {
@@ -164,6 +176,11 @@ export class ModelCatalog implements ProviderModelMixin {
   }
 
   getModel(name: string | undefined): string {
+    if (name !== undefined && name !== "") {
+      const resolved = this.#resolved.get(name);
+      if (resolved !== undefined) return resolved;
+    }
+    // The default, or the error naming close names.
     return resolveModel(this.#table, name);
   }
 
@@ -176,6 +193,6 @@ export class ModelCatalog implements ProviderModelMixin {
 
   /** True when `model` (a resolved id) is an image model. */
   isImageModel(model: string): boolean {
-    return this.imageModels.includes(model);
+    return this.#imageModels.has(model);
   }
 }

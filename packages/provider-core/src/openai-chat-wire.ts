@@ -25,6 +25,12 @@ export interface OpenAIChatReadOptions {
   /** A `data:` line that is not JSON: skip it (default) or fail. */
   invalidJson?: "skip" | "fail";
   secrets?: readonly string[];
+  /**
+   * Turns each failure of the reading (of the request, the body, an error event, a
+   * cut stream) into a more precise one: a provider's reading of its upstream's
+   * errors. Applied once to each, before it reaches the reader of the answer.
+   */
+  refineError?: (error: unknown) => unknown;
 }
 
 function isEventStream(response: HttpResponse): boolean {
@@ -46,10 +52,10 @@ function isEventStream(response: HttpResponse): boolean {
  * stays flat however long it runs.
  *
  * It takes the response or the promise of one, so that a provider's attempt can be
- * `() => readOpenAIChatResponse(postJson(…), options)`: one generator from socket
- * to caller, and the response is closed however the reading ends. The answer also
- * offers its batched view (see `chunkBatchesOf`): the chunks of one network read
- * as one array.
+ * `() => readOpenAIChatResponse(postJson(…), options)`: one reader from socket to
+ * caller, and the response is closed however the reading ends. The answer also
+ * offers its batched view (see `chunkBatchesOf`): the chunks of the body's pieces
+ * already received as one array (a short answer's whole body, mostly).
  *
  * @example
  * yield* withRetries(() => readOpenAIChatResponse(postJson({ provider, url, json }), { provider }), { provider });
@@ -61,7 +67,7 @@ export function readOpenAIChatResponse(
   // The reading reports a failed request; a reader never started must not leave
   // that failure unhandled.
   if (response instanceof Promise) response.catch(ignore);
-  return new BatchedChunks(() => readChatAnswer(response, options));
+  return new BatchedChunks(() => new ChatAnswerBatches(response, options));
 }
 
 function ignore(): void {}
@@ -100,9 +106,11 @@ class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
 }
 
 /**
- * The SSE decoder's options of one answer. Not a spread of the read options (that
- * would work out the secrets of every call), and a class rather than an object
- * literal with a getter, which costs about thirty times as much to make.
+ * The SSE decoder's options of one answer, the request's own secrets (its headers,
+ * its proxy) added to the caller's, worked out only when an error needs them. Not a
+ * spread of the read options (that would work out the secrets of every call), and a
+ * class rather than an object literal with a getter, which costs about thirty times
+ * as much to make.
  */
 class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedTextDelta> {
   readonly provider: string;
@@ -112,107 +120,415 @@ class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedT
   readonly shortcut = new OpenAIChatDeltaTemplate();
   readonly invalidJson: "skip" | "fail" | undefined;
   readonly #options: OpenAIChatReadOptions;
+  readonly #answer: HttpResponse;
+  #secrets: readonly string[] | undefined;
 
-  constructor(options: OpenAIChatReadOptions) {
+  constructor(options: OpenAIChatReadOptions, answer: HttpResponse) {
     this.provider = options.provider;
     this.invalidJson = options.invalidJson;
     this.#options = options;
+    this.#answer = answer;
   }
 
   get secrets(): readonly string[] | undefined {
-    return this.#options.secrets;
+    if (!("secrets" in this.#answer)) return this.#options.secrets;
+    this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
+    return this.#secrets;
   }
 }
 
-/** The chunks of one answer, a batch per piece of its body (see `ChunkBatchSource`). */
-async function* readChatAnswer(
-  response: HttpResponse | Promise<HttpResponse>,
-  callerOptions: OpenAIChatReadOptions,
-): AsyncGenerator<Chunk[]> {
-  const answer = await response;
-  const options = withRequestSecrets(callerOptions, answer);
-  try {
-    let body = answer.body;
-    if (!isEventStream(answer)) {
-      const text = await answer.text();
+const doneBatch: IteratorResult<Chunk[]> = { done: true, value: undefined };
+
+/** No failure, for `ChatAnswerBatches.#end` (an error may be any value, `undefined` too). */
+const noFailure = Symbol("no failure");
+
+/**
+ * The batches of one answer (see `ChunkBatchSource`), read as an async generator
+ * would read them (`await` the response; a JSON body whole, an SSE body piece by
+ * piece; the response released however the reading ends), written as an iterator
+ * of its own so that a step costs a promise only where it waits for the network:
+ * the pieces of the body already queued (see `readyPiece`) are decoded at once and
+ * their chunks handed over as one batch, which for a short answer is the whole body
+ * in one step. A generator spent two promises on each `yield` and one on each
+ * `next()`, and a `ChunkBatchesOf` layer and a refining layer above it one more
+ * each per batch; `refineError` is applied here instead, to every failure.
+ *
+ * It keeps the generator's contract: nothing happens before the first `next()`;
+ * the chunks before a failure come in a batch before it; after a failure or the
+ * end, `next()` is done; `return()` releases the answer (and waits for a call in
+ * progress first, as a generator queues its calls).
+ */
+class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]> {
+  readonly #response: HttpResponse | Promise<HttpResponse>;
+  readonly #options: OpenAIChatReadOptions;
+  #answer: HttpResponse | undefined;
+  #body: AsyncIterator<Uint8Array> | undefined;
+  #decoder: SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta> | undefined;
+  #mapper: OpenAIChatChunkMapper | undefined;
+  /** The body ended (its last piece was read). */
+  #ended = false;
+  /** Read to the end, failed or returned: every later `next()` is done. */
+  #over = false;
+  /** A failure held back behind the batch of the chunks before it. */
+  #held: unknown = noFailure;
+  /** A `next()` waiting for the network, and the calls queued behind it. */
+  #waiting: Promise<IteratorResult<Chunk[]>> | undefined;
+  #tail: Promise<IteratorResult<Chunk[]>> | undefined;
+  #queued = 0;
+
+  constructor(response: HttpResponse | Promise<HttpResponse>, options: OpenAIChatReadOptions) {
+    this.#response = response;
+    this.#options = options;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Chunk[]> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk[]>> {
+    return this.#waiting === undefined && this.#queued === 0
+      ? this.#nextNow()
+      : this.#queue(() => this.#nextQueued());
+  }
+
+  return(): Promise<IteratorResult<Chunk[]>> {
+    return this.#waiting === undefined && this.#queued === 0
+      ? this.#returnNow()
+      : this.#queue(() => this.#returnQueued());
+  }
+
+  #nextNow(): Promise<IteratorResult<Chunk[]>> {
+    if (this.#over) return Promise.resolve(doneBatch);
+    try {
+      const result = this.#read();
+      if (!(result instanceof Promise)) return Promise.resolve(result);
+      this.#waiting = result;
+      return result;
+    } catch (error) {
+      // Already refined: every failure leaves through `#fail`.
+      return Promise.reject(error);
+    }
+  }
+
+  #returnNow(): Promise<IteratorResult<Chunk[]>> {
+    if (this.#over) return Promise.resolve(doneBatch);
+    // Not started: a generator that never ran has nothing to release.
+    if (this.#answer === undefined) {
+      this.#over = true;
+      return Promise.resolve(doneBatch);
+    }
+    try {
+      const result = this.#end(noFailure);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // A call made while another waits runs once that one is over, as a generator's do.
+  #queue(call: () => Promise<IteratorResult<Chunk[]>>): Promise<IteratorResult<Chunk[]>> {
+    const previous = this.#tail ?? this.#waiting ?? Promise.resolve(doneBatch);
+    this.#queued++;
+    const queued = previous.then(call, call);
+    this.#tail = queued;
+    return queued;
+  }
+
+  #nextQueued(): Promise<IteratorResult<Chunk[]>> {
+    if (--this.#queued === 0) this.#tail = undefined;
+    return this.#nextNow();
+  }
+
+  #returnQueued(): Promise<IteratorResult<Chunk[]>> {
+    if (--this.#queued === 0) this.#tail = undefined;
+    return this.#returnNow();
+  }
+
+  // The step that waited is over once it gives a result (rather than the promise of a
+  // further wait) or fails.
+  #continued(
+    result: IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>>,
+  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    if (!(result instanceof Promise)) this.#waiting = undefined;
+    return result;
+  }
+
+  // One step: a batch, the end, or the promise of one when it must wait; throws a
+  // refined failure.
+  #read(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    if (this.#held !== noFailure) {
+      const held = this.#held;
+      this.#held = noFailure;
+      return this.#fail(held);
+    }
+    if (this.#answer === undefined) {
+      const response = this.#response;
+      if (response instanceof Promise)
+        return response.then(
+          (answer) => this.#onAnswer(answer),
+          (error: unknown) => this.#onFailure(error),
+        );
+      return this.#onAnswer(response);
+    }
+    return this.#readPieces([], undefined);
+  }
+
+  #onAnswer(answer: HttpResponse): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    this.#answer = answer;
+    try {
+      if (!isEventStream(answer))
+        return answer.text().then(
+          (text) => this.#onText(text),
+          (error: unknown) => this.#onFailure(error),
+        );
+      return this.#continued(this.#startEvents(answer.body));
+    } catch (error) {
+      this.#waiting = undefined;
+      return this.#fail(error);
+    }
+  }
+
+  #onText(text: string): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    try {
+      return this.#continued(this.#readText(text));
+    } catch (error) {
+      this.#waiting = undefined;
+      throw error;
+    }
+  }
+
+  #readText(text: string): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    try {
       const start = text.trimStart();
       if (!(start.startsWith("data:") || start.startsWith("event:") || start.startsWith(":"))) {
-        const chunks = readJsonCompletion(text, answer.status, options);
-        if (chunks.length > 0) yield chunks;
-        return;
+        const answer = this.#answer as HttpResponse;
+        const chunks = readJsonCompletion(
+          text,
+          answer.status,
+          withRequestSecrets(this.#options, answer),
+        );
+        // The whole answer is read: released now rather than at the next call.
+        const end = this.#end(noFailure);
+        if (chunks.length === 0) return end;
+        return end instanceof Promise ? end.then(() => batchOf(chunks)) : batchOf(chunks);
       }
-      body = bytesOnce(Buffer.from(text));
+      return this.#startEvents(bytesOnce(Buffer.from(text)));
+    } catch (error) {
+      return this.#fail(error);
     }
-    // One loop from socket to caller: the SSE decoder is synchronous, so each piece
-    // of the body costs one await however many events it completes.
-    const { provider } = options;
-    const decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>(
-      new ChatDecodeOptions(options),
+  }
+
+  #startEvents(
+    body: AsyncIterable<Uint8Array>,
+  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    this.#decoder = new SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>(
+      new ChatDecodeOptions(this.#options, this.#answer as HttpResponse),
     );
-    const iterator = body[Symbol.asyncIterator]();
+    this.#body = body[Symbol.asyncIterator]();
     // The content passed on is counted and only the end of its text kept, for the
     // error of a cut stream: tool-call pieces, refusals and reasoning count as
     // content as text does.
-    const mapper = new OpenAIChatChunkMapper();
-    let ended = false;
+    this.#mapper = new OpenAIChatChunkMapper();
+    return this.#readPieces([], undefined);
+  }
+
+  #onPiece(
+    piece: IteratorResult<Uint8Array>,
+  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
     try {
-      while (!decoder.done) {
-        let events: (OpenAIChatChunk | TemplatedTextDelta)[];
-        try {
-          // A piece already queued is taken at once, without a promise (see readyPiece).
-          let next = readyPiece(iterator);
-          if (next === undefined) next = await iterator.next();
-          ended = next.done === true;
-          events = ended ? decoder.end() : decoder.push(next.value as Uint8Array);
-        } catch (error) {
-          // A broken socket or a stall after content leaves an incomplete answer: say so,
-          // and keep the text that did arrive (the timeout stays readable as the cause).
-          if (
-            (ConnectionError.isInstance(error) || TimeoutError.isInstance(error)) &&
-            mapper.contentCharacters > 0
-          ) {
-            throw new StreamInterruptedError({
-              provider,
-              partialText: mapper.text.text(),
-              receivedCharacters: mapper.contentCharacters,
-              cause: error,
-              message: `The stream from ${provider} broke off after ${mapper.contentCharacters} characters: ${error.message}`,
-            });
-          }
-          throw error;
-        }
-        if (events.length > 0) {
-          const chunks: Chunk[] = [];
-          for (const event of events) {
-            if (event instanceof TemplatedTextDelta) event.pushTo(mapper, chunks);
-            else mapper.pushEvent(event, chunks);
-          }
-          if (chunks.length > 0) yield chunks;
-        }
-        // A failure held back behind the events of this piece comes after their chunks.
-        decoder.check();
-        if (ended) break;
-      }
-      if (decoder.done) {
-        const draining = drainAfterDone(iterator);
-        if (draining !== undefined) await draining;
-      }
-    } finally {
-      // Stop reading (and release the socket) when the consumer leaves early. A
-      // call's own body is released by the `answer.close()` below, without a promise.
-      if (!closesWithResponse(iterator, answer)) await iterator.return?.();
+      return this.#continued(this.#readPieces([], piece));
+    } catch (error) {
+      this.#waiting = undefined;
+      throw error;
     }
-    // Without [DONE], every choice that had content must have finished.
-    if (!decoder.done && mapper.unfinished) {
-      throw new StreamInterruptedError({
-        provider,
+  }
+
+  #onPieceFailure(error: unknown): never | Promise<never> {
+    this.#waiting = undefined;
+    return this.#fail(this.#interrupted(error));
+  }
+
+  #onFailure(error: unknown): never | Promise<never> {
+    this.#waiting = undefined;
+    return this.#fail(error);
+  }
+
+  // The pieces already there (and `piece`, just read), decoded into `chunks`; a batch
+  // of them once no piece is left queued, or the wait for the next piece.
+  #readPieces(
+    chunks: Chunk[],
+    piece: IteratorResult<Uint8Array> | undefined,
+  ): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    const decoder = this.#decoder as SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>;
+    const body = this.#body as AsyncIterator<Uint8Array>;
+    let next = piece;
+    while (!decoder.done && !this.#ended) {
+      // A piece already queued is taken at once, without a promise (see readyPiece).
+      next ??= readyPiece(body);
+      if (next === undefined) {
+        if (chunks.length > 0) return batchOf(chunks);
+        let waiting: Promise<IteratorResult<Uint8Array>>;
+        try {
+          waiting = body.next();
+        } catch (error) {
+          return this.#fail(this.#interrupted(error));
+        }
+        return waiting.then(
+          (next) => this.#onPiece(next),
+          (error: unknown) => this.#onPieceFailure(error),
+        );
+      }
+      try {
+        this.#decode(next, chunks);
+      } catch (error) {
+        // After the chunks before it, as a generator's failure after its last yield.
+        if (chunks.length === 0) return this.#fail(error);
+        this.#held = error;
+        return batchOf(chunks);
+      }
+      next = undefined;
+    }
+    if (chunks.length > 0) return batchOf(chunks);
+    return this.#finish();
+  }
+
+  // One piece of the body (or its end) into chunks; a failure held back behind the
+  // events of the piece is thrown after their chunks were pushed.
+  #decode(piece: IteratorResult<Uint8Array>, chunks: Chunk[]): void {
+    const decoder = this.#decoder as SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>;
+    const mapper = this.#mapper as OpenAIChatChunkMapper;
+    this.#ended = piece.done === true;
+    let events: (OpenAIChatChunk | TemplatedTextDelta)[];
+    try {
+      events = this.#ended ? decoder.end() : decoder.push(piece.value as Uint8Array);
+    } catch (error) {
+      throw this.#interrupted(error);
+    }
+    for (const event of events) {
+      if (event instanceof TemplatedTextDelta) event.pushTo(mapper, chunks);
+      else mapper.pushEvent(event, chunks);
+    }
+    decoder.check();
+  }
+
+  // A broken socket or a stall after content leaves an incomplete answer: say so,
+  // and keep the text that did arrive (the timeout stays readable as the cause).
+  #interrupted(error: unknown): unknown {
+    const mapper = this.#mapper;
+    if (
+      mapper === undefined ||
+      mapper.contentCharacters === 0 ||
+      !(ConnectionError.isInstance(error) || TimeoutError.isInstance(error))
+    ) {
+      return error;
+    }
+    const { provider } = this.#options;
+    return new StreamInterruptedError({
+      provider,
+      partialText: mapper.text.text(),
+      receivedCharacters: mapper.contentCharacters,
+      cause: error,
+      message: `The stream from ${provider} broke off after ${mapper.contentCharacters} characters: ${error.message}`,
+    });
+  }
+
+  // The body ended or [DONE] arrived: after [DONE], the little that may follow is read
+  // so that the connection goes back to the pool; without [DONE], every choice that
+  // had content must have finished.
+  #finish(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    const decoder = this.#decoder as SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>;
+    if (decoder.done) {
+      let draining: Promise<void> | undefined;
+      try {
+        draining = drainAfterDone(this.#body as AsyncIterator<Uint8Array>);
+      } catch (error) {
+        return this.#fail(error);
+      }
+      if (draining !== undefined)
+        return draining.then(
+          () => this.#onDrained(),
+          (error: unknown) => this.#onFailure(error),
+        );
+    }
+    return this.#afterDrain();
+  }
+
+  #onDrained(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    try {
+      return this.#continued(this.#afterDrain());
+    } catch (error) {
+      this.#waiting = undefined;
+      throw error;
+    }
+  }
+
+  #afterDrain(): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    const decoder = this.#decoder as SseEventDecoder<OpenAIChatChunk | TemplatedTextDelta>;
+    const mapper = this.#mapper as OpenAIChatChunkMapper;
+    if (decoder.done || !mapper.unfinished) return this.#end(noFailure);
+    return this.#end(
+      new StreamInterruptedError({
+        provider: this.#options.provider,
         partialText: mapper.text.text(),
         receivedCharacters: mapper.contentCharacters,
-      });
-    }
-  } finally {
-    answer.close();
+      }),
+    );
   }
+
+  // A failure ends the reading (once; one that ended already passes on as it is).
+  #fail(error: unknown): never | Promise<never> {
+    if (this.#over) throw error;
+    return this.#end(error) as never | Promise<never>;
+  }
+
+  /**
+   * The end of the reading, as the generator's `finally` blocks made it: the body's
+   * own iterator returned (a call's body is released by closing the answer, without
+   * a promise), the answer closed; then `failure`, refined, or done. A failure to
+   * return the body wins, as an error in a `finally` does.
+   */
+  #end(failure: unknown): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {
+    this.#over = true;
+    const answer = this.#answer;
+    const body = this.#body;
+    let returned: Promise<unknown> | undefined;
+    if (answer !== undefined && body !== undefined && !closesWithResponse(body, answer)) {
+      try {
+        returned = body.return?.();
+      } catch (error) {
+        answer.close();
+        throw this.#refined(error);
+      }
+    }
+    if (returned === undefined) {
+      answer?.close();
+      return this.#outcome(failure);
+    }
+    return Promise.resolve(returned).then(
+      () => {
+        answer?.close();
+        return this.#outcome(failure);
+      },
+      (error: unknown) => {
+        answer?.close();
+        throw this.#refined(error);
+      },
+    );
+  }
+
+  #outcome(failure: unknown): IteratorResult<Chunk[]> {
+    if (failure !== noFailure) throw this.#refined(failure);
+    return doneBatch;
+  }
+
+  #refined(error: unknown): unknown {
+    const refine = this.#options.refineError;
+    return refine === undefined ? error : refine(error);
+  }
+}
+
+function batchOf(chunks: Chunk[]): IteratorResult<Chunk[]> {
+  return { done: false, value: chunks };
 }
 
 async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -78,6 +78,24 @@ describe("openAIRequestFields", () => {
     );
   });
 
+  it("writes the same fields in the same order from a plain object as from any other", () => {
+    const calls: Record<string, unknown>[] = [
+      {},
+      { stream: true, signal: new AbortController().signal },
+      { temperature: 0.2, stream: true },
+      // Out of the features' order, as a caller may write them.
+      { tools: [], seed: 1, maxCompletionTokens: 9, temperature: null, maxTokens: 3, topP: 0.5 },
+      { ...everyFeature },
+      Object.fromEntries(Object.entries(everyFeature).reverse()),
+    ];
+    for (const options of calls) {
+      // The same options behind a prototype: read feature by feature.
+      const proxied = Object.create(options) as Record<string, unknown>;
+      const plain = openAIRequestFields(options);
+      expect(Object.entries(plain)).toEqual(Object.entries(openAIRequestFields(proxied)));
+    }
+  });
+
   it("never rewrites max_completion_tokens into max_tokens, nor the other way", () => {
     expect(openAIRequestFields({ maxCompletionTokens: 100 })).toEqual({
       max_completion_tokens: 100,

@@ -44,6 +44,44 @@ describe("checkMessages", () => {
     expect(() => checkMessages("not a list", "Example", create)).toThrow(/invalid messages/);
   });
 
+  it("takes a plain conversation without the schema, and leaves every other form to it, which names the bad field", () => {
+    const plain = [
+      { role: "system", content: "be brief" },
+      { role: "developer", content: "" },
+      { role: "user", content: "hi", name: "ann" },
+      { role: "assistant", content: "hello", tool_calls: undefined },
+    ];
+    expect(() => checkMessages(plain, "Example", create)).not.toThrow();
+    const refused: [unknown, string][] = [
+      [
+        [{ role: "assistant", content: "x", tool_calls: [{ id: 1 }] }],
+        "messages.0.tool_calls.0.id",
+      ],
+      [[{ role: "tool", content: "42" }], "messages.0.tool_call_id"],
+      [[["user", "hi"]], "messages.0"],
+      [[{ role: "robot", content: "hi" }], "messages.0.role"],
+      [[{ role: "user", content: "hi" }, null], "messages.1"],
+      [[{ content: "hi" }], "messages.0.role"],
+    ];
+    for (const [messages, field] of refused) {
+      let caught: unknown;
+      try {
+        checkMessages(messages, "Example", create);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, JSON.stringify(messages)).toMatchObject({ field });
+    }
+    // Forms beyond the plain one that the schema accepts.
+    const accepted = [
+      [{ role: "assistant", content: null, tool_calls: [] }],
+      [{ role: "tool", content: "42", tool_call_id: "call_1" }],
+      [{ role: "function", content: null, name: "lookup" }],
+    ];
+    for (const messages of accepted)
+      expect(() => checkMessages(messages, "Example", create)).not.toThrow();
+  });
+
   it("skips the walk of a conversation its builder vouched for, until its length changes", () => {
     // Not a valid conversation, so that whether it was walked shows.
     const messages: unknown[] = [{ role: "user", content: 42 }];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import {
   AbortError,
   ConnectionError,
@@ -145,5 +146,52 @@ describe("retryDelayMs", () => {
     expect(
       retryDelayMs(new RateLimitError({ provider: "Example", retryAfter: 6 }), 1, policy),
     ).toBeUndefined();
+  });
+});
+
+describe("withRetries' batches", () => {
+  it("starts no further attempt once the reader left during the wait before a retry", async () => {
+    let attempts = 0;
+    let left: Promise<IteratorResult<readonly Chunk[]>> | undefined;
+    let batches: AsyncIterator<readonly Chunk[]> | undefined;
+    const answer = withRetries(
+      // biome-ignore lint/correctness/useYield: an attempt that fails before any chunk
+      async function* () {
+        attempts++;
+        throw new ResponseStatusError({ provider: "Example", status: 503, retryable: true });
+      },
+      {
+        provider: "Example",
+        policy: fast,
+        // Told before the wait: the reader leaves while it runs.
+        onRetry: () => {
+          left = batches?.return?.();
+        },
+      },
+    );
+    batches = chunkBatchesOf(answer)[Symbol.asyncIterator]();
+    expect(await batches.next()).toEqual({ done: true, value: undefined });
+    expect(await left).toEqual({ done: true, value: undefined });
+    expect(attempts).toBe(1);
+  });
+
+  it("passes each attempt's batches on whole, and after the end is done", async () => {
+    const answer = withRetries(
+      (attemptNumber) =>
+        new BatchedChunks(() =>
+          (async function* () {
+            if (attemptNumber === 1)
+              throw new ResponseStatusError({ provider: "Example", status: 503, retryable: true });
+            yield ["a", "b"];
+            yield [new FinishReason("stop")];
+          })(),
+        ),
+      { provider: "Example", policy: fast },
+    );
+    const batches = chunkBatchesOf(answer)[Symbol.asyncIterator]();
+    expect((await batches.next()).value).toEqual(["a", "b"]);
+    expect((await batches.next()).value).toEqual([new FinishReason("stop")]);
+    expect(await batches.next()).toEqual({ done: true, value: undefined });
+    expect(await batches.next()).toEqual({ done: true, value: undefined });
   });
 });

@@ -43,6 +43,32 @@ describe("decodeSseStream", () => {
     }
   });
 
+  it("decodes bad UTF-8 bytes as U+FFFD just as a StringDecoder over the same pieces does, wherever the pieces end", async () => {
+    const { StringDecoder } = await import("node:string_decoder");
+    const encoder = new TextEncoder();
+    const bodies = [
+      [0xc3, 0x41], // a lead byte without its continuation
+      [0x80, 0x41], // a continuation byte alone
+      [0xe2, 0x82], // a character cut short, then the quote
+      [0xf0, 0x9f, 0x8c, 0x8d, 0xed, 0xa0, 0x80], // an emoji, then a surrogate's bytes
+    ].map((bad) =>
+      Uint8Array.from([
+        ...encoder.encode('data: {"text":"a'),
+        ...bad,
+        ...encoder.encode('é"}\n\ndata: [DONE]\n\n'),
+      ]),
+    );
+    for (const bytes of bodies) {
+      for (const parts of [...splitsOf(bytes), Array.from(bytes, (byte) => Uint8Array.of(byte))]) {
+        const reference = new StringDecoder("utf8");
+        const text =
+          parts.map((part) => reference.write(Buffer.from(part))).join("") + reference.end();
+        const expected = JSON.parse(text.slice("data: ".length, text.indexOf("\n"))).text;
+        expect((await collect(parts)).values).toEqual([expected]);
+      }
+    }
+  });
+
   it("gives the same events when every byte arrives alone", async () => {
     const bytes = new TextEncoder().encode(sample.replaceAll("\n", "\r\n"));
     const single = Array.from(bytes, (byte) => Uint8Array.of(byte));

@@ -76,8 +76,11 @@ export class SseEventDecoder<T> {
   readonly #failOnInvalidJson: boolean;
   // node's StringDecoder rather than a streaming TextDecoder: the same handling of
   // a character split across pieces and of bad bytes (U+FFFD), at a third of the
-  // cost on a small piece and a tenth on a 16 KiB one.
-  readonly #decoder = new StringDecoder("utf8");
+  // cost on a small piece and a tenth on a 16 KiB one. Made at the first piece that
+  // does not end in an ASCII byte: until then each piece ends a character, and is
+  // its own text (SSE pieces mostly end in a line break, and a short answer's body
+  // never needs one).
+  #decoder: StringDecoder | undefined;
   #started = false;
   readonly #parser: EventSourceParser;
   readonly #messages: EventSourceMessage[] = [];
@@ -105,7 +108,7 @@ export class SseEventDecoder<T> {
   push(bytes: Uint8Array): T[] {
     this.check();
     if (this.done) return [];
-    let text = this.#decoder.write(bytes);
+    let text = this.#textOf(bytes);
     if (!this.#started && text !== "") {
       this.#started = true;
       // A byte order mark before the first field is not part of it (the SSE spec).
@@ -119,8 +122,23 @@ export class SseEventDecoder<T> {
   end(): T[] {
     this.check();
     if (this.done) return [];
-    this.#parser.feed(`${this.#decoder.end()}\n\n`);
+    this.#parser.feed(`${this.#decoder?.end() ?? ""}\n\n`);
     return this.#drain();
+  }
+
+  // The text of a piece: what the StringDecoder gives for it, which for a piece that
+  // ends in an ASCII byte, with nothing held from the pieces before, is its UTF-8
+  // text as it is (no character is cut at its end; bad bytes inside it become U+FFFD
+  // either way).
+  #textOf(bytes: Uint8Array): string {
+    const last = bytes[bytes.length - 1];
+    if (this.#decoder === undefined && last !== undefined && last < 0x80) {
+      return Buffer.isBuffer(bytes)
+        ? bytes.toString("utf8")
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    }
+    this.#decoder ??= new StringDecoder("utf8");
+    return this.#decoder.write(bytes);
   }
 
   /** Throw the failure held back behind the events of the last piece, if any. */

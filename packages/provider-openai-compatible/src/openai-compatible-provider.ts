@@ -1,6 +1,7 @@
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
+  type BatchesOfAnswer,
   type Call,
   CallPipeline,
   type Chunk,
@@ -89,6 +90,12 @@ export class OpenAICompatible
   readonly #models: OpenAICompatibleModelList;
   readonly #capabilities: OpenAICompatibleCapabilities;
   readonly #pipeline: CallPipeline<typeof openAICompatibleCallOptionsShape>;
+  /**
+   * The headers of a JSON request: the configured ones, then `content-type` as the
+   * transport adds it to a JSON body when they have none, made once rather than
+   * copied per call (the same headers, in the same order).
+   */
+  readonly #jsonHeaders: Record<string, string>;
 
   /** Throws `OpenAICompatibleOptionsError` (naming the field) for an invalid option. */
   constructor(options: OpenAICompatibleOptions) {
@@ -106,6 +113,11 @@ export class OpenAICompatible
     this.modelsTtlMs = settings.modelsTtlMs;
     this.#models = new OpenAICompatibleModelList(settings, this.modelsEndpoint);
     this.#capabilities = new OpenAICompatibleCapabilities(settings.capabilities);
+    // The configured names are lower-cased when read.
+    this.#jsonHeaders =
+      "content-type" in settings.headers
+        ? settings.headers
+        : { ...settings.headers, "content-type": "application/json" };
     this.#pipeline = new CallPipeline({
       ...settings,
       provider: settings.label,
@@ -255,7 +267,7 @@ export class OpenAICompatible
     model: string,
     messages: Messages,
     options: OpenAICompatibleCallOptions,
-  ): AsyncIterable<readonly Chunk[]> {
+  ): BatchesOfAnswer {
     const call = this.#pipeline.start(
       messages,
       options,
@@ -271,18 +283,20 @@ export class OpenAICompatible
     messages: Messages,
   ): AsyncGenerator<readonly Chunk[]> {
     await this.#models.ensureFresh(call.signal, call.deadline.at);
-    yield* this.#answerOf(call, model, messages);
+    yield* chunkBatchesOf(this.#answerOf(call, model, messages));
   }
 
   #answerOf(
     call: Call<typeof openAICompatibleCallOptionsShape>,
     model: string,
     messages: Messages,
-  ): AsyncIterable<readonly Chunk[]> {
-    const { headers, secrets, label } = this.#settings;
+  ): BatchedChunks {
+    const { secrets, label } = this.#settings;
+    const headers = this.#jsonHeaders;
     const resolved = this.getModel(model);
-    const { size, ...callOptions } = call.options;
+    const options = call.options;
     if (this.isImageModel(resolved)) {
+      const { size, ...callOptions } = options;
       const prompt = call.prompt(messages);
       // The call's extra fields (quality, style, response_format, …) go as they are; the named ones win.
       const body = {
@@ -293,18 +307,18 @@ export class OpenAICompatible
         refineUpstreamError(error, { model: resolved, endpoint: this.imageApiEndpoint });
       const answer = { schema: openAICompatibleImageAnswerSchema, images: imageUrlsOf };
       const request = { url: this.imageApiEndpoint, body, headers, secrets, refineError };
-      return chunkBatchesOf(
-        call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf }),
-      );
+      return call.image({ ...request, ...answer, prompt, imageOptions: revisedPromptOf });
     }
+    // The call's options go as they are (no copy of them per call): their features
+    // are what the body's fields are made of.
     const body = openAICompatibleChatBody(
       {
-        ...callOptions,
         model: resolved,
         messages,
-        stream: callOptions.stream ?? openAICompatibleCallDefaults.stream,
+        stream: options.stream ?? openAICompatibleCallDefaults.stream,
         streamUsage: this.#settings.streamUsage,
         defaultBody: this.#settings.extraBody,
+        features: options,
       },
       { provider: label, createError: call.reader.createError },
     );
@@ -312,8 +326,6 @@ export class OpenAICompatible
       refineUpstreamError(error, { model: resolved, endpoint: this.chatApiEndpoint });
     // Messages go unchanged: where they carry the client's own JSON text, as those bytes.
     const json = jsonBodyWithClientMessages(body);
-    return chunkBatchesOf(
-      call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError }),
-    );
+    return call.chat({ url: this.chatApiEndpoint, body: json, headers, secrets, refineError });
   }
 }

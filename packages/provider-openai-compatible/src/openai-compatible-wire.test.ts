@@ -78,6 +78,21 @@ describe("the chat body", () => {
     expect(body).toMatchObject({ temperature: 0, presence_penalty: 0 });
   });
 
+  it("writes the same body from a call's options handed over as `features` as from the same options spread in", () => {
+    const options = {
+      stream: true,
+      signal: new AbortController().signal,
+      tools: [{ type: "function" as const, function: { name: "f" } }],
+      temperature: 0.3,
+      maxTokens: 9,
+      extraBody: { top_k: 4 },
+    };
+    const common = { model: "m", messages, stream: true, streamUsage: true, defaultBody: { a: 1 } };
+    const spread = openAICompatibleChatBody({ ...options, ...common });
+    const handed = openAICompatibleChatBody({ ...common, features: options });
+    expect(JSON.stringify(handed)).toBe(JSON.stringify(spread));
+  });
+
   it("does not ask for usage when streamUsage is off", () => {
     const body = openAICompatibleChatBody({
       model: "m",

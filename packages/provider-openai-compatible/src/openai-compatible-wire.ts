@@ -34,6 +34,12 @@ export interface OpenAICompatibleChatParameters extends OpenAIRequestOptions {
   streamUsage: boolean;
   /** The instance's `extraBody`: under every field of the call. */
   defaultBody?: Record<string, unknown> | undefined;
+  /**
+   * The call's options, whose features are read instead of this object's own: a
+   * provider hands its call's options over as they are, rather than a copy of them
+   * spread into these parameters.
+   */
+  features?: OpenAIRequestOptions;
 }
 
 /**
@@ -50,7 +56,7 @@ export function openAICompatibleChatBody(
 ): OpenAICompatibleChatBody {
   const body: OpenAICompatibleChatBody = {
     ...parameters.defaultBody,
-    ...openAIRequestFields(parameters, context),
+    ...openAIRequestFields(parameters.features ?? parameters, context),
     model: parameters.model,
     messages: parameters.messages,
     stream: parameters.stream,

@@ -1,3 +1,4 @@
+import { AmigoChat } from "@g4f-ts/provider-amigochat";
 import { closeDispatchers, type Provider } from "@g4f-ts/provider-core";
 import {
   OpenAICompatible,
@@ -180,6 +181,21 @@ describe("RouteTable and providers that report their changes (onModelsChange)", 
     await new Promise((resolve) => setImmediate(resolve));
     expect(table.router()).toBe(before);
     expect(asked.map((spy) => spy.mock.calls.length)).toEqual(providers.map(() => 0));
+  });
+
+  it("never asks AmigoChat, whose lists are its fixed table, for them on a request", async () => {
+    const providers = [
+      new AmigoChat({ id: "amigo-a", baseUrl: "http://127.0.0.1:9" }),
+      new AmigoChat({ id: "amigo-b", baseUrl: "http://127.0.0.1:9" }),
+    ];
+    const table = tableOf(providers);
+    const asked = providers.map((provider) => vi.spyOn(provider, "getModels"));
+    const before = table.router();
+    expect(before.listing.map((listing) => listing.name)).toContain("gpt-4o-mini");
+    for (let request = 0; request < 10; request++) expect(table.router()).toBe(before);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(table.router()).toBe(before);
+    expect(asked.map((spy) => spy.mock.calls.length)).toEqual([0, 0]);
   });
 
   it("follows a change one reports on the very next request, and asks only then", async () => {

@@ -106,6 +106,15 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
   }
 
   /**
+   * AmigoChat's lists are its fixed table: they never change, so there is never a
+   * change to report. Saying so spares a registry comparing them on its requests
+   * (see the model contract's `onModelsChange`).
+   */
+  onModelsChange(_listener: () => void): () => void {
+    return noChangeToStop;
+  }
+
+  /**
    * The persona id of a model id of the table. Aliases are not resolved (pass the
    * result of `getModel` for that): `getPersonaId("gpt-4o")` is `summarizer`, the
    * persona of the model named `gpt-4o`. An unknown id is a `ModelNotSupportedError`.
@@ -235,3 +244,5 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     return createImage(this, request);
   }
 }
+
+function noChangeToStop(): void {}

@@ -50,9 +50,10 @@ import { SseWriter } from "./sse-writer.js";
  * `POST /v1/chat/completions` (and `/api/<provider>/chat/completions`, which
  * passes `pin`): validate, route to the candidates that can honour every field
  * (see `routeByCapabilities`), and answer through the fallback engine, as SSE or
- * as one JSON `chat.completion`.
+ * as one JSON `chat.completion`. A request refused before any answer (a bad field,
+ * an unknown model) throws its `HttpError` at once rather than in the promise.
  */
-export async function handleChatCompletion(
+export function handleChatCompletion(
   context: RequestContext,
   body: unknown,
   pin: string | undefined,
@@ -83,8 +84,11 @@ export async function handleChatCompletion(
     client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
   });
   const answer: AnswerSettings = { request, droppedHeader };
-  if (request.stream === true) await streamAnswer(context, run, answer);
-  else await sendAnswer(context, run, answer);
+  // Not an async function of its own: its answer's promise is the request's (a
+  // refused request throws here, before any answer, into the caller's await).
+  return request.stream === true
+    ? streamAnswer(context, run, answer)
+    : sendAnswer(context, run, answer);
 }
 
 /** The candidates of a request, the options each gets, and what each drops. */

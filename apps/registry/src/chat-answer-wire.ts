@@ -191,6 +191,10 @@ export function answerCharacters(answer: GatheredAnswer): number {
   return characters;
 }
 
+function choiceJson(choice: GatheredChoice): string {
+  return `{"index":${choice.index},"message":${messageOf(choice)},"logprobs":${choice.logprobs === undefined ? "null" : JSON.stringify(choice.logprobs)},"finish_reason":${JSON.stringify(finishReasonOf(choice.finishReason, choice.toolCalls.length > 0))}}`;
+}
+
 /**
  * The body of a non-streamed `chat.completion`, written as a string around its
  * variable parts (as the chunk encoder does) rather than built as an object and
@@ -204,11 +208,10 @@ export function chatCompletionBody(
   answer: GatheredAnswer,
   usage: UsageObject,
 ): string {
-  const choices = answer.choices
-    .map(
-      (choice) =>
-        `{"index":${choice.index},"message":${messageOf(choice)},"logprobs":${choice.logprobs === undefined ? "null" : JSON.stringify(choice.logprobs)},"finish_reason":${JSON.stringify(finishReasonOf(choice.finishReason, choice.toolCalls.length > 0))}}`,
-    )
-    .join(",");
+  // (One choice, the common answer, without an array of one to join.)
+  const choices =
+    answer.choices.length === 1
+      ? choiceJson(answer.choices[0] as GatheredChoice)
+      : answer.choices.map(choiceJson).join(",");
   return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},${metadataFields(answer.metadata)}"choices":[${choices}],"usage":${JSON.stringify(usage)}}`;
 }

@@ -167,13 +167,12 @@ export class AnswerCollector {
 
   /** The answer gathered so far. */
   answer(): GatheredAnswer {
-    const first = this.#first.choice();
-    const choices = [first];
-    if (this.#others !== undefined)
-      for (const other of [...this.#others.values()].sort(
-        (left, right) => left.index - right.index,
-      ))
-        choices.push(other.choice());
+    const choices = [this.#first.choice()];
+    if (this.#others !== undefined) {
+      for (const other of this.#others.values()) choices.push(other.choice());
+      choices.sort((left, right) => left.index - right.index);
+    }
+    const first = choices[0] as GatheredChoice;
     return {
       content: first.content,
       reasoning: first.reasoning,

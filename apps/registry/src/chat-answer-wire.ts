@@ -83,7 +83,9 @@ function metadataFields(metadata: ResponseMetadata | undefined): string {
 export class ChatChunkEncoder {
   #prefix = "";
   readonly #head: string;
-  readonly #rolesSent = new Set<number>();
+  /** Whether choice 0 has had its role; the other choices' (`n` > 1) in `#otherRolesSent`. */
+  #firstRoleSent = false;
+  #otherRolesSent: Set<number> | undefined;
 
   constructor(id: string, created: number, model: string, provider: string) {
     this.#head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},`;
@@ -95,12 +97,22 @@ export class ChatChunkEncoder {
     this.#prefix = `${this.#head}${metadataFields(metadata)}"choices":[`;
   }
 
+  /** True the first time a choice is named: its first delta carries the role. */
+  #takeRole(index: number): boolean {
+    if (index === 0) {
+      if (this.#firstRoleSent) return false;
+      this.#firstRoleSent = true;
+      return true;
+    }
+    this.#otherRolesSent ??= new Set();
+    if (this.#otherRolesSent.has(index)) return false;
+    this.#otherRolesSent.add(index);
+    return true;
+  }
+
   #delta(index: number, fields: string, extra = ""): string {
     let role = "";
-    if (!this.#rolesSent.has(index)) {
-      this.#rolesSent.add(index);
-      role = fields === "" ? '"role":"assistant"' : '"role":"assistant",';
-    }
+    if (this.#takeRole(index)) role = fields === "" ? '"role":"assistant"' : '"role":"assistant",';
     return `${this.#prefix}{"index":${index},"delta":{${role}${fields}}${extra},"finish_reason":null}]}\n\n`;
   }
 
@@ -146,8 +158,7 @@ export class ChatChunkEncoder {
 
   /** The last event of a choice; it carries the role when nothing else did (a filtered answer). */
   finish(reason: string, index = 0): string {
-    const role = this.#rolesSent.has(index) ? "" : '"role":"assistant"';
-    this.#rolesSent.add(index);
+    const role = this.#takeRole(index) ? '"role":"assistant"' : "";
     return `${this.#prefix}{"index":${index},"delta":{${role}},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
   }
 

@@ -193,18 +193,29 @@ interface StreamedChoice {
 class StreamState {
   completionCharacters = 0;
   usage: Usage | undefined;
-  readonly choices = new Map<number, StreamedChoice>([
-    [0, { finishReason: undefined, nextToolIndex: 0 }],
-  ]);
+  /** Choice 0, always finished; the others (`n` > 1) in `#others` once one came. */
+  readonly #first: StreamedChoice = { finishReason: undefined, nextToolIndex: 0 };
+  #others: Map<number, StreamedChoice> | undefined;
 
   /** A choice's state; past `maxStreamedChoices` a new index's state is not kept (nor finished). */
   choice(index: number): StreamedChoice {
-    let choice = this.choices.get(index);
+    if (index === 0) return this.#first;
+    this.#others ??= new Map();
+    let choice = this.#others.get(index);
     if (choice === undefined) {
       choice = { finishReason: undefined, nextToolIndex: 0 };
-      if (this.choices.size < maxStreamedChoices) this.choices.set(index, choice);
+      // Choice 0 counts towards the limit.
+      if (this.#others.size + 1 < maxStreamedChoices) this.#others.set(index, choice);
     }
     return choice;
+  }
+
+  /** The choices kept, in the order of their indexes. */
+  choices(): [number, StreamedChoice][] {
+    const choices: [number, StreamedChoice][] = [[0, this.#first]];
+    if (this.#others === undefined) return choices;
+    choices.push(...this.#others);
+    return choices.sort(([left], [right]) => left - right);
   }
 }
 
@@ -349,7 +360,7 @@ async function streamAnswer(
   const usage = usageObject(state.usage, run.promptCharacters(), state.completionCharacters);
   context.tokensUsed = usage.total_tokens;
   let ending = "";
-  for (const [index, choice] of [...state.choices].sort(([left], [right]) => left - right))
+  for (const [index, choice] of state.choices())
     ending += encoder.finish(finishReasonOf(choice.finishReason, choice.nextToolIndex > 0), index);
   if (settings.request.stream_options?.include_usage === true) ending += encoder.usage(usage);
   writer.end(ending + doneEvent);

@@ -25,7 +25,11 @@
 // `--profile` runs the registry children under `--cpu-prof` and prints each
 // profile's path at the end (then `node bench/profile.mjs --file <path>` for self
 // time, or an inclusive-time summary); the figures of a profiled run are inflated.
-// `--only registry,bare` runs some of the variants.
+// `--only registry,bare` runs some of the variants. `--count` prints the promises
+// made and the bytes allocated per request by each server (an async_hooks hook and
+// V8's sampling heap profiler in the child, over 2,000 requests): figures that,
+// unlike CPU time, do not move with the load of a shared machine (a `--count` run
+// times nothing: the hook and the profiler leave their cost behind in the children).
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync } from "node:fs";
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     baseline: { type: "string" },
     profile: { type: "boolean", default: false },
     only: { type: "string" },
+    count: { type: "boolean", default: false },
   },
 });
 
@@ -60,13 +65,61 @@ else await measure();
 
 /** Serve one variant on a free loopback port; report the port, then CPU usage on request. */
 async function serve(kind, root) {
-  const port = kind === "bare" ? await serveBare() : await serveRegistry(root);
-  process.on("message", (message) => {
+  const httpServer = kind === "bare" ? await serveBare() : await serveRegistry(root);
+  let requests = 0;
+  httpServer.on("request", () => requests++);
+  let counting;
+  process.on("message", async (message) => {
     if (message === "cpu") process.send({ cpu: process.cpuUsage() });
+    if (message === "count") {
+      counting = await startCounting();
+      requests = 0;
+      process.send({ counting: true });
+    }
+    if (message === "counted") process.send({ counted: await counting(requests) });
     // A clean exit writes the --cpu-prof profile.
     if (message === "exit") process.exit(0);
   });
-  process.send({ port });
+  process.send({ port: httpServer.address().port });
+}
+
+/**
+ * Count what the requests from now on make: promises (an async_hooks `init` hook)
+ * and bytes allocated (V8's sampling heap profiler, every 512 bytes, counting the
+ * objects garbage collection has taken since too). Unlike CPU time, both are the
+ * same from run to run whatever else the machine is doing. Resolves with a
+ * function that stops counting and gives the figures per request.
+ */
+async function startCounting() {
+  const { createHook } = await import("node:async_hooks");
+  const { Session } = await import("node:inspector/promises");
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === "PROMISE") promises++;
+    },
+  });
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  hook.enable();
+  return async (requests) => {
+    hook.disable();
+    const { profile } = await session.post("HeapProfiler.stopSampling");
+    session.disconnect();
+    let bytes = 0;
+    const walk = (node) => {
+      bytes += node.selfSize;
+      for (const child of node.children) walk(child);
+    };
+    walk(profile.head);
+    return { promises: promises / requests, bytes: bytes / requests };
+  };
 }
 
 /** A registry built from the checkout at `root`, with one in-memory provider. */
@@ -113,7 +166,7 @@ async function serveRegistry(root) {
     logger,
   });
   const server = await registryPackage.startServer({ registry, host: "127.0.0.1", port: 0 });
-  return server.port;
+  return server.httpServer;
 }
 
 /** The least HTTP work of the same request: read the body, parse it, answer. */
@@ -166,7 +219,7 @@ async function serveBare() {
   server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  return server.address().port;
+  return server;
 }
 
 // --------------------------------------------------------------- the parent side
@@ -175,7 +228,8 @@ async function measure() {
   const { default: autocannon } = await import("autocannon");
   const script = fileURLToPath(import.meta.url);
   const here = fileURLToPath(new URL("..", import.meta.url));
-  const rounds = Number(values.rounds);
+  // Counting leaves its hook and profiler's traces in the children's code: no timing after it.
+  const rounds = values.count ? 0 : Number(values.rounds);
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
   const profileDirectory = values.profile
@@ -208,11 +262,17 @@ async function measure() {
     return { ...variant, child, origin: `http://127.0.0.1:${message.port}` };
   }
 
-  function cpuOf(child) {
+  /** Send a child a message; resolves with its answer. */
+  function ask(child, message) {
     return new Promise((resolve) => {
-      child.once("message", (message) => resolve(message.cpu.user + message.cpu.system));
-      child.send("cpu");
+      child.once("message", resolve);
+      child.send(message);
     });
+  }
+
+  async function cpuOf(child) {
+    const { cpu } = await ask(child, "cpu");
+    return cpu.user + cpu.system;
   }
 
   const body = JSON.stringify({
@@ -258,10 +318,30 @@ async function measure() {
       await check(server);
       await load(server, 1); // warm-up: the JIT, the pools, the first allocations
     }
-    const figures = new Map(servers.map((server) => [server.name, []]));
     console.log(
       `${values.stream ? "SSE" : "JSON"} answers, ${deltas} delta(s), c=${connections}, ${seconds} s per run, ${rounds} rounds`,
     );
+    if (values.count) {
+      console.log("Per request (2,000 requests; the same whatever the machine's load):");
+      for (const server of servers) {
+        await ask(server.child, "count");
+        const result = await autocannon({
+          url: `${server.origin}/v1/chat/completions`,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          connections,
+          amount: 2000,
+        });
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.name} failed`);
+        const { counted } = await ask(server.child, "counted");
+        console.log(
+          `${server.name.padEnd(18)} ${counted.promises.toFixed(1).padStart(5)} promises  ${(counted.bytes / 1024).toFixed(1).padStart(6)} KB allocated`,
+        );
+      }
+    }
+    const figures = new Map(servers.map((server) => [server.name, []]));
+
     for (let round = 0; round < rounds; round++) {
       const order = servers.map((_, index) => servers[(index + round) % servers.length]);
       const line = [];
@@ -274,6 +354,7 @@ async function measure() {
       }
       console.log(`round ${round + 1}: ${line.join(" | ")}`);
     }
+    if (rounds === 0) return;
     const bare = figures.get("bare");
     console.log(
       "\nCPU µs per request, median (min–max); requests/s median; ratio to bare per round",

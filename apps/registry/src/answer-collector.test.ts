@@ -83,4 +83,43 @@ describe("AnswerCollector", () => {
       expect(() => collector.add(chunk)).toThrow(ResponseTooLargeError);
     }
   });
+
+  it("gathers each part of each choice whole, whether it came in one piece, two, or hundreds", () => {
+    const collector = new AnswerCollector("p", 1024 * 1024);
+    collector.add("whole");
+    collector.add(new ChoiceChunk(2, "a"));
+    collector.add(new ChoiceChunk(2, "b"));
+    for (let piece = 0; piece < 600; piece++) collector.add(new ChoiceChunk(1, `${piece % 10}`));
+    collector.add(new ChoiceChunk(1, new Refusal("no")));
+    collector.add(new ChoiceChunk(1, new Refusal("pe")));
+    collector.add(
+      new ChoiceChunk(2, new ToolCallDelta({ index: 0, id: "c", name: "f", arguments: "{" })),
+    );
+    collector.add(new ChoiceChunk(2, new ToolCallDelta({ index: 0, arguments: "}" })));
+    collector.add(new ChoiceChunk(2, new Reasoning("")));
+    collector.add(new ChoiceChunk(1, new FinishReason("length")));
+    const { content, choices, images } = collector.answer();
+    expect(content).toBe("whole");
+    expect(images).toEqual([]);
+    expect(choices.map((choice) => choice.index)).toEqual([0, 1, 2]);
+    expect(choices[0]).toEqual({
+      index: 0,
+      content: "whole",
+      reasoning: "",
+      refusal: "",
+      toolCalls: [],
+      logprobs: undefined,
+      finishReason: undefined,
+    });
+    expect(choices[1]?.content).toBe("0123456789".repeat(60));
+    expect(choices[1]?.refusal).toBe("nope");
+    expect(choices[1]?.finishReason).toBe("length");
+    expect(choices[2]?.content).toBe("ab");
+    expect(choices[2]?.reasoning).toBe("");
+    expect(choices[2]?.toolCalls).toEqual([
+      { id: "c", type: "function", function: { name: "f", arguments: "{}" } },
+    ]);
+    // Asked again, the same answer.
+    expect(collector.answer().choices[1]?.content).toBe("0123456789".repeat(60));
+  });
 });

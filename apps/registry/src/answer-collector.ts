@@ -10,6 +10,8 @@ import {
   ResponseTooLargeError,
   type ToolCall,
   ToolCallAssembler,
+  ToolCallDelta,
+  ToolCalls,
   Usage,
 } from "@g4f-ts/provider-core";
 import { chunkText, TextAccumulator } from "@g4f-ts/provider-core/internal";
@@ -65,23 +67,58 @@ const chunkOverheadBytes = 64;
 /** The most choices an answer keeps apart (OpenAI's own limit of `n` is 128). */
 const maxChoices = 128;
 
+/**
+ * One choice's parts, each made at its first piece: most answers are text alone,
+ * often one piece of it (a whole answer of an upstream that does not stream), and
+ * an accumulator and a tool-call table for each part cost more than that text.
+ */
 class ChoiceGatherer {
-  readonly text = new TextAccumulator();
-  readonly reasoning = new TextAccumulator();
-  readonly refusal = new TextAccumulator();
-  readonly toolCalls = new ToolCallAssembler();
+  /** The text while it is one piece; `#text` holds it (and the rest) from the second on. */
+  #soleText = "";
+  #text: TextAccumulator | undefined;
+  #reasoning: TextAccumulator | undefined;
+  #refusal: TextAccumulator | undefined;
+  #toolCalls: ToolCallAssembler | undefined;
   logprobs: GatheredLogprobs | undefined;
   finishReason: string | undefined;
 
   constructor(readonly index: number) {}
 
+  /** Append a non-empty piece of text. */
+  appendText(piece: string): void {
+    if (this.#text !== undefined) this.#text.append(piece);
+    else if (this.#soleText === "") this.#soleText = piece;
+    else {
+      this.#text = new TextAccumulator();
+      this.#text.append(this.#soleText);
+      this.#text.append(piece);
+    }
+  }
+
+  appendReasoning(piece: string): void {
+    this.#reasoning ??= new TextAccumulator();
+    this.#reasoning.append(piece);
+  }
+
+  appendRefusal(piece: string): void {
+    this.#refusal ??= new TextAccumulator();
+    this.#refusal.append(piece);
+  }
+
+  /** Take a tool-call chunk (a `ToolCallDelta` or `ToolCalls`); false for any other chunk. */
+  addToolCall(chunk: Chunk): boolean {
+    if (!ToolCallDelta.isInstance(chunk) && !ToolCalls.isInstance(chunk)) return false;
+    this.#toolCalls ??= new ToolCallAssembler();
+    return this.#toolCalls.add(chunk);
+  }
+
   choice(): GatheredChoice {
     return {
       index: this.index,
-      content: this.text.toString(),
-      reasoning: this.reasoning.toString(),
-      refusal: this.refusal.toString(),
-      toolCalls: this.toolCalls.toolCalls(),
+      content: this.#text === undefined ? this.#soleText : this.#text.toString(),
+      reasoning: this.#reasoning?.toString() ?? "",
+      refusal: this.#refusal?.toString() ?? "",
+      toolCalls: this.#toolCalls?.toolCalls() ?? [],
       logprobs: this.logprobs,
       finishReason: this.finishReason,
     };
@@ -105,8 +142,10 @@ export class AnswerCollector {
   /** Bytes counted so far against the limit. */
   bytes = 0;
   // Choice 0 is always there: the answer of a call with one choice, and where extra ones fold.
-  readonly #choices = new Map<number, ChoiceGatherer>([[0, new ChoiceGatherer(0)]]);
-  readonly #images: string[] = [];
+  readonly #first = new ChoiceGatherer(0);
+  /** The choices other than 0 (`n` > 1), by index, once one came. */
+  #others: Map<number, ChoiceGatherer> | undefined;
+  #images: string[] | undefined;
   #revisedPrompt: string | undefined;
   #usage: Usage | undefined;
   #metadata: ResponseMetadata | undefined;
@@ -118,19 +157,26 @@ export class AnswerCollector {
 
   add(chunk: Chunk): void {
     if (ChoiceChunk.isInstance(chunk)) this.#addToChoice(this.#choice(chunk.index), chunk.chunk);
-    else this.#addToChoice(this.#choice(0), chunk);
+    else this.#addToChoice(this.#first, chunk);
+  }
+
+  /** The whole answer, once the attempt ended (what `gatherWholeAnswer` asks of its gatherer). */
+  finish(): GatheredAnswer {
+    return this.answer();
   }
 
   /** The answer gathered so far. */
   answer(): GatheredAnswer {
-    const choices = [...this.#choices.values()]
-      .sort((left, right) => left.index - right.index)
-      .map((choice) => choice.choice());
+    const choices = [this.#first.choice()];
+    if (this.#others !== undefined) {
+      for (const other of this.#others.values()) choices.push(other.choice());
+      choices.sort((left, right) => left.index - right.index);
+    }
     const first = choices[0] as GatheredChoice;
     return {
       content: first.content,
       reasoning: first.reasoning,
-      images: this.#images,
+      images: this.#images ?? [],
       revisedPrompt: this.#revisedPrompt,
       finishReason: first.finishReason,
       usage: this.#usage,
@@ -140,11 +186,14 @@ export class AnswerCollector {
   }
 
   #choice(index: number): ChoiceGatherer {
-    let choice = this.#choices.get(index);
+    if (index === 0) return this.#first;
+    this.#others ??= new Map();
+    let choice = this.#others.get(index);
     if (choice === undefined) {
-      if (this.#choices.size >= maxChoices) return this.#choices.get(0) as ChoiceGatherer;
+      // Choice 0 counts towards the limit: past it, new indexes fold into choice 0.
+      if (this.#others.size + 1 >= maxChoices) return this.#first;
       choice = new ChoiceGatherer(index);
-      this.#choices.set(index, choice);
+      this.#others.set(index, choice);
     }
     return choice;
   }
@@ -153,23 +202,24 @@ export class AnswerCollector {
     if (typeof chunk === "string") {
       if (chunk === "") return;
       this.#count(Buffer.byteLength(chunk));
-      choice.text.append(chunk);
+      choice.appendText(chunk);
       return;
     }
     if (ImageResponse.isInstance(chunk)) {
       const text = chunkText(chunk);
       this.#count(chunkOverheadBytes + Buffer.byteLength(text));
+      this.#images ??= [];
       this.#images.push(...chunk.images);
       const revised = chunk.options.revisedPrompt;
       if (typeof revised === "string") this.#revisedPrompt ??= revised;
-      choice.text.append(text);
+      if (text !== "") choice.appendText(text);
     } else if (Reasoning.isInstance(chunk)) {
       this.#count(chunkOverheadBytes + Buffer.byteLength(chunk.text));
-      choice.reasoning.append(chunk.text);
+      if (chunk.text !== "") choice.appendReasoning(chunk.text);
     } else if (Refusal.isInstance(chunk)) {
       this.#count(chunkOverheadBytes + Buffer.byteLength(chunk.text));
-      choice.refusal.append(chunk.text);
-    } else if (choice.toolCalls.add(chunk)) {
+      if (chunk.text !== "") choice.appendRefusal(chunk.text);
+    } else if (choice.addToolCall(chunk)) {
       this.#count(chunkOverheadBytes + toolCallBytes(chunk));
     } else if (Logprobs.isInstance(chunk)) {
       this.#count(

@@ -111,7 +111,8 @@ export function routeByCapabilities(
     }
     refusals.push({ candidate, unmet });
   }
-  const routes = [...honouring, ...dropping];
+  // (Most requests drop nothing: the honouring list is the answer as it is.)
+  const routes = dropping.length === 0 ? honouring : [...honouring, ...dropping];
   if (routes.length === 0 && candidates.length > 0) throw unsupportedError(refusals, policy);
   return routes;
 }
@@ -122,12 +123,19 @@ export function droppedFieldsHeader(dropped: readonly CapabilityNeed[]): string 
   return [...new Set(dropped.map((need) => need.field))].join(", ");
 }
 
-function idleFeatures(options: ProviderOptions, features: readonly CallFeature[]): CallFeature[] {
-  const idle: CallFeature[] = [];
+const noFeatures: readonly CallFeature[] = [];
+
+function idleFeatures(
+  options: ProviderOptions,
+  features: readonly CallFeature[],
+): readonly CallFeature[] {
+  let idle: CallFeature[] | undefined;
   for (const [feature, value] of idleEntries) {
-    if (options[feature] === value && !features.includes(feature)) idle.push(feature);
+    if (options[feature] !== value || features.includes(feature)) continue;
+    idle ??= [];
+    idle.push(feature);
   }
-  return idle;
+  return idle ?? noFeatures;
 }
 
 function withoutFeatures(

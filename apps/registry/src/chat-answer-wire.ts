@@ -83,7 +83,9 @@ function metadataFields(metadata: ResponseMetadata | undefined): string {
 export class ChatChunkEncoder {
   #prefix = "";
   readonly #head: string;
-  readonly #rolesSent = new Set<number>();
+  /** Whether choice 0 has had its role; the other choices' (`n` > 1) in `#otherRolesSent`. */
+  #firstRoleSent = false;
+  #otherRolesSent: Set<number> | undefined;
 
   constructor(id: string, created: number, model: string, provider: string) {
     this.#head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},`;
@@ -95,12 +97,22 @@ export class ChatChunkEncoder {
     this.#prefix = `${this.#head}${metadataFields(metadata)}"choices":[`;
   }
 
+  /** True the first time a choice is named: its first delta carries the role. */
+  #takeRole(index: number): boolean {
+    if (index === 0) {
+      if (this.#firstRoleSent) return false;
+      this.#firstRoleSent = true;
+      return true;
+    }
+    this.#otherRolesSent ??= new Set();
+    if (this.#otherRolesSent.has(index)) return false;
+    this.#otherRolesSent.add(index);
+    return true;
+  }
+
   #delta(index: number, fields: string, extra = ""): string {
     let role = "";
-    if (!this.#rolesSent.has(index)) {
-      this.#rolesSent.add(index);
-      role = fields === "" ? '"role":"assistant"' : '"role":"assistant",';
-    }
+    if (this.#takeRole(index)) role = fields === "" ? '"role":"assistant"' : '"role":"assistant",';
     return `${this.#prefix}{"index":${index},"delta":{${role}${fields}}${extra},"finish_reason":null}]}\n\n`;
   }
 
@@ -146,8 +158,7 @@ export class ChatChunkEncoder {
 
   /** The last event of a choice; it carries the role when nothing else did (a filtered answer). */
   finish(reason: string, index = 0): string {
-    const role = this.#rolesSent.has(index) ? "" : '"role":"assistant"';
-    this.#rolesSent.add(index);
+    const role = this.#takeRole(index) ? '"role":"assistant"' : "";
     return `${this.#prefix}{"index":${index},"delta":{${role}},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
   }
 
@@ -191,6 +202,10 @@ export function answerCharacters(answer: GatheredAnswer): number {
   return characters;
 }
 
+function choiceJson(choice: GatheredChoice): string {
+  return `{"index":${choice.index},"message":${messageOf(choice)},"logprobs":${choice.logprobs === undefined ? "null" : JSON.stringify(choice.logprobs)},"finish_reason":${JSON.stringify(finishReasonOf(choice.finishReason, choice.toolCalls.length > 0))}}`;
+}
+
 /**
  * The body of a non-streamed `chat.completion`, written as a string around its
  * variable parts (as the chunk encoder does) rather than built as an object and
@@ -204,11 +219,10 @@ export function chatCompletionBody(
   answer: GatheredAnswer,
   usage: UsageObject,
 ): string {
-  const choices = answer.choices
-    .map(
-      (choice) =>
-        `{"index":${choice.index},"message":${messageOf(choice)},"logprobs":${choice.logprobs === undefined ? "null" : JSON.stringify(choice.logprobs)},"finish_reason":${JSON.stringify(finishReasonOf(choice.finishReason, choice.toolCalls.length > 0))}}`,
-    )
-    .join(",");
+  // (One choice, the common answer, without an array of one to join.)
+  const choices =
+    answer.choices.length === 1
+      ? choiceJson(answer.choices[0] as GatheredChoice)
+      : answer.choices.map(choiceJson).join(",");
   return `{"id":${JSON.stringify(id)},"object":"chat.completion","created":${created},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},${metadataFields(answer.metadata)}"choices":[${choices}],"usage":${JSON.stringify(usage)}}`;
 }

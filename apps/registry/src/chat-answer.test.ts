@@ -313,4 +313,39 @@ describe("the answer parts of a chat completion", () => {
     ]);
     expect(chunks[1]?.choices[0]?.delta.role).toBe("assistant");
   });
+
+  it("gives each of n choices its role once and finishes them in the order of their indexes, whatever order they came in", async () => {
+    const { server } = await serveScript([
+      [
+        new ChoiceChunk(2, "Third"),
+        "First",
+        new ChoiceChunk(2, " again"),
+        new ChoiceChunk(1, new FinishReason("length")),
+      ],
+    ]);
+    const body = await readJson<ChatBody>(await chat(server, { n: 3 }));
+    expect(
+      body.choices.map((choice) => [choice.index, choice.message.content, choice.finish_reason]),
+    ).toEqual([
+      [0, "First", "stop"],
+      [1, "", "length"],
+      [2, "Third again", "stop"],
+    ]);
+    const { chunks } = await streamed(server, { n: 3 });
+    expect(
+      chunks.map((chunk) => [
+        chunk.choices[0]?.index,
+        chunk.choices[0]?.delta.role,
+        chunk.choices[0]?.delta.content,
+        chunk.choices[0]?.finish_reason,
+      ]),
+    ).toEqual([
+      [2, "assistant", "Third", null],
+      [0, "assistant", "First", null],
+      [2, undefined, " again", null],
+      [0, undefined, undefined, "stop"],
+      [1, "assistant", undefined, "length"],
+      [2, undefined, undefined, "stop"],
+    ]);
+  });
 });

@@ -50,9 +50,10 @@ import { SseWriter } from "./sse-writer.js";
  * `POST /v1/chat/completions` (and `/api/<provider>/chat/completions`, which
  * passes `pin`): validate, route to the candidates that can honour every field
  * (see `routeByCapabilities`), and answer through the fallback engine, as SSE or
- * as one JSON `chat.completion`.
+ * as one JSON `chat.completion`. A request refused before any answer (a bad field,
+ * an unknown model) throws its `HttpError` at once rather than in the promise.
  */
-export async function handleChatCompletion(
+export function handleChatCompletion(
   context: RequestContext,
   body: unknown,
   pin: string | undefined,
@@ -83,8 +84,11 @@ export async function handleChatCompletion(
     client: clientIdentity(context.request, registry.config.server.apiKeys.length > 0),
   });
   const answer: AnswerSettings = { request, droppedHeader };
-  if (request.stream === true) await streamAnswer(context, run, answer);
-  else await sendAnswer(context, run, answer);
+  // Not an async function of its own: its answer's promise is the request's (a
+  // refused request throws here, before any answer, into the caller's await).
+  return request.stream === true
+    ? streamAnswer(context, run, answer)
+    : sendAnswer(context, run, answer);
 }
 
 /** The candidates of a request, the options each gets, and what each drops. */
@@ -189,18 +193,29 @@ interface StreamedChoice {
 class StreamState {
   completionCharacters = 0;
   usage: Usage | undefined;
-  readonly choices = new Map<number, StreamedChoice>([
-    [0, { finishReason: undefined, nextToolIndex: 0 }],
-  ]);
+  /** Choice 0, always finished; the others (`n` > 1) in `#others` once one came. */
+  readonly #first: StreamedChoice = { finishReason: undefined, nextToolIndex: 0 };
+  #others: Map<number, StreamedChoice> | undefined;
 
   /** A choice's state; past `maxStreamedChoices` a new index's state is not kept (nor finished). */
   choice(index: number): StreamedChoice {
-    let choice = this.choices.get(index);
+    if (index === 0) return this.#first;
+    this.#others ??= new Map();
+    let choice = this.#others.get(index);
     if (choice === undefined) {
       choice = { finishReason: undefined, nextToolIndex: 0 };
-      if (this.choices.size < maxStreamedChoices) this.choices.set(index, choice);
+      // Choice 0 counts towards the limit.
+      if (this.#others.size + 1 < maxStreamedChoices) this.#others.set(index, choice);
     }
     return choice;
+  }
+
+  /** The choices kept, in the order of their indexes. */
+  choices(): [number, StreamedChoice][] {
+    const choices: [number, StreamedChoice][] = [[0, this.#first]];
+    if (this.#others === undefined) return choices;
+    choices.push(...this.#others);
+    return choices.sort(([left], [right]) => left - right);
   }
 }
 
@@ -345,7 +360,7 @@ async function streamAnswer(
   const usage = usageObject(state.usage, run.promptCharacters(), state.completionCharacters);
   context.tokensUsed = usage.total_tokens;
   let ending = "";
-  for (const [index, choice] of [...state.choices].sort(([left], [right]) => left - right))
+  for (const [index, choice] of state.choices())
     ending += encoder.finish(finishReasonOf(choice.finishReason, choice.nextToolIndex > 0), index);
   if (settings.request.stream_options?.include_usage === true) ending += encoder.usage(usage);
   writer.end(ending + doneEvent);

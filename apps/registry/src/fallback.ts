@@ -536,13 +536,19 @@ export function collectAnswer(
   check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
 ): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
   const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
+  // Without a check the collector is the gatherer itself: no wrapper per attempt.
+  if (check === undefined)
+    return gatherWholeAnswer(
+      run,
+      (candidate) => new AnswerCollector(candidate.entry.id, limitBytes),
+    );
   return gatherWholeAnswer(run, (candidate) => {
     const collector = new AnswerCollector(candidate.entry.id, limitBytes);
     return {
       add: (chunk) => collector.add(chunk),
       finish: () => {
         const answer = collector.answer();
-        const problem = check?.(answer, candidate);
+        const problem = check(answer, candidate);
         if (problem !== undefined) throw problem;
         return answer;
       },

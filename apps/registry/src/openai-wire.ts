@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type AssistantMessage,
   contentText,
@@ -16,6 +15,7 @@ import {
   tooManyContentParts,
   tooManyMessages,
 } from "./http-errors.js";
+import { RandomUuids } from "./random-uuid.js";
 import { checkRequestObject, schemaError } from "./request-checks.js";
 
 /*
@@ -411,9 +411,11 @@ export function toProviderOptions(request: ChatRequest): ProviderOptions {
   return options;
 }
 
+const completionIds = new RandomUuids("chatcmpl-");
+
 /** A new `chatcmpl-…` id (a random uuid: unique without coordination, as LiteLLM's are). */
 export function completionId(): string {
-  return `chatcmpl-${randomUUID()}`;
+  return completionIds.next();
 }
 
 /** A rough token count (four characters a token) for providers that report no usage. */

@@ -39,15 +39,20 @@ export function readJsonBody(request: IncomingMessage, limitBytes: number): Prom
     const settle = (error: HttpError | undefined, value?: unknown): void => {
       if (settled) return;
       settled = true;
+      // A body read to its end leaves the listeners in place: the request has nothing
+      // more to emit but its `close`, which finds the read settled, and they go with it.
+      if (error === undefined) {
+        parts.length = 0;
+        resolve(value);
+        return;
+      }
       request.off("data", onData);
       request.off("end", onEnd);
       request.off("error", onError);
       request.off("close", onClose);
-      if (error !== undefined) {
-        // Stop reading what is left of a body that is refused.
-        request.pause();
-        reject(error);
-      } else resolve(value);
+      // Stop reading what is left of a body that is refused.
+      request.pause();
+      reject(error);
     };
     const onData = (part: Buffer): void => {
       size += part.byteLength;

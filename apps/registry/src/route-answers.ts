@@ -16,29 +16,37 @@ export interface ServerState {
   readonly openRequests: number;
 }
 
-/** Answer a request that passed the host, method, key and content-type checks. */
-export async function answerRoute(
+/**
+ * Answer a request that passed the host, method, key and content-type checks: the
+ * promise of an answer that waits for something (its body, a provider), nothing for
+ * one answered at once. Not an async function: a refusal throws at once into the
+ * caller's `try`, as it would reject there, and a chat request (every request but
+ * a few) is not one more promise and frame deep.
+ */
+export function answerRoute(
   context: RequestContext,
   route: RouteMatch,
   path: string,
   server: ServerState,
-): Promise<void> {
+): Promise<void> | undefined {
   const { registry, response } = context;
   switch (route.name) {
     case "chat":
-    case "images": {
-      const body = await readJsonBody(context.request, registry.config.server.bodyLimitBytes);
-      if (route.name === "chat") await handleChatCompletion(context, body, route.parameter);
-      else await handleImageGeneration(context, body, route.parameter);
-      return;
-    }
+      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
+        handleChatCompletion(context, body, route.parameter),
+      );
+    case "images":
+      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
+        handleImageGeneration(context, body, route.parameter),
+      );
     case "responses":
-    case "embeddings": {
-      const body = await readJsonBody(context.request, registry.config.server.bodyLimitBytes);
-      if (route.name === "responses") await handleCreateResponse(context, body);
-      else await handleEmbeddings(context, body);
-      return;
-    }
+      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
+        handleCreateResponse(context, body),
+      );
+    case "embeddings":
+      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
+        handleEmbeddings(context, body),
+      );
     case "response":
       if (route.method === "DELETE") handleDeleteResponse(context, route.parameter ?? "");
       else handleGetResponse(context, route.parameter ?? "");
@@ -102,8 +110,7 @@ export async function answerRoute(
       return;
     }
     case "console":
-      await answerConsoleFile(context, route.parameter ?? "", path);
-      return;
+      return answerConsoleFile(context, route.parameter ?? "", path);
     case "console_stats":
       answerConsoleStats(context, path);
       return;

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -21,6 +20,7 @@ import {
 import { isJsonContentType } from "./json-content-type.js";
 import type { KeyAdmission } from "./key-rate-limits.js";
 import { type OpenRequest, OpenRequests } from "./open-requests.js";
+import { RandomUuids } from "./random-uuid.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
 import { RequestAbort } from "./request-abort.js";
 import type { RequestContext } from "./request-context.js";
@@ -30,10 +30,12 @@ import { matchRoute } from "./routes.js";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The client's `x-request-id` when it is a sane token, else a new one. */
+const requestIds = new RandomUuids();
+
+/** The client's `x-request-id` when it is a sane token, else a new one (a random UUID). */
 function requestIdOf(request: IncomingMessage): string {
   const given = request.headers["x-request-id"];
-  return typeof given === "string" && requestIdPattern.test(given) ? given : randomUUID();
+  return typeof given === "string" && requestIdPattern.test(given) ? given : requestIds.next();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, ProxyAgent } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, util as undiciUtil } from "undici";
 import type { ZodType } from "zod";
 import type { CallControl } from "./call-control.js";
 import { EncodedJson } from "./client-messages-json.js";
@@ -213,12 +213,31 @@ class TransportContext {
   }
 }
 
+/** The raw headers of an answer as undici hands them over: name, value, name, value. */
+type RawHeaders = Buffer[] | string[];
+
+/** What undici's connection hands a handler to stop a request: idempotent, takes the reason. */
+type AbortRequest = (reason?: Error) => void;
+
+const noHeaders: RawHeaders = [];
+
 /**
  * One request in flight, as undici's dispatch handler: it owns the call's timers,
  * its cancellation and the queue of body pieces a consumer reads. Built on
  * `dispatch` rather than `undici.request` so that a call costs no `AbortController`,
  * no `Readable` and no stream async iterator; the work per call is what the
  * socket needs, and the timers and abort stay exact.
+ *
+ * It is a handler of undici's connection-level interface (`onConnect`, `onHeaders`,
+ * `onData`, `onComplete`, `onError`), the one undici's client calls itself, rather
+ * than of the controller interface (`onRequestStart`, `onResponseStart`, ...), which
+ * undici serves through an adapter: per call an adapter and a controller object, the
+ * answer's headers parsed into an object before the handler sees them and its
+ * trailers parsed into another. Here the raw headers are kept and parsed, by the same
+ * undici function, only when `headers` is read (a status error, a caller that looks):
+ * the same object the adapter would have made. Pausing, resuming and aborting are
+ * what the adapter's controller does: `onData` answers false to pause, the `resume`
+ * given with the headers resumes, the `abort` given at connect aborts.
  */
 class HttpCall
   implements
@@ -228,8 +247,12 @@ class HttpCall
     AsyncIterator<Uint8Array>
 {
   status = 0;
-  headers: Record<string, string | string[] | undefined> = {};
-  #controller: Dispatcher.DispatchController | undefined;
+  #rawHeaders: RawHeaders = noHeaders;
+  #headers: Record<string, string | string[] | undefined> | undefined;
+  /** undici's abort of this request, given once it reached a connection. */
+  #abort: AbortRequest | undefined;
+  /** undici's resume of this response's socket, given with the headers. */
+  #resume: (() => void) | undefined;
   #failure: ProviderError | undefined;
   #started = false;
   #ended = false;
@@ -290,6 +313,38 @@ class HttpCall
   #answer(): HttpResponse | Promise<HttpResponse> {
     if (!this.#failOnStatus || (this.status >= 200 && this.status < 300)) return this;
     return statusFailure(this, this.#context.provider);
+  }
+
+  /** The answer's headers, as undici's `parseHeaders` makes them (lower-case names), on first read. */
+  get headers(): Record<string, string | string[] | undefined> {
+    this.#headers ??= undiciUtil.parseHeaders(this.#rawHeaders) as Record<
+      string,
+      string | string[] | undefined
+    >;
+    return this.#headers;
+  }
+
+  /**
+   * One header of the answer, by its lower-case name: what `headers[name]` holds (a
+   * string, a list for a repeated header, undefined), found in the raw headers
+   * without making the object of them all. Only names of the same length are
+   * decoded and compared, so a reader that looks at one header (the content type)
+   * makes no string of the others.
+   */
+  header(name: string): string | string[] | undefined {
+    if (this.#headers !== undefined || name in Object.prototype) return this.headers[name];
+    const raw = this.#rawHeaders;
+    let found: string | string[] | undefined;
+    for (let index = 0; index < raw.length; index += 2) {
+      const key = raw[index] as Buffer | string;
+      // undici's own lower-casing of a name, as parseHeaders does it.
+      if (key.length !== name.length || undiciUtil.headerNameToString(key) !== name) continue;
+      const value = latin1Of(raw[index + 1] as Buffer | string);
+      if (found === undefined) found = value;
+      else if (typeof found === "string") found = [found, value];
+      else found.push(value);
+    }
+    return found;
   }
 
   // The call is its own response, body and body iterator: a call allocates no
@@ -359,7 +414,7 @@ class HttpCall
       this.#queuedBytes -= chunk.byteLength;
       if (this.#paused && this.#queuedBytes < bodyHighWaterMark) {
         this.#paused = false;
-        this.#controller?.resume();
+        this.#resume?.();
       }
       return { done: false, value: chunk };
     }
@@ -391,8 +446,8 @@ class HttpCall
     this.#chunks.length = 0;
     this.#queuedBytes = 0;
     this.#finish();
-    // Before the request reached a socket there is no controller yet; onRequestStart aborts it then.
-    this.#controller?.abort(error);
+    // Before the request reached a socket there is no abort yet; onConnect aborts it then.
+    this.#abort?.(error);
     const startReject = this.#startReject;
     const readReject = this.#readReject;
     this.#startResolve = this.#startReject = undefined;
@@ -401,45 +456,42 @@ class HttpCall
     readReject?.(error);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#failure !== undefined) controller.abort(this.#failure);
+  onConnect(abort: AbortRequest): void {
+    this.#abort = abort;
+    if (this.#failure !== undefined) abort(this.#failure);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {
     // 1xx answers are informational; the real answer follows.
-    if (statusCode < 200 || this.#failure !== undefined) return;
+    if (statusCode < 200 || this.#failure !== undefined) return true;
     this.status = statusCode;
-    this.headers = headers;
+    this.#rawHeaders = rawHeaders;
+    this.#resume = resume;
     this.#started = true;
     this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#startResolve;
     this.#startResolve = this.#startReject = undefined;
     resolve?.(this.#answer());
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#failure !== undefined) return;
+  /** A piece of the body; false pauses the socket until the consumer has read the queue down. */
+  onData(chunk: Buffer): boolean {
+    if (this.#failure !== undefined) return true;
     this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#readResolve;
     if (resolve !== undefined) {
       this.#readResolve = this.#readReject = undefined;
       resolve({ done: false, value: chunk });
-      return;
+      return true;
     }
     this.#chunks.push(chunk);
     this.#queuedBytes += chunk.byteLength;
-    if (!this.#paused && this.#queuedBytes >= bodyHighWaterMark) {
-      this.#paused = true;
-      controller.pause();
-    }
+    if (!this.#paused && this.#queuedBytes >= bodyHighWaterMark) this.#paused = true;
+    return !this.#paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#failure !== undefined) return;
     this.#ended = true;
     this.#deadlines.stop();
@@ -450,7 +502,7 @@ class HttpCall
     resolve?.(doneResult);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
     this.fail(toProviderError(error, this.#context));
   }
 
@@ -507,6 +559,22 @@ export function readyPiece(
   iterator: AsyncIterator<Uint8Array>,
 ): IteratorResult<Uint8Array> | undefined {
   return iterator instanceof HttpCall ? iterator.takeReady() : undefined;
+}
+
+/**
+ * One header of `response` by its lower-case name, as `response.headers[name]` holds
+ * it; for a call of this module read from its raw headers without parsing them all
+ * (see `HttpCall.header`).
+ */
+export function responseHeader(
+  response: HttpResponse,
+  name: string,
+): string | string[] | undefined {
+  return response instanceof HttpCall ? response.header(name) : response.headers[name];
+}
+
+function latin1Of(text: Buffer | string): string {
+  return typeof text === "string" ? text : text.toString("latin1");
 }
 
 /**

@@ -2,7 +2,7 @@ import { Agent, type Dispatcher, ProxyAgent, util as undiciUtil } from "undici";
 import type { ZodType } from "zod";
 import type { CallControl } from "./call-control.js";
 import { EncodedJson } from "./client-messages-json.js";
-import { DeadlineTimer } from "./deadline-timer.js";
+import { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 import { createPooledConnector } from "./pooled-connector.js";
 import {
   AbortError,
@@ -242,6 +242,7 @@ const noHeaders: RawHeaders = [];
 class HttpCall
   implements
     Dispatcher.DispatchHandler,
+    DeadlineHandlers,
     HttpResponse,
     AsyncIterable<Uint8Array>,
     AsyncIterator<Uint8Array>
@@ -271,6 +272,7 @@ class HttpCall
   readonly #control: CallControl | undefined;
   /** A non-2xx answer is a status error rather than a response (`throwOnStatus`). */
   readonly #failOnStatus: boolean;
+  readonly #totalMs: number;
 
   constructor(
     context: TransportContext,
@@ -284,12 +286,9 @@ class HttpCall
     this.#control = control;
     this.#failOnStatus = failOnStatus;
     // On the caller's clock when it has one: its deadlines and these share a timer.
-    this.#deadlines = new DeadlineTimer(
-      context.firstByteTimeoutMs,
-      totalMs,
-      { onPhase: this.#onPhaseDeadline, onTotal: () => this.#expire("total", totalMs) },
-      control?.clock,
-    );
+    this.#totalMs = totalMs;
+    // The call is its timer's handlers (onPhase, onTotal): no closures per call for them.
+    this.#deadlines = new DeadlineTimer(context.firstByteTimeoutMs, totalMs, this, control?.clock);
     signal?.addEventListener("abort", this.#onAbort, onceOption);
     control?.addEventListener("abort", this.#onAbort);
   }
@@ -537,7 +536,13 @@ class HttpCall
     this.fail(new TimeoutError({ provider: this.#context.provider, phase, timeoutMs }));
   }
 
-  readonly #onPhaseDeadline = (): number | undefined => {
+  /** The total deadline passed (see `DeadlineHandlers`). */
+  onTotal(): void {
+    this.#expire("total", this.#totalMs);
+  }
+
+  /** The first-byte or idle deadline passed (see `DeadlineHandlers`). */
+  onPhase(): number | undefined {
     if (!this.#started) {
       this.#expire("first-byte", this.#context.firstByteTimeoutMs);
       return undefined;
@@ -546,7 +551,7 @@ class HttpCall
     if (this.#chunks.length > 0 || this.#paused) return this.#context.idleTimeoutMs;
     this.#expire("idle", this.#context.idleTimeoutMs);
     return undefined;
-  };
+  }
 }
 
 /**
@@ -639,12 +644,26 @@ export function sendRequest(options: HttpRequestOptions): Promise<HttpResponse> 
   return call.started();
 }
 
+/**
+ * The call's timeouts: the given ones over the defaults. A caller that gives all four
+ * (the call pipeline does) has its object used as it is: the merge would copy the
+ * same four values.
+ */
+function timeoutsOf(given: Partial<HttpTimeouts> | undefined): HttpTimeouts {
+  if (given === undefined) return defaultHttpTimeouts;
+  if (
+    given.connectMs !== undefined &&
+    given.firstByteMs !== undefined &&
+    given.idleMs !== undefined &&
+    given.totalMs !== undefined
+  )
+    return given as HttpTimeouts;
+  return { ...defaultHttpTimeouts, ...given };
+}
+
 /** The request of {@link sendRequest} dispatched, as its call; throws what fails before. */
 function startCall(options: HttpRequestOptions): HttpCall {
-  const timeouts =
-    options.timeouts === undefined
-      ? defaultHttpTimeouts
-      : { ...defaultHttpTimeouts, ...options.timeouts };
+  const timeouts = timeoutsOf(options.timeouts);
   const { provider, control } = options;
   const callerSignal = options.signal;
   if (control?.aborted) throw new AbortError({ provider, cause: control.reason });

@@ -115,6 +115,19 @@ describe("sendRequest", () => {
     expect(response.headers).toBe(response.headers);
   });
 
+  it("shares one pooled dispatcher per proxy and connect timeout, and makes new ones once they are closed", async () => {
+    const direct = getDispatcher(undefined, 1_000);
+    expect(getDispatcher(undefined, 1_000)).toBe(direct);
+    expect(getDispatcher(undefined, 2_000)).not.toBe(direct);
+    const proxied = getDispatcher("http://127.0.0.1:9", 1_000);
+    expect(proxied).not.toBe(direct);
+    expect(getDispatcher("http://127.0.0.1:9", 1_000)).toBe(proxied);
+    await closeDispatchers();
+    expect(direct.destroyed || direct.closed).toBe(true);
+    expect(proxied.destroyed || proxied.closed).toBe(true);
+    expect(getDispatcher(undefined, 1_000)).not.toBe(direct);
+  });
+
   it("reads one header from the raw ones as the headers object holds it, before and after that object is made", async () => {
     const server = await serve((_request, response) => {
       response.writeHead(200, [

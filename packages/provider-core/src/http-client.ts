@@ -85,7 +85,19 @@ export interface HttpResponse {
 const maxErrorBodyBytes = 64 * 1024;
 const defaultMaxBodyBytes = 16 * 1024 * 1024;
 
-const dispatchers = new Map<string, Dispatcher>();
+/**
+ * The pooled dispatchers by proxy ("" for none), then by connect timeout: a lookup
+ * per call makes no key string (a string made per call is hashed afresh each time).
+ */
+const dispatchers = new Map<string, Map<number, Dispatcher>>();
+
+/** Every pooled dispatcher, forgotten: the next call makes new ones. */
+function takeDispatchers(): Dispatcher[] {
+  const all: Dispatcher[] = [];
+  for (const byTimeout of dispatchers.values()) all.push(...byTimeout.values());
+  dispatchers.clear();
+  return all;
+}
 
 /**
  * The pooled dispatcher for a proxy (or none) and a connect timeout. undici's Agent
@@ -93,23 +105,27 @@ const dispatchers = new Map<string, Dispatcher>();
  * origin shares warm sockets.
  */
 export function getDispatcher(proxy: string | undefined, connectTimeoutMs: number): Dispatcher {
-  const key = `${proxy ?? ""}\u0000${connectTimeoutMs}`;
-  let dispatcher = dispatchers.get(key);
+  const proxyKey = proxy ?? "";
+  let byTimeout = dispatchers.get(proxyKey);
+  if (byTimeout === undefined) {
+    byTimeout = new Map();
+    dispatchers.set(proxyKey, byTimeout);
+  }
+  let dispatcher = byTimeout.get(connectTimeoutMs);
   if (dispatcher === undefined) {
     const common = { connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 };
     dispatcher =
       proxy === undefined
         ? new Agent({ ...common, connect: createPooledConnector({ timeout: connectTimeoutMs }) })
         : new ProxyAgent({ uri: proxy, ...common });
-    dispatchers.set(key, dispatcher);
+    byTimeout.set(connectTimeoutMs, dispatcher);
   }
   return dispatcher;
 }
 
 /** Close every pooled connection (for tests and graceful shutdown); waits for calls in flight. */
 export async function closeDispatchers(): Promise<void> {
-  const all = [...dispatchers.values()];
-  dispatchers.clear();
+  const all = takeDispatchers();
   await Promise.all(all.map((dispatcher) => dispatcher.close()));
 }
 
@@ -120,8 +136,7 @@ export async function closeDispatchers(): Promise<void> {
  * does not answer.
  */
 export async function closeDispatchersWithin(timeoutMs: number): Promise<void> {
-  const all = [...dispatchers.values()];
-  dispatchers.clear();
+  const all = takeDispatchers();
   const remaining = new Set(callsInFlight);
   if (remaining.size > 0) {
     let timer: NodeJS.Timeout | undefined;

@@ -339,11 +339,10 @@ class HttpCall
   }
 
   /**
-   * One header of the answer, by its lower-case name: what `headers[name]` holds (a
-   * string, a list for a repeated header, undefined), found in the raw headers
-   * without making the object of them all. Only names of the same length are
-   * decoded and compared, so a reader that looks at one header (the content type)
-   * makes no string of the others.
+   * One header of the answer, by its lower-case ASCII name: what `headers[name]` holds
+   * (a string, a list for a repeated header, undefined), found in the raw headers
+   * without making the object of them all: the names are compared as bytes, and only
+   * the values of the header asked for become strings.
    */
   header(name: string): string | string[] | undefined {
     if (this.#headers !== undefined || name in Object.prototype) return this.headers[name];
@@ -351,8 +350,7 @@ class HttpCall
     let found: string | string[] | undefined;
     for (let index = 0; index < raw.length; index += 2) {
       const key = raw[index] as Buffer | string;
-      // undici's own lower-casing of a name, as parseHeaders does it.
-      if (key.length !== name.length || undiciUtil.headerNameToString(key) !== name) continue;
+      if (!isHeaderNamed(key, name)) continue;
       const value = latin1Of(raw[index + 1] as Buffer | string);
       if (found === undefined) found = value;
       else if (typeof found === "string") found = [found, value];
@@ -591,6 +589,24 @@ export function responseHeader(
   name: string,
 ): string | string[] | undefined {
   return response instanceof HttpCall ? response.header(name) : response.headers[name];
+}
+
+/**
+ * Whether a raw header name is `name` (lower-case ASCII) once lower-cased as undici's
+ * `parseHeaders` lower-cases it. The bytes of a name as received are compared with
+ * ASCII letters folded: lower-casing a latin1 byte outside A-Z never yields an ASCII
+ * character, so no other byte can match. A name given as a string goes through
+ * undici's own function (a string's lower-casing reaches beyond latin1).
+ */
+function isHeaderNamed(key: Buffer | string, name: string): boolean {
+  if (key.length !== name.length) return false;
+  if (typeof key === "string") return undiciUtil.headerNameToString(key) === name;
+  for (let index = 0; index < name.length; index++) {
+    const byte = key[index] as number;
+    const lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+    if (lower !== name.charCodeAt(index)) return false;
+  }
+  return true;
 }
 
 function latin1Of(text: Buffer | string): string {

@@ -1,3 +1,5 @@
+import type { AddressInfo, Socket } from "node:net";
+import { createServer as createTcpServer } from "node:net";
 import {
   AbortError,
   type Chunk,
@@ -115,6 +117,82 @@ describe("the request", () => {
       /^Mozilla\/5\.0 \(X11; Linux x86_64\) .* Chrome\/\d+\.0\.0\.0 Safari\/537\.36$/,
     );
     expect(request.headers["x-device-uuid"]).toMatch(uuidV4);
+  });
+
+  it("goes on the wire as the browser client's head, byte for byte: names, order, values, fresh ids", async () => {
+    // A bare TCP server: the request's head exactly as the bytes arrived.
+    const heads: string[] = [];
+    const sockets: Socket[] = [];
+    const raw = createTcpServer((socket) => {
+      sockets.push(socket);
+      let received = "";
+      socket.on("data", (data: Buffer) => {
+        received += data.toString("latin1");
+        const end = received.indexOf("\r\n\r\n");
+        const length = /\r\ncontent-length: (\d+)\r\n/i.exec(received);
+        if (end < 0 || length === null || received.length < end + 4 + Number(length[1])) return;
+        heads.push(received.slice(0, end));
+        received = "";
+        const event =
+          'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n';
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${event.length}\r\n\r\n${event}`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    const { port } = raw.address() as AddressInfo;
+    try {
+      const provider = amigo({ baseUrl: `http://127.0.0.1:${port}` });
+      for (let call = 0; call < 2; call++)
+        expect(textOf(await collect(provider.createAsyncGenerator("gpt-4o-mini", hello)))).toBe(
+          "Hi",
+        );
+    } finally {
+      // The pooled connection is kept alive: end it here rather than wait for its timeout.
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+    const expected = [
+      "POST /v1/chat/completions HTTP/1.1",
+      `host: 127.0.0.1:${port}`,
+      "connection: keep-alive",
+      "accept: */*",
+      "accept-language: en-US,en;q=0.9",
+      "authorization: Bearer",
+      "cache-control: no-cache",
+      "content-type: application/json",
+      "origin: https://amigochat.io/chat/",
+      "pragma: no-cache",
+      "priority: u=1, i",
+      "referer: https://amigochat.io/chat//",
+      'sec-ch-ua: "Chromium";v="129", "Not=A?Brand";v="8"',
+      "sec-ch-ua-mobile: ?0",
+      'sec-ch-ua-platform: "Linux"',
+      "user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
+      "x-device-language: en-US",
+      "x-device-platform: web",
+      "x-device-uuid: <uuid>",
+      "x-device-version: 1.0.45",
+      "content-length: <length>",
+    ];
+    const devicePrefix = "x-device-uuid: ";
+    expect(heads).toHaveLength(2);
+    const devices = heads.map((head) =>
+      head
+        .split("\r\n")
+        .find((line) => line.startsWith(devicePrefix))
+        ?.slice(devicePrefix.length),
+    );
+    for (const [index, head] of heads.entries()) {
+      expect(devices[index]).toMatch(uuidV4);
+      const lines = head
+        .split("\r\n")
+        .map((line) => (line.startsWith(devicePrefix) ? `${devicePrefix}<uuid>` : line))
+        .map((line) => line.replace(/^content-length: \d+$/, "content-length: <length>"));
+      expect(lines).toEqual(expected);
+    }
+    expect(devices[0]).not.toBe(devices[1]);
   });
 
   it("carries the body of the wire document with the reference's defaults, in its order", async () => {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type AsyncGeneratorProvider,
   BatchedChunks,
@@ -10,7 +9,7 @@ import {
   ModelNotSupportedError,
   plainMessages,
 } from "@g4f-ts/provider-core";
-import { jsonBodyWithClientMessages } from "@g4f-ts/provider-core/internal";
+import { jsonBodyWithClientMessages, RandomUuids } from "@g4f-ts/provider-core/internal";
 import {
   type AmigoChatChatRequest,
   type AmigoChatImageRequest,
@@ -41,6 +40,12 @@ import {
 } from "./amigochat-wire.js";
 
 const providerLabel = "AmigoChat";
+
+/**
+ * The chat ids and device uuids of every call: version 4 UUIDs as `randomUUID` makes
+ * them (the same random source and text), at a tenth of its garbage (see `RandomUuids`).
+ */
+const uuids = new RandomUuids();
 
 /**
  * The AmigoChat provider: 29 chat models and 8 image models behind one
@@ -133,7 +138,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
 
   /** A fresh chat id: a random uuid v4, lowercase, 8-4-4-4-12 hex digits. */
   static generateChatId(): string {
-    return randomUUID();
+    return uuids.next();
   }
 
   /** See the static {@link AmigoChat.getPersonaId}. */
@@ -182,7 +187,7 @@ export class AmigoChat extends ModelCatalog implements AsyncGeneratorProvider {
     const personaId = this.getPersonaId(resolved);
     // The device uuid is fresh per attempt, and scrubbed from errors: an upstream may echo any header.
     const eachAttempt = () => {
-      const deviceUuid = randomUUID();
+      const deviceUuid = uuids.next();
       return { headers: amigoChatHeaders(deviceUuid), secrets: [deviceUuid] };
     };
     if (this.isImageModel(resolved)) {

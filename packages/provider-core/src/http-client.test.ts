@@ -6,14 +6,17 @@ import {
   type Socket,
   type Server as TcpServer,
 } from "node:net";
+import { request } from "undici";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
 import {
   closeDispatchers,
   closeDispatchersWithin,
+  getDispatcher,
   readJson,
   readyPiece,
+  responseHeader,
   sendRequest,
 } from "./http-client.js";
 import {
@@ -84,6 +87,78 @@ describe("sendRequest", () => {
       body: '{"question":"?"}',
     });
     expect(server.requests[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("hands back the answer's headers as undici's own request() does: lower-case names, a repeated one as a list", async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, [
+        ["Content-Type", "text/event-stream"],
+        ["Set-Cookie", "a=1"],
+        ["Set-Cookie", "b=2"],
+        ["X-Request-Id", "req_1"],
+        ["x-latin", "caf\u00e9"],
+      ]);
+      response.end("done");
+    });
+    const response = await sendRequest({ provider: "Example", url: server.url });
+    const expected = await request(server.url, { dispatcher: getDispatcher(undefined, 10_000) });
+    await expected.body.text();
+    expect(response.headers).toEqual(expected.headers);
+    expect(response.headers).toMatchObject({
+      "content-type": "text/event-stream",
+      "set-cookie": ["a=1", "b=2"],
+      "x-request-id": "req_1",
+      "x-latin": "caf\u00e9",
+    });
+    expect(await response.text()).toBe("done");
+    // Read again, the same object.
+    expect(response.headers).toBe(response.headers);
+  });
+
+  it("shares one pooled dispatcher per proxy and connect timeout, and makes new ones once they are closed", async () => {
+    const direct = getDispatcher(undefined, 1_000);
+    expect(getDispatcher(undefined, 1_000)).toBe(direct);
+    expect(getDispatcher(undefined, 2_000)).not.toBe(direct);
+    const proxied = getDispatcher("http://127.0.0.1:9", 1_000);
+    expect(proxied).not.toBe(direct);
+    expect(getDispatcher("http://127.0.0.1:9", 1_000)).toBe(proxied);
+    await closeDispatchers();
+    // undici's dispatchers say whether they are closed (its types leave it out).
+    for (const closed of [direct, proxied])
+      expect((closed as unknown as { closed: boolean }).closed).toBe(true);
+    expect(getDispatcher(undefined, 1_000)).not.toBe(direct);
+  });
+
+  it("reads one header from the raw ones as the headers object holds it, before and after that object is made", async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, [
+        ["Content-Type", "text/event-stream"],
+        ["X-Twice", "one"],
+        ["x-twice", "two"],
+        ["X-Three", "a"],
+        ["X-Three", "b"],
+        ["X-Three", "c"],
+        ["X-Abcdefg", "same length as x-twice"],
+        ["CONTENT-TYPE", "text/plain"],
+        ["Content-Typf", "one letter off"],
+      ]);
+      response.end();
+    });
+    const names = ["content-type", "x-twice", "x-three", "x-absent", "constructor", "toString"];
+    const first = await sendRequest({ provider: "Example", url: server.url });
+    const before = names.map((name) => responseHeader(first, name));
+    const second = await sendRequest({ provider: "Example", url: server.url });
+    const parsed = second.headers;
+    const after = names.map((name) => responseHeader(second, name));
+    expect(before).toEqual(names.map((name) => parsed[name]));
+    expect(after).toEqual(before);
+    expect(before.slice(0, 4)).toEqual([
+      ["text/event-stream", "text/plain"],
+      ["one", "two"],
+      ["a", "b", "c"],
+      undefined,
+    ]);
+    await Promise.all([first.text(), second.text()]);
   });
 
   it("takes the pieces already queued at once, in order, then the end, as next() would give them", async () => {

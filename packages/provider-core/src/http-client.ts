@@ -1,8 +1,8 @@
-import { Agent, type Dispatcher, ProxyAgent } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, util as undiciUtil } from "undici";
 import type { ZodType } from "zod";
 import type { CallControl } from "./call-control.js";
 import { EncodedJson } from "./client-messages-json.js";
-import { DeadlineTimer } from "./deadline-timer.js";
+import { type DeadlineHandlers, DeadlineTimer } from "./deadline-timer.js";
 import { createPooledConnector } from "./pooled-connector.js";
 import {
   AbortError,
@@ -85,7 +85,19 @@ export interface HttpResponse {
 const maxErrorBodyBytes = 64 * 1024;
 const defaultMaxBodyBytes = 16 * 1024 * 1024;
 
-const dispatchers = new Map<string, Dispatcher>();
+/**
+ * The pooled dispatchers by proxy ("" for none), then by connect timeout: a lookup
+ * per call makes no key string (a string made per call is hashed afresh each time).
+ */
+const dispatchers = new Map<string, Map<number, Dispatcher>>();
+
+/** Every pooled dispatcher, forgotten: the next call makes new ones. */
+function takeDispatchers(): Dispatcher[] {
+  const all: Dispatcher[] = [];
+  for (const byTimeout of dispatchers.values()) all.push(...byTimeout.values());
+  dispatchers.clear();
+  return all;
+}
 
 /**
  * The pooled dispatcher for a proxy (or none) and a connect timeout. undici's Agent
@@ -93,23 +105,27 @@ const dispatchers = new Map<string, Dispatcher>();
  * origin shares warm sockets.
  */
 export function getDispatcher(proxy: string | undefined, connectTimeoutMs: number): Dispatcher {
-  const key = `${proxy ?? ""}\u0000${connectTimeoutMs}`;
-  let dispatcher = dispatchers.get(key);
+  const proxyKey = proxy ?? "";
+  let byTimeout = dispatchers.get(proxyKey);
+  if (byTimeout === undefined) {
+    byTimeout = new Map();
+    dispatchers.set(proxyKey, byTimeout);
+  }
+  let dispatcher = byTimeout.get(connectTimeoutMs);
   if (dispatcher === undefined) {
     const common = { connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 };
     dispatcher =
       proxy === undefined
         ? new Agent({ ...common, connect: createPooledConnector({ timeout: connectTimeoutMs }) })
         : new ProxyAgent({ uri: proxy, ...common });
-    dispatchers.set(key, dispatcher);
+    byTimeout.set(connectTimeoutMs, dispatcher);
   }
   return dispatcher;
 }
 
 /** Close every pooled connection (for tests and graceful shutdown); waits for calls in flight. */
 export async function closeDispatchers(): Promise<void> {
-  const all = [...dispatchers.values()];
-  dispatchers.clear();
+  const all = takeDispatchers();
   await Promise.all(all.map((dispatcher) => dispatcher.close()));
 }
 
@@ -120,8 +136,7 @@ export async function closeDispatchers(): Promise<void> {
  * does not answer.
  */
 export async function closeDispatchersWithin(timeoutMs: number): Promise<void> {
-  const all = [...dispatchers.values()];
-  dispatchers.clear();
+  const all = takeDispatchers();
   const remaining = new Set(callsInFlight);
   if (remaining.size > 0) {
     let timer: NodeJS.Timeout | undefined;
@@ -213,23 +228,47 @@ class TransportContext {
   }
 }
 
+/** The raw headers of an answer as undici hands them over: name, value, name, value. */
+type RawHeaders = Buffer[] | string[];
+
+/** What undici's connection hands a handler to stop a request: idempotent, takes the reason. */
+type AbortRequest = (reason?: Error) => void;
+
+const noHeaders: RawHeaders = [];
+
 /**
  * One request in flight, as undici's dispatch handler: it owns the call's timers,
  * its cancellation and the queue of body pieces a consumer reads. Built on
  * `dispatch` rather than `undici.request` so that a call costs no `AbortController`,
  * no `Readable` and no stream async iterator; the work per call is what the
  * socket needs, and the timers and abort stay exact.
+ *
+ * It is a handler of undici's connection-level interface (`onConnect`, `onHeaders`,
+ * `onData`, `onComplete`, `onError`), the one undici's client calls itself, rather
+ * than of the controller interface (`onRequestStart`, `onResponseStart`, ...), which
+ * undici serves through an adapter: per call an adapter and a controller object, the
+ * answer's headers parsed into an object before the handler sees them and its
+ * trailers parsed into another. Here the raw headers are kept and parsed, by the same
+ * undici function, only when `headers` is read (a status error, a caller that looks):
+ * the same object the adapter would have made. Pausing, resuming and aborting are
+ * what the adapter's controller does: `onData` answers false to pause, the `resume`
+ * given with the headers resumes, the `abort` given at connect aborts.
  */
 class HttpCall
   implements
     Dispatcher.DispatchHandler,
+    DeadlineHandlers,
     HttpResponse,
     AsyncIterable<Uint8Array>,
     AsyncIterator<Uint8Array>
 {
   status = 0;
-  headers: Record<string, string | string[] | undefined> = {};
-  #controller: Dispatcher.DispatchController | undefined;
+  #rawHeaders: RawHeaders = noHeaders;
+  #headers: Record<string, string | string[] | undefined> | undefined;
+  /** undici's abort of this request, given once it reached a connection. */
+  #abort: AbortRequest | undefined;
+  /** undici's resume of this response's socket, given with the headers. */
+  #resume: (() => void) | undefined;
   #failure: ProviderError | undefined;
   #started = false;
   #ended = false;
@@ -248,6 +287,7 @@ class HttpCall
   readonly #control: CallControl | undefined;
   /** A non-2xx answer is a status error rather than a response (`throwOnStatus`). */
   readonly #failOnStatus: boolean;
+  readonly #totalMs: number;
 
   constructor(
     context: TransportContext,
@@ -261,12 +301,9 @@ class HttpCall
     this.#control = control;
     this.#failOnStatus = failOnStatus;
     // On the caller's clock when it has one: its deadlines and these share a timer.
-    this.#deadlines = new DeadlineTimer(
-      context.firstByteTimeoutMs,
-      totalMs,
-      { onPhase: this.#onPhaseDeadline, onTotal: () => this.#expire("total", totalMs) },
-      control?.clock,
-    );
+    this.#totalMs = totalMs;
+    // The call is its timer's handlers (onPhase, onTotal): no closures per call for them.
+    this.#deadlines = new DeadlineTimer(context.firstByteTimeoutMs, totalMs, this, control?.clock);
     signal?.addEventListener("abort", this.#onAbort, onceOption);
     control?.addEventListener("abort", this.#onAbort);
   }
@@ -290,6 +327,36 @@ class HttpCall
   #answer(): HttpResponse | Promise<HttpResponse> {
     if (!this.#failOnStatus || (this.status >= 200 && this.status < 300)) return this;
     return statusFailure(this, this.#context.provider);
+  }
+
+  /** The answer's headers, as undici's `parseHeaders` makes them (lower-case names), on first read. */
+  get headers(): Record<string, string | string[] | undefined> {
+    this.#headers ??= undiciUtil.parseHeaders(this.#rawHeaders) as Record<
+      string,
+      string | string[] | undefined
+    >;
+    return this.#headers;
+  }
+
+  /**
+   * One header of the answer, by its lower-case ASCII name: what `headers[name]` holds
+   * (a string, a list for a repeated header, undefined), found in the raw headers
+   * without making the object of them all: the names are compared as bytes, and only
+   * the values of the header asked for become strings.
+   */
+  header(name: string): string | string[] | undefined {
+    if (this.#headers !== undefined || name in Object.prototype) return this.headers[name];
+    const raw = this.#rawHeaders;
+    let found: string | string[] | undefined;
+    for (let index = 0; index < raw.length; index += 2) {
+      const key = raw[index] as Buffer | string;
+      if (!isHeaderNamed(key, name)) continue;
+      const value = latin1Of(raw[index + 1] as Buffer | string);
+      if (found === undefined) found = value;
+      else if (typeof found === "string") found = [found, value];
+      else found.push(value);
+    }
+    return found;
   }
 
   // The call is its own response, body and body iterator: a call allocates no
@@ -359,7 +426,7 @@ class HttpCall
       this.#queuedBytes -= chunk.byteLength;
       if (this.#paused && this.#queuedBytes < bodyHighWaterMark) {
         this.#paused = false;
-        this.#controller?.resume();
+        this.#resume?.();
       }
       return { done: false, value: chunk };
     }
@@ -391,8 +458,8 @@ class HttpCall
     this.#chunks.length = 0;
     this.#queuedBytes = 0;
     this.#finish();
-    // Before the request reached a socket there is no controller yet; onRequestStart aborts it then.
-    this.#controller?.abort(error);
+    // Before the request reached a socket there is no abort yet; onConnect aborts it then.
+    this.#abort?.(error);
     const startReject = this.#startReject;
     const readReject = this.#readReject;
     this.#startResolve = this.#startReject = undefined;
@@ -401,45 +468,42 @@ class HttpCall
     readReject?.(error);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#failure !== undefined) controller.abort(this.#failure);
+  onConnect(abort: AbortRequest): void {
+    this.#abort = abort;
+    if (this.#failure !== undefined) abort(this.#failure);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {
     // 1xx answers are informational; the real answer follows.
-    if (statusCode < 200 || this.#failure !== undefined) return;
+    if (statusCode < 200 || this.#failure !== undefined) return true;
     this.status = statusCode;
-    this.headers = headers;
+    this.#rawHeaders = rawHeaders;
+    this.#resume = resume;
     this.#started = true;
     this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#startResolve;
     this.#startResolve = this.#startReject = undefined;
     resolve?.(this.#answer());
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#failure !== undefined) return;
+  /** A piece of the body; false pauses the socket until the consumer has read the queue down. */
+  onData(chunk: Buffer): boolean {
+    if (this.#failure !== undefined) return true;
     this.#deadlines.movePhase(this.#context.idleTimeoutMs);
     const resolve = this.#readResolve;
     if (resolve !== undefined) {
       this.#readResolve = this.#readReject = undefined;
       resolve({ done: false, value: chunk });
-      return;
+      return true;
     }
     this.#chunks.push(chunk);
     this.#queuedBytes += chunk.byteLength;
-    if (!this.#paused && this.#queuedBytes >= bodyHighWaterMark) {
-      this.#paused = true;
-      controller.pause();
-    }
+    if (!this.#paused && this.#queuedBytes >= bodyHighWaterMark) this.#paused = true;
+    return !this.#paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#failure !== undefined) return;
     this.#ended = true;
     this.#deadlines.stop();
@@ -450,7 +514,7 @@ class HttpCall
     resolve?.(doneResult);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
     this.fail(toProviderError(error, this.#context));
   }
 
@@ -485,7 +549,13 @@ class HttpCall
     this.fail(new TimeoutError({ provider: this.#context.provider, phase, timeoutMs }));
   }
 
-  readonly #onPhaseDeadline = (): number | undefined => {
+  /** The total deadline passed (see `DeadlineHandlers`). */
+  onTotal(): void {
+    this.#expire("total", this.#totalMs);
+  }
+
+  /** The first-byte or idle deadline passed (see `DeadlineHandlers`). */
+  onPhase(): number | undefined {
     if (!this.#started) {
       this.#expire("first-byte", this.#context.firstByteTimeoutMs);
       return undefined;
@@ -494,7 +564,7 @@ class HttpCall
     if (this.#chunks.length > 0 || this.#paused) return this.#context.idleTimeoutMs;
     this.#expire("idle", this.#context.idleTimeoutMs);
     return undefined;
-  };
+  }
 }
 
 /**
@@ -507,6 +577,40 @@ export function readyPiece(
   iterator: AsyncIterator<Uint8Array>,
 ): IteratorResult<Uint8Array> | undefined {
   return iterator instanceof HttpCall ? iterator.takeReady() : undefined;
+}
+
+/**
+ * One header of `response` by its lower-case name, as `response.headers[name]` holds
+ * it; for a call of this module read from its raw headers without parsing them all
+ * (see `HttpCall.header`).
+ */
+export function responseHeader(
+  response: HttpResponse,
+  name: string,
+): string | string[] | undefined {
+  return response instanceof HttpCall ? response.header(name) : response.headers[name];
+}
+
+/**
+ * Whether a raw header name is `name` (lower-case ASCII) once lower-cased as undici's
+ * `parseHeaders` lower-cases it. The bytes of a name as received are compared with
+ * ASCII letters folded: lower-casing a latin1 byte outside A-Z never yields an ASCII
+ * character, so no other byte can match. A name given as a string goes through
+ * undici's own function (a string's lower-casing reaches beyond latin1).
+ */
+function isHeaderNamed(key: Buffer | string, name: string): boolean {
+  if (key.length !== name.length) return false;
+  if (typeof key === "string") return undiciUtil.headerNameToString(key) === name;
+  for (let index = 0; index < name.length; index++) {
+    const byte = key[index] as number;
+    const lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+    if (lower !== name.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+function latin1Of(text: Buffer | string): string {
+  return typeof text === "string" ? text : text.toString("latin1");
 }
 
 /**
@@ -571,12 +675,26 @@ export function sendRequest(options: HttpRequestOptions): Promise<HttpResponse> 
   return call.started();
 }
 
+/**
+ * The call's timeouts: the given ones over the defaults. A caller that gives all four
+ * (the call pipeline does) has its object used as it is: the merge would copy the
+ * same four values.
+ */
+function timeoutsOf(given: Partial<HttpTimeouts> | undefined): HttpTimeouts {
+  if (given === undefined) return defaultHttpTimeouts;
+  if (
+    given.connectMs !== undefined &&
+    given.firstByteMs !== undefined &&
+    given.idleMs !== undefined &&
+    given.totalMs !== undefined
+  )
+    return given as HttpTimeouts;
+  return { ...defaultHttpTimeouts, ...given };
+}
+
 /** The request of {@link sendRequest} dispatched, as its call; throws what fails before. */
 function startCall(options: HttpRequestOptions): HttpCall {
-  const timeouts =
-    options.timeouts === undefined
-      ? defaultHttpTimeouts
-      : { ...defaultHttpTimeouts, ...options.timeouts };
+  const timeouts = timeoutsOf(options.timeouts);
   const { provider, control } = options;
   const callerSignal = options.signal;
   if (control?.aborted) throw new AbortError({ provider, cause: control.reason });

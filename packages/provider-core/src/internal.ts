@@ -40,6 +40,7 @@ export {
   retryPolicySchema,
   vouchForMessages,
 } from "./provider-options.js";
+export { RandomUuids } from "./random-uuids.js";
 export { chunkText } from "./response-chunks.js";
 export { defaultRetryPolicy, retryDelayMs } from "./retry.js";
 export { formatSchemaIssues } from "./schema-errors.js";

@@ -1,5 +1,10 @@
 import { BatchedChunks } from "./chunk-batches.js";
-import { closesWithResponse, type HttpResponse, readyPiece } from "./http-client.js";
+import {
+  closesWithResponse,
+  type HttpResponse,
+  readyPiece,
+  responseHeader,
+} from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
   type OpenAIChatChunk,
@@ -34,7 +39,7 @@ export interface OpenAIChatReadOptions {
 }
 
 function isEventStream(response: HttpResponse): boolean {
-  const type = response.headers["content-type"];
+  const type = responseHeader(response, "content-type");
   return (Array.isArray(type) ? type.join(",") : (type ?? "")).includes("text/event-stream");
 }
 

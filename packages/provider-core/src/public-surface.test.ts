@@ -108,6 +108,7 @@ describe("the package's surface", () => {
       "DeadlineTimer",
       "EncodedJson",
       "OpenAIChatChunkMapper",
+      "RandomUuids",
       "TextAccumulator",
       "TextTail",
       "attachMessagesJson",

@@ -25,8 +25,8 @@ import { type CreateRegistryOptions, createRegistry, type Registry } from "./reg
 import { RequestAbort } from "./request-abort.js";
 import type { RequestContext } from "./request-context.js";
 import { RouteAccess } from "./route-access.js";
-import { answerRoute } from "./route-answers.js";
-import { matchRoute } from "./routes.js";
+import { answerRoute, type RouteEnd, type ServerState } from "./route-answers.js";
+import { matchRoute, type RouteName } from "./routes.js";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -55,6 +55,8 @@ export class RegistryHttpHandler {
   /** The answers in progress on each connection (pipelined ones queue), for client errors that arrive on it. */
   readonly #answering = new WeakMap<Duplex, Set<ServerResponse>>();
   #shuttingDown = false;
+  /** What the routes read of the server, read when they ask: one object for every request. */
+  readonly #serverState: ServerState;
 
   /** `listeningHost`: the address the server listens on, a name its clients may use (default: the config's). */
   constructor(registry: Registry, listeningHost = registry.config.server.host) {
@@ -63,10 +65,19 @@ export class RegistryHttpHandler {
     this.#access = new RouteAccess(server.apiKeys, server.metricsRequireKey);
     this.#hosts = new HostAllowlist(server.allowedHosts, listeningHost);
     this.#cors = new CorsPolicy(server.corsOrigins);
+    const handler = this;
+    this.#serverState = {
+      get shuttingDown() {
+        return handler.#shuttingDown;
+      },
+      get openRequests() {
+        return handler.#open.size;
+      },
+    };
   }
 
   readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
-    void this.#handle(request, response);
+    this.#handle(request, response);
   };
 
   /** Requests being answered right now. */
@@ -112,10 +123,14 @@ export class RegistryHttpHandler {
     this.#open.abortAll();
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /**
+   * Not an async function: the request's end is told by its route (`RouteEnd`),
+   * so a chat request makes no promise here, no `await` of the route's promise,
+   * and no object to hold the open request beyond its `RequestExchange`.
+   */
+  #handle(request: IncomingMessage, response: ServerResponse): void {
     const startedAt = performance.now();
     const registry = this.#registry;
-    const { logger } = registry;
     const requestId = requestIdOf(request);
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
@@ -139,15 +154,23 @@ export class RegistryHttpHandler {
       response,
       requestId,
       signal: controller,
-      logger: logger.isLevelEnabled("warn") ? logger : undefined,
+      logger: registry.logger.isLevelEnabled("warn") ? registry.logger : undefined,
       endedByShutdown: false,
       provider: undefined,
       failedAttempts: 0,
+      tokensUsed: undefined,
       requestIdPending,
     };
-    const open: OpenRequest = { controller, context };
-    let admission: KeyAdmission | undefined;
-    this.#open.add(open);
+    const exchange = new RequestExchange(
+      this.#open,
+      context,
+      controller,
+      startedAt,
+      method,
+      route?.name ?? "unknown",
+      path,
+    );
+    this.#open.add(exchange);
     const { socket } = request;
     let answering = this.#answering.get(socket);
     if (answering === undefined) {
@@ -179,6 +202,7 @@ export class RegistryHttpHandler {
         const { origin } = request.headers;
         if (!this.#cors.allows(origin)) throw originNotAllowed(origin ?? "(none)");
         this.#cors.answerPreflight(request, response, allowed);
+        exchange.answered();
         return;
       }
       if (this.#shuttingDown && route.name !== "healthz") throw shuttingDown();
@@ -191,37 +215,86 @@ export class RegistryHttpHandler {
       // Without limited keys there is nothing to count: no promise to wait for.
       const { keyLimits } = registry.state;
       if (keyLimits.enabled && (route.name === "chat" || route.name === "images")) {
-        admission = await keyLimits.admit(request.headers);
-        for (const [name, value] of Object.entries(admission?.headers ?? {}))
-          response.setHeader(name, value);
+        keyLimits.admit(request.headers).then(
+          (admission) => {
+            exchange.admission = admission;
+            try {
+              for (const [name, value] of Object.entries(admission?.headers ?? {}))
+                response.setHeader(name, value);
+              answerRoute(context, route, path, this.#serverState, exchange);
+            } catch (error) {
+              exchange.failed(error);
+            }
+          },
+          (error: unknown) => exchange.failed(error),
+        );
+        return;
       }
-      await answerRoute(context, route, path, {
-        shuttingDown: this.#shuttingDown,
-        openRequests: this.#open.size,
-      });
+      answerRoute(context, route, path, this.#serverState, exchange);
     } catch (error) {
-      // An error answer sets its headers one by one: the request id goes first, as ever.
-      if (context.requestIdPending === true && !response.headersSent) {
-        context.requestIdPending = false;
-        response.setHeader("x-request-id", requestId);
-      }
-      await answerError(context, error, registry.config.server.bodyLimitBytes);
-    } finally {
-      admission?.finish(context.tokensUsed ?? 0);
-      this.#open.delete(open);
-      // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
-      const status = controller.aborted && !context.endedByShutdown ? 499 : response.statusCode;
-      logAccess(registry, logger, {
-        requestId,
-        method,
-        route: route?.name ?? "unknown",
-        path,
-        status,
-        seconds: (performance.now() - startedAt) / 1000,
-        provider: context.provider,
-        failedAttempts: context.failedAttempts,
-      });
+      exchange.failed(error);
     }
+  }
+}
+
+/**
+ * One request from its arrival to its access log: the open request graceful
+ * shutdown sees, and the end its route reports to (`RouteEnd`), which answers a
+ * failure with OpenAI's error shape, then counts and logs the request.
+ */
+class RequestExchange implements OpenRequest, RouteEnd {
+  /** The key's admission, when the key's rate limits counted the request. */
+  admission: KeyAdmission | undefined = undefined;
+
+  constructor(
+    readonly open: OpenRequests,
+    readonly context: RequestContext,
+    readonly controller: RequestAbort,
+    readonly startedAt: number,
+    readonly method: string,
+    readonly route: RouteName,
+    readonly path: string,
+  ) {}
+
+  answered(): void {
+    this.#finish();
+  }
+
+  failed(error: unknown): void {
+    const { context } = this;
+    const { response } = context;
+    // An error answer sets its headers one by one: the request id goes first, as ever.
+    if (context.requestIdPending === true && !response.headersSent) {
+      context.requestIdPending = false;
+      response.setHeader("x-request-id", context.requestId);
+    }
+    answerError(context, error, context.registry.config.server.bodyLimitBytes).then(
+      () => this.#finish(),
+      (answerFailure: unknown) => {
+        this.#finish();
+        throw answerFailure;
+      },
+    );
+  }
+
+  #finish(): void {
+    const { context, controller } = this;
+    this.admission?.finish(context.tokensUsed ?? 0);
+    this.open.delete(this);
+    // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
+    const status =
+      controller.aborted && !context.endedByShutdown ? 499 : context.response.statusCode;
+    const { registry } = context;
+    logAccess(registry, registry.logger, {
+      requestId: context.requestId,
+      method: this.method,
+      route: this.route,
+      path: this.path,
+      status,
+      seconds: (performance.now() - this.startedAt) / 1000,
+      provider: context.provider,
+      failedAttempts: context.failedAttempts,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
 import { AbortError } from "@g4f-ts/provider-core";
 import { logAccess } from "./access-log.js";
 import { clientErrorAnswer } from "./client-error-answer.js";
@@ -22,7 +23,7 @@ import type { KeyAdmission } from "./key-rate-limits.js";
 import { type OpenRequest, OpenRequests } from "./open-requests.js";
 import { RandomUuids } from "./random-uuid.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
-import { RequestAbort } from "./request-abort.js";
+import { type AbortSource, RequestAbort } from "./request-abort.js";
 import type { RequestContext } from "./request-context.js";
 import { RouteAccess } from "./route-access.js";
 import { answerRoute, type RouteEnd, type ServerState } from "./route-answers.js";
@@ -148,23 +149,16 @@ export class RegistryHttpHandler {
     if (!requestIdPending) response.setHeader("x-request-id", requestId);
     if (this.#shuttingDown) response.setHeader("connection", "close");
     const controller = new RequestAbort();
-    const context: RequestContext = {
+    // The request's context, its open request and its end are one object.
+    const exchange = new RequestExchange(
       registry,
       request,
       response,
       requestId,
-      signal: controller,
-      logger: registry.logger.isLevelEnabled("warn") ? registry.logger : undefined,
-      endedByShutdown: false,
-      provider: undefined,
-      failedAttempts: 0,
-      tokensUsed: undefined,
-      requestIdPending,
-    };
-    const exchange = new RequestExchange(
-      this.#open,
-      context,
       controller,
+      registry.logger.isLevelEnabled("warn") ? registry.logger : undefined,
+      requestIdPending,
+      this.#open,
       startedAt,
       method,
       route?.name ?? "unknown",
@@ -221,7 +215,7 @@ export class RegistryHttpHandler {
             try {
               for (const [name, value] of Object.entries(admission?.headers ?? {}))
                 response.setHeader(name, value);
-              answerRoute(context, route, path, this.#serverState, exchange);
+              answerRoute(exchange, route, path, this.#serverState, exchange);
             } catch (error) {
               exchange.failed(error);
             }
@@ -230,7 +224,7 @@ export class RegistryHttpHandler {
         );
         return;
       }
-      answerRoute(context, route, path, this.#serverState, exchange);
+      answerRoute(exchange, route, path, this.#serverState, exchange);
     } catch (error) {
       exchange.failed(error);
     }
@@ -238,37 +232,50 @@ export class RegistryHttpHandler {
 }
 
 /**
- * One request from its arrival to its access log: the open request graceful
- * shutdown sees, and the end its route reports to (`RouteEnd`), which answers a
- * failure with OpenAI's error shape, then counts and logs the request.
+ * One request from its arrival to its access log: the context every route handler
+ * gets, the open request graceful shutdown sees, and the end its route reports to
+ * (`RouteEnd`), which answers a failure with OpenAI's error shape, then counts and
+ * logs the request. One object rather than three: a request makes fewer of them.
  */
-class RequestExchange implements OpenRequest, RouteEnd {
+class RequestExchange implements RequestContext, OpenRequest, RouteEnd {
+  endedByShutdown = false;
+  provider: string | undefined = undefined;
+  failedAttempts = 0;
+  tokensUsed: number | undefined = undefined;
   /** The key's admission, when the key's rate limits counted the request. */
   admission: KeyAdmission | undefined = undefined;
 
   constructor(
-    readonly open: OpenRequests,
-    readonly context: RequestContext,
+    readonly registry: Registry,
+    readonly request: IncomingMessage,
+    readonly response: ServerResponse,
+    readonly requestId: string,
     readonly controller: RequestAbort,
+    readonly logger: Logger | undefined,
+    public requestIdPending: boolean,
+    readonly open: OpenRequests,
     readonly startedAt: number,
     readonly method: string,
     readonly route: RouteName,
     readonly path: string,
   ) {}
 
+  get signal(): AbortSource {
+    return this.controller;
+  }
+
   answered(): void {
     this.#finish();
   }
 
   failed(error: unknown): void {
-    const { context } = this;
-    const { response } = context;
+    const { response } = this;
     // An error answer sets its headers one by one: the request id goes first, as ever.
-    if (context.requestIdPending === true && !response.headersSent) {
-      context.requestIdPending = false;
-      response.setHeader("x-request-id", context.requestId);
+    if (this.requestIdPending && !response.headersSent) {
+      this.requestIdPending = false;
+      response.setHeader("x-request-id", this.requestId);
     }
-    answerError(context, error, context.registry.config.server.bodyLimitBytes).then(
+    answerError(this, error, this.registry.config.server.bodyLimitBytes).then(
       () => this.#finish(),
       (answerFailure: unknown) => {
         this.#finish();
@@ -278,22 +285,21 @@ class RequestExchange implements OpenRequest, RouteEnd {
   }
 
   #finish(): void {
-    const { context, controller } = this;
-    this.admission?.finish(context.tokensUsed ?? 0);
+    this.admission?.finish(this.tokensUsed ?? 0);
     this.open.delete(this);
     // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
     const status =
-      controller.aborted && !context.endedByShutdown ? 499 : context.response.statusCode;
-    const { registry } = context;
+      this.controller.aborted && !this.endedByShutdown ? 499 : this.response.statusCode;
+    const { registry } = this;
     logAccess(registry, registry.logger, {
-      requestId: context.requestId,
+      requestId: this.requestId,
       method: this.method,
       route: this.route,
       path: this.path,
       status,
       seconds: (performance.now() - this.startedAt) / 1000,
-      provider: context.provider,
-      failedAttempts: context.failedAttempts,
+      provider: this.provider,
+      failedAttempts: this.failedAttempts,
     });
   }
 }

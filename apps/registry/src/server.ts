@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { AbortError } from "@g4f-ts/provider-core";
-import { logAccess } from "./access-log.js";
+import { type AccessRecord, logAccess } from "./access-log.js";
 import { clientErrorAnswer } from "./client-error-answer.js";
 import { capConnections, defaultMaxConnections } from "./connection-cap.js";
 import { CorsPolicy } from "./cors-policy.js";
@@ -54,7 +54,7 @@ export class RegistryHttpHandler {
   readonly #cors: CorsPolicy;
   readonly #open = new OpenRequests();
   /** The answers in progress on each connection (pipelined ones queue), for client errors that arrive on it. */
-  readonly #answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  readonly #answering = new WeakMap<Duplex, ServerResponse[]>();
   #shuttingDown = false;
   /** What the routes read of the server, read when they ask: one object for every request. */
   readonly #serverState: ServerState;
@@ -168,15 +168,15 @@ export class RegistryHttpHandler {
     const { socket } = request;
     let answering = this.#answering.get(socket);
     if (answering === undefined) {
-      answering = new Set();
+      answering = [];
       this.#answering.set(socket, answering);
     }
-    answering.add(response);
+    answering.push(response);
     // One listener for both (a response closes once): it leaves the connection's
     // answers, and the client leaving (the response closing before it finished)
     // cancels the upstream call at once: the signal reaches the provider's socket.
     response.on("close", () => {
-      answering.delete(response);
+      leave(answering, response);
       if (!response.writableFinished)
         controller.abort(new AbortError({ message: "The client closed the request" }));
     });
@@ -232,13 +232,30 @@ export class RegistryHttpHandler {
 }
 
 /**
+ * Take `response` out of a connection's answers. A list rather than a `Set`: it
+ * holds one answer but for pipelining, and a `Set` that goes from one entry to none
+ * and back on every request reallocates its table each time; the order does not
+ * matter (the answers are only asked whether any has begun).
+ */
+function leave(answering: ServerResponse[], response: ServerResponse): void {
+  const index = answering.indexOf(response);
+  if (index === -1) return;
+  answering[index] = answering[answering.length - 1] as ServerResponse;
+  answering.pop();
+}
+
+/**
  * One request from its arrival to its access log: the context every route handler
  * gets, the open request graceful shutdown sees, and the end its route reports to
  * (`RouteEnd`), which answers a failure with OpenAI's error shape, then counts and
  * logs the request. One object rather than three: a request makes fewer of them.
  */
-class RequestExchange implements RequestContext, OpenRequest, RouteEnd {
+class RequestExchange implements RequestContext, OpenRequest, RouteEnd, AccessRecord {
   endedByShutdown = false;
+  /** For the access log, set when the request ends: the answer's status (499 when the client left first). */
+  status = 0;
+  /** For the access log, set when the request ends. */
+  seconds = 0;
   provider: string | undefined = undefined;
   failedAttempts = 0;
   tokensUsed: number | undefined = undefined;
@@ -288,19 +305,11 @@ class RequestExchange implements RequestContext, OpenRequest, RouteEnd {
     this.admission?.finish(this.tokensUsed ?? 0);
     this.open.delete(this);
     // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
-    const status =
+    this.status =
       this.controller.aborted && !this.endedByShutdown ? 499 : this.response.statusCode;
-    const { registry } = this;
-    logAccess(registry, registry.logger, {
-      requestId: this.requestId,
-      method: this.method,
-      route: this.route,
-      path: this.path,
-      status,
-      seconds: (performance.now() - this.startedAt) / 1000,
-      provider: this.provider,
-      failedAttempts: this.failedAttempts,
-    });
+    this.seconds = (performance.now() - this.startedAt) / 1000;
+    // The request is its own access record: no object of the fields is built.
+    logAccess(this.registry, this.registry.logger, this);
   }
 }
 

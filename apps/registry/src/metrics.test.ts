@@ -62,9 +62,7 @@ describe("RegistryMetrics", () => {
     expect(text).toContain('g4f_request_duration_seconds_count{route="chat"} 2');
     expect(text).toContain('g4f_request_duration_seconds_sum{route="chat"} 0.22');
     expect(text).toContain('g4f_request_duration_seconds_bucket{route="chat",le="0.025"} 1');
-    expect(text).toContain(
-      'g4f_attempt_duration_seconds_count{provider="p",outcome="success"} 2',
-    );
+    expect(text).toContain('g4f_attempt_duration_seconds_count{provider="p",outcome="success"} 2');
     expect(text).toContain('g4f_attempt_duration_seconds_sum{provider="p",outcome="success"} 2');
     expect(text).toContain('g4f_attempt_duration_seconds_count{provider="p",outcome="failure"} 1');
     expect(seriesLines(text, "g4f_requests_total")).toEqual([

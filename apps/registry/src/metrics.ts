@@ -140,8 +140,7 @@ class Histogram {
    */
   observeLabels(value: number, first: string, second?: string): void {
     const series = this.#series.findByLabels(first, second);
-    if (series === undefined)
-      this.observe(second === undefined ? [first] : [first, second], value);
+    if (series === undefined) this.observe(second === undefined ? [first] : [first, second], value);
     else this.#record(series, value);
   }
 

@@ -82,9 +82,7 @@ export function answerRoute(
       answerWithBody(context, end, (body) => handleChatCompletion(context, body, route.parameter));
       return;
     case "images":
-      answerWithBody(context, end, (body) =>
-        handleImageGeneration(context, body, route.parameter),
-      );
+      answerWithBody(context, end, (body) => handleImageGeneration(context, body, route.parameter));
       return;
     case "responses":
       answerWithBody(context, end, (body) => handleCreateResponse(context, body));

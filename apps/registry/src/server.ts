@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Logger } from "pino";
 import { AbortError } from "@g4f-ts/provider-core";
+import type { Logger } from "pino";
 import { type AccessRecord, logAccess } from "./access-log.js";
 import { clientErrorAnswer } from "./client-error-answer.js";
 import { capConnections, defaultMaxConnections } from "./connection-cap.js";
@@ -305,8 +305,7 @@ class RequestExchange implements RequestContext, OpenRequest, RouteEnd, AccessRe
     this.admission?.finish(this.tokensUsed ?? 0);
     this.open.delete(this);
     // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
-    this.status =
-      this.controller.aborted && !this.endedByShutdown ? 499 : this.response.statusCode;
+    this.status = this.controller.aborted && !this.endedByShutdown ? 499 : this.response.statusCode;
     this.seconds = (performance.now() - this.startedAt) / 1000;
     // The request is its own access record: no object of the fields is built.
     logAccess(this.registry, this.registry.logger, this);

@@ -6,26 +6,26 @@ import type { RegistryMetrics } from "./metrics.js";
 export function metricsObserver(metrics: RegistryMetrics): FallbackObserver {
   return {
     attemptSkipped({ candidate }) {
-      metrics.failures.inc([candidate.entry.id, "cooldown"]);
+      metrics.failures.incLabels(candidate.entry.id, "cooldown");
     },
     firstContent({ candidate, elapsedMs }) {
-      metrics.firstContent.observe([candidate.entry.id], elapsedMs / 1000);
+      metrics.firstContent.observeLabels(elapsedMs / 1000, candidate.entry.id);
     },
     attemptSucceeded({ candidate, elapsedMs }) {
-      metrics.attempts.inc([candidate.entry.id, "success"]);
-      metrics.attemptDuration.observe([candidate.entry.id, "success"], elapsedMs / 1000);
+      metrics.attempts.incLabels(candidate.entry.id, "success");
+      metrics.attemptDuration.observeLabels(elapsedMs / 1000, candidate.entry.id, "success");
     },
     attemptFailed({ candidate, report, elapsedMs }) {
-      metrics.failures.inc([candidate.entry.id, report.reason]);
-      metrics.attempts.inc([candidate.entry.id, "failure"]);
-      metrics.attemptDuration.observe([candidate.entry.id, "failure"], elapsedMs / 1000);
+      metrics.failures.incLabels(candidate.entry.id, report.reason);
+      metrics.attempts.incLabels(candidate.entry.id, "failure");
+      metrics.attemptDuration.observeLabels(elapsedMs / 1000, candidate.entry.id, "failure");
     },
     attemptCancelled({ candidate, elapsedMs }) {
-      metrics.attempts.inc([candidate.entry.id, "cancelled"]);
-      metrics.attemptDuration.observe([candidate.entry.id, "cancelled"], elapsedMs / 1000);
+      metrics.attempts.incLabels(candidate.entry.id, "cancelled");
+      metrics.attemptDuration.observeLabels(elapsedMs / 1000, candidate.entry.id, "cancelled");
     },
     fellBack({ candidate }) {
-      metrics.fallbacks.inc([candidate.entry.id]);
+      metrics.fallbacks.incLabels(candidate.entry.id);
     },
   };
 }

@@ -56,6 +56,16 @@ class SeriesTable<Series> {
     this.#all.push(series);
   }
 
+  /**
+   * `find([first])` or `find([first, second])` (`second` given) without the array
+   * an update would make for it: every metric here has one or two labels.
+   */
+  findByLabels(first: string, second: string | undefined): Series | undefined {
+    const level = this.#root.get(first);
+    if (second === undefined) return level as Series | undefined;
+    return (level as Map<string, unknown> | undefined)?.get(second) as Series | undefined;
+  }
+
   values(): readonly Series[] {
     return this.#all;
   }
@@ -74,6 +84,16 @@ class Counter {
     const series = this.#series.find(labels);
     if (series === undefined) this.#series.add(labels, { labels, value: by });
     else series.value += by;
+  }
+
+  /**
+   * `inc([first])` or `inc([first, second])`, for a metric of that many labels: the
+   * array is only made for a series seen for the first time.
+   */
+  incLabels(first: string, second?: string): void {
+    const series = this.#series.findByLabels(first, second);
+    if (series === undefined) this.inc(second === undefined ? [first] : [first, second]);
+    else series.value++;
   }
 
   value(labels: string[]): number {
@@ -111,6 +131,20 @@ class Histogram {
       series = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
       this.#series.add(labels, series);
     }
+    this.#record(series, value);
+  }
+
+  /**
+   * `observe([first], value)` or `observe([first, second], value)`, for a metric of
+   * that many labels: the array is only made for a series seen for the first time.
+   */
+  observeLabels(value: number, first: string, second?: string): void {
+    const series = this.#series.findByLabels(first, second);
+    if (series === undefined) this.observe(second === undefined ? [first] : [first, second], value);
+    else this.#record(series, value);
+  }
+
+  #record(series: HistogramSeries, value: number): void {
     series.sum += value;
     series.count++;
     for (let index = 0; index < this.buckets.length; index++) {

@@ -1,11 +1,11 @@
 import { AbortError } from "@g4f-ts/provider-core";
 import type { RequestAbort } from "./request-abort.js";
-import type { RequestContext } from "./request-context.js";
 
 /** A request in flight, as graceful shutdown sees it. */
 export interface OpenRequest {
   readonly controller: RequestAbort;
-  readonly context: RequestContext;
+  /** Its context's flag: true once a shutdown's grace period ended with it open. */
+  endedByShutdown: boolean;
 }
 
 /** The requests in flight: what graceful shutdown waits for, and ends when the grace is over. */
@@ -49,7 +49,7 @@ export class OpenRequests {
   /** End every open request: a committed stream gets a final error event saying why. */
   abortAll(): void {
     for (const open of this.#open) {
-      open.context.endedByShutdown = true;
+      open.endedByShutdown = true;
       open.controller.abort(new AbortError({ message: "The server is shutting down" }));
     }
   }

@@ -244,9 +244,14 @@ function parseWith<Shape extends z.ZodRawShape>(
     if (!parsed.success) throw schemaError(parsed.error);
     data = parsed.data;
   }
+  // Keys and a read rather than `Object.entries`: the same fields in the same order,
+  // without an array for each of them.
   const extraFields: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(body)) {
-    if (!Object.hasOwn(schema.shape, field) && value !== undefined) extraFields[field] = value;
+  const source = body as Record<string, unknown>;
+  for (const field of Object.keys(source)) {
+    if (Object.hasOwn(schema.shape, field)) continue;
+    const value = source[field];
+    if (value !== undefined) extraFields[field] = value;
   }
   // The parsed value is a fresh object of ours: `extraFields` goes onto it rather than
   // into a spread copy. The copy had the same keys in the same order, but reading
@@ -304,7 +309,9 @@ const sourceBodies = new WeakMap<ChatRequest, object>();
 function checkNullContent(body: unknown): void {
   const messages = (body as { messages?: unknown } | null)?.messages;
   if (!Array.isArray(messages)) return;
-  for (const [index, message] of messages.entries()) {
+  // An index loop: no iterator, and no `[index, message]` pair for each message.
+  for (let index = 0; index < messages.length; index++) {
+    const message: unknown = messages[index];
     const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
     if (content == null && role !== "assistant" && role !== "function")
       throw invalidField(

@@ -198,8 +198,8 @@ export class Registry {
 
   /** Count one answered HTTP request in the metrics. */
   recordRequest(route: string, status: number, seconds: number): void {
-    this.metrics.requests.inc([route, String(status)]);
-    this.metrics.requestDuration.observe([route], seconds);
+    this.metrics.requests.incLabels(route, String(status));
+    this.metrics.requestDuration.observeLabels(seconds, route);
   }
 
   /** One `/v1/models` entry. */

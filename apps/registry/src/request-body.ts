@@ -28,63 +28,77 @@ export function jsonBodyBytesOf(body: unknown): Buffer | undefined {
  * never buffered whole. Bad JSON is a 400.
  */
 export function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => readJsonBodyThen(request, limitBytes, resolve, reject));
+}
+
+/**
+ * `readJsonBody` with callbacks instead of a promise: exactly one of `onBody` (the
+ * parsed body) and `onRefused` (its `HttpError`) is called, once; `onRefused` at
+ * once for a body declared over the limit. A route that only hands the body on
+ * makes no promise for it. What `onBody` throws is not caught here.
+ */
+export function readJsonBodyThen(
+  request: IncomingMessage,
+  limitBytes: number,
+  onBody: (body: unknown) => void,
+  onRefused: (error: HttpError) => void,
+): void {
   const declared = Number(request.headers["content-length"]);
-  if (declared > limitBytes) return Promise.reject(bodyTooLarge(limitBytes));
+  if (declared > limitBytes) {
+    onRefused(bodyTooLarge(limitBytes));
+    return;
+  }
   // Events, not `for await`: a stream's async iterator costs more than the small
   // body it reads.
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (error: HttpError | undefined, value?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      // A body read to its end leaves the listeners in place: the request has nothing
-      // more to emit but its `close`, which finds the read settled, and they go with it.
-      if (error === undefined) {
-        parts.length = 0;
-        resolve(value);
-        return;
-      }
-      request.off("data", onData);
-      request.off("end", onEnd);
-      request.off("error", onError);
-      request.off("close", onClose);
-      // Stop reading what is left of a body that is refused.
-      request.pause();
-      reject(error);
-    };
-    const onData = (part: Buffer): void => {
-      size += part.byteLength;
-      if (size > limitBytes) settle(bodyTooLarge(limitBytes));
-      else parts.push(part);
-    };
-    const onEnd = (): void => {
-      try {
-        settle(
-          undefined,
-          parseJson(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)),
-        );
-      } catch (error) {
-        settle(error as HttpError);
-      }
-    };
-    // The client broke off while sending; the answer most likely reaches no one.
-    const incomplete = (): void =>
-      settle(
-        new HttpError(400, "The request body could not be read to its end", {
-          code: "incomplete_body",
-        }),
-      );
-    const onError = incomplete;
-    const onClose = (): void => {
-      if (!request.complete) incomplete();
-    };
-    request.on("data", onData);
-    request.on("end", onEnd);
-    request.on("error", onError);
-    request.on("close", onClose);
-  });
+  const parts: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const refuse = (error: HttpError): void => {
+    if (settled) return;
+    settled = true;
+    request.off("data", onData);
+    request.off("end", onEnd);
+    request.off("error", onError);
+    request.off("close", onClose);
+    // Stop reading what is left of a body that is refused.
+    request.pause();
+    onRefused(error);
+  };
+  const onData = (part: Buffer): void => {
+    size += part.byteLength;
+    if (size > limitBytes) refuse(bodyTooLarge(limitBytes));
+    else parts.push(part);
+  };
+  const onEnd = (): void => {
+    if (settled) return;
+    let body: unknown;
+    try {
+      body = parseJson(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    } catch (error) {
+      refuse(error as HttpError);
+      return;
+    }
+    // A body read to its end leaves the listeners in place: the request has nothing
+    // more to emit but its `close`, which finds the read settled, and they go with it.
+    settled = true;
+    parts.length = 0;
+    onBody(body);
+  };
+  // The client broke off while sending; the answer most likely reaches no one.
+  const incomplete = (): void =>
+    refuse(
+      new HttpError(400, "The request body could not be read to its end", {
+        code: "incomplete_body",
+      }),
+    );
+  const onError = incomplete;
+  const onClose = (): void => {
+    if (!request.complete) incomplete();
+  };
+  request.on("data", onData);
+  request.on("end", onEnd);
+  request.on("error", onError);
+  request.on("close", onClose);
 }
 
 function parseJson(bytes: Buffer): unknown {

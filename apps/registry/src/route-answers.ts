@@ -4,7 +4,7 @@ import { handleEmbeddings } from "./embeddings.js";
 import { HttpError, notFoundRoute } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
-import { readJsonBody } from "./request-body.js";
+import { readJsonBodyThen } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./responses.js";
 import type { RouteMatch } from "./routes.js";
@@ -17,43 +17,86 @@ export interface ServerState {
 }
 
 /**
- * Answer a request that passed the host, method, key and content-type checks: the
- * promise of an answer that waits for something (its body, a provider), nothing for
- * one answered at once. Not an async function: a refusal throws at once into the
- * caller's `try`, as it would reject there, and a chat request (every request but
- * a few) is not one more promise and frame deep.
+ * Where a route tells the server its answer is over: `answered` when the answer
+ * ended, `failed` (with what was thrown or rejected) when it ends in an error the
+ * server still has to answer. Exactly one of them is called, once.
+ */
+export interface RouteEnd {
+  answered(): void;
+  failed(error: unknown): void;
+}
+
+/** Tell `end` how `answer` settles. */
+function endWhenSettled(answer: Promise<void>, end: RouteEnd): void {
+  answer.then(
+    () => end.answered(),
+    (error: unknown) => end.failed(error),
+  );
+}
+
+/**
+ * Read a request's JSON body, then answer it with `handle`; `end` hears how it
+ * went. Callbacks rather than a promise of the body: a chat request (every request
+ * but a few) then makes one promise less, and one `then` less, than
+ * `readJsonBody(...).then(handle)`, with the same order of events (the handler
+ * runs once the body is read; a refused body, a parse error or a handler's own
+ * throw reaches `end.failed`).
+ */
+function answerWithBody(
+  context: RequestContext,
+  end: RouteEnd,
+  handle: (body: unknown) => Promise<void>,
+): void {
+  readJsonBodyThen(
+    context.request,
+    context.registry.config.server.bodyLimitBytes,
+    (body) => {
+      let answer: Promise<void>;
+      try {
+        answer = handle(body);
+      } catch (error) {
+        end.failed(error);
+        return;
+      }
+      endWhenSettled(answer, end);
+    },
+    (error) => end.failed(error),
+  );
+}
+
+/**
+ * Answer a request that passed the host, method, key and content-type checks, and
+ * tell `end` when the answer is over (at once for one answered at once). A refusal
+ * found before anything waits throws at once into the caller's `try`.
  */
 export function answerRoute(
   context: RequestContext,
   route: RouteMatch,
   path: string,
   server: ServerState,
-): Promise<void> | undefined {
+  end: RouteEnd,
+): void {
   const { registry, response } = context;
   switch (route.name) {
     case "chat":
-      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
-        handleChatCompletion(context, body, route.parameter),
-      );
+      answerWithBody(context, end, (body) => handleChatCompletion(context, body, route.parameter));
+      return;
     case "images":
-      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
-        handleImageGeneration(context, body, route.parameter),
-      );
+      answerWithBody(context, end, (body) => handleImageGeneration(context, body, route.parameter));
+      return;
     case "responses":
-      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
-        handleCreateResponse(context, body),
-      );
+      answerWithBody(context, end, (body) => handleCreateResponse(context, body));
+      return;
     case "embeddings":
-      return readJsonBody(context.request, registry.config.server.bodyLimitBytes).then((body) =>
-        handleEmbeddings(context, body),
-      );
+      answerWithBody(context, end, (body) => handleEmbeddings(context, body));
+      return;
     case "response":
       if (route.method === "DELETE") handleDeleteResponse(context, route.parameter ?? "");
       else handleGetResponse(context, route.parameter ?? "");
-      return;
+      break;
     case "models":
       sendJson(response, 200, registry.modelsBody());
-      return;
+      break;
     case "model": {
       const model = registry.describeModel(route.parameter ?? "");
       if (model === undefined)
@@ -62,7 +105,7 @@ export function answerRoute(
           param: "model",
         });
       sendJson(response, 200, JSON.stringify(model));
-      return;
+      break;
     }
     case "provider_models": {
       const models = registry.describeProviderModels(route.parameter ?? "");
@@ -71,7 +114,7 @@ export function answerRoute(
           code: "provider_not_found",
         });
       sendJson(response, 200, JSON.stringify({ object: "list", data: models }));
-      return;
+      break;
     }
     case "providers":
       sendJson(
@@ -85,7 +128,7 @@ export function answerRoute(
           ...sharedStateField(registry),
         }),
       );
-      return;
+      break;
     case "healthz": {
       const { providers, enabled } = registry.providerCounts();
       sendJson(
@@ -98,7 +141,7 @@ export function answerRoute(
           ...sharedStateField(registry),
         }),
       );
-      return;
+      break;
     }
     case "metrics": {
       const text = registry.renderMetrics(server.openRequests);
@@ -107,14 +150,16 @@ export function answerRoute(
         "content-length": Buffer.byteLength(text),
       });
       response.end(text);
-      return;
+      break;
     }
     case "console":
-      return answerConsoleFile(context, route.parameter ?? "", path);
+      endWhenSettled(answerConsoleFile(context, route.parameter ?? "", path), end);
+      return;
     case "console_stats":
       answerConsoleStats(context, path);
-      return;
+      break;
     default:
       throw notFoundRoute(context.request.method ?? "GET", path);
   }
+  end.answered();
 }

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { AbortError } from "@g4f-ts/provider-core";
-import { logAccess } from "./access-log.js";
+import type { Logger } from "pino";
+import { type AccessRecord, logAccess } from "./access-log.js";
 import { clientErrorAnswer } from "./client-error-answer.js";
 import { capConnections, defaultMaxConnections } from "./connection-cap.js";
 import { CorsPolicy } from "./cors-policy.js";
@@ -22,11 +23,11 @@ import type { KeyAdmission } from "./key-rate-limits.js";
 import { type OpenRequest, OpenRequests } from "./open-requests.js";
 import { RandomUuids } from "./random-uuid.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
-import { RequestAbort } from "./request-abort.js";
+import { type AbortSource, RequestAbort } from "./request-abort.js";
 import type { RequestContext } from "./request-context.js";
 import { RouteAccess } from "./route-access.js";
-import { answerRoute } from "./route-answers.js";
-import { matchRoute } from "./routes.js";
+import { answerRoute, type RouteEnd, type ServerState } from "./route-answers.js";
+import { matchRoute, type RouteName } from "./routes.js";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -53,8 +54,10 @@ export class RegistryHttpHandler {
   readonly #cors: CorsPolicy;
   readonly #open = new OpenRequests();
   /** The answers in progress on each connection (pipelined ones queue), for client errors that arrive on it. */
-  readonly #answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  readonly #answering = new WeakMap<Duplex, ServerResponse[]>();
   #shuttingDown = false;
+  /** What the routes read of the server, read when they ask: one object for every request. */
+  readonly #serverState: ServerState;
 
   /** `listeningHost`: the address the server listens on, a name its clients may use (default: the config's). */
   constructor(registry: Registry, listeningHost = registry.config.server.host) {
@@ -63,10 +66,19 @@ export class RegistryHttpHandler {
     this.#access = new RouteAccess(server.apiKeys, server.metricsRequireKey);
     this.#hosts = new HostAllowlist(server.allowedHosts, listeningHost);
     this.#cors = new CorsPolicy(server.corsOrigins);
+    const handler = this;
+    this.#serverState = {
+      get shuttingDown() {
+        return handler.#shuttingDown;
+      },
+      get openRequests() {
+        return handler.#open.size;
+      },
+    };
   }
 
   readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
-    void this.#handle(request, response);
+    this.#handle(request, response);
   };
 
   /** Requests being answered right now. */
@@ -112,10 +124,14 @@ export class RegistryHttpHandler {
     this.#open.abortAll();
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /**
+   * Not an async function: the request's end is told by its route (`RouteEnd`),
+   * so a chat request makes no promise here, no `await` of the route's promise,
+   * and no object to hold the open request beyond its `RequestExchange`.
+   */
+  #handle(request: IncomingMessage, response: ServerResponse): void {
     const startedAt = performance.now();
     const registry = this.#registry;
-    const { logger } = registry;
     const requestId = requestIdOf(request);
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
@@ -133,33 +149,34 @@ export class RegistryHttpHandler {
     if (!requestIdPending) response.setHeader("x-request-id", requestId);
     if (this.#shuttingDown) response.setHeader("connection", "close");
     const controller = new RequestAbort();
-    const context: RequestContext = {
+    // The request's context, its open request and its end are one object.
+    const exchange = new RequestExchange(
       registry,
       request,
       response,
       requestId,
-      signal: controller,
-      logger: logger.isLevelEnabled("warn") ? logger : undefined,
-      endedByShutdown: false,
-      provider: undefined,
-      failedAttempts: 0,
+      controller,
+      registry.logger.isLevelEnabled("warn") ? registry.logger : undefined,
       requestIdPending,
-    };
-    const open: OpenRequest = { controller, context };
-    let admission: KeyAdmission | undefined;
-    this.#open.add(open);
+      this.#open,
+      startedAt,
+      method,
+      route?.name ?? "unknown",
+      path,
+    );
+    this.#open.add(exchange);
     const { socket } = request;
     let answering = this.#answering.get(socket);
     if (answering === undefined) {
-      answering = new Set();
+      answering = [];
       this.#answering.set(socket, answering);
     }
-    answering.add(response);
+    answering.push(response);
     // One listener for both (a response closes once): it leaves the connection's
     // answers, and the client leaving (the response closing before it finished)
     // cancels the upstream call at once: the signal reaches the provider's socket.
     response.on("close", () => {
-      answering.delete(response);
+      leave(answering, response);
       if (!response.writableFinished)
         controller.abort(new AbortError({ message: "The client closed the request" }));
     });
@@ -179,6 +196,7 @@ export class RegistryHttpHandler {
         const { origin } = request.headers;
         if (!this.#cors.allows(origin)) throw originNotAllowed(origin ?? "(none)");
         this.#cors.answerPreflight(request, response, allowed);
+        exchange.answered();
         return;
       }
       if (this.#shuttingDown && route.name !== "healthz") throw shuttingDown();
@@ -191,37 +209,106 @@ export class RegistryHttpHandler {
       // Without limited keys there is nothing to count: no promise to wait for.
       const { keyLimits } = registry.state;
       if (keyLimits.enabled && (route.name === "chat" || route.name === "images")) {
-        admission = await keyLimits.admit(request.headers);
-        for (const [name, value] of Object.entries(admission?.headers ?? {}))
-          response.setHeader(name, value);
+        keyLimits.admit(request.headers).then(
+          (admission) => {
+            exchange.admission = admission;
+            try {
+              for (const [name, value] of Object.entries(admission?.headers ?? {}))
+                response.setHeader(name, value);
+              answerRoute(exchange, route, path, this.#serverState, exchange);
+            } catch (error) {
+              exchange.failed(error);
+            }
+          },
+          (error: unknown) => exchange.failed(error),
+        );
+        return;
       }
-      await answerRoute(context, route, path, {
-        shuttingDown: this.#shuttingDown,
-        openRequests: this.#open.size,
-      });
+      answerRoute(exchange, route, path, this.#serverState, exchange);
     } catch (error) {
-      // An error answer sets its headers one by one: the request id goes first, as ever.
-      if (context.requestIdPending === true && !response.headersSent) {
-        context.requestIdPending = false;
-        response.setHeader("x-request-id", requestId);
-      }
-      await answerError(context, error, registry.config.server.bodyLimitBytes);
-    } finally {
-      admission?.finish(context.tokensUsed ?? 0);
-      this.#open.delete(open);
-      // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
-      const status = controller.aborted && !context.endedByShutdown ? 499 : response.statusCode;
-      logAccess(registry, logger, {
-        requestId,
-        method,
-        route: route?.name ?? "unknown",
-        path,
-        status,
-        seconds: (performance.now() - startedAt) / 1000,
-        provider: context.provider,
-        failedAttempts: context.failedAttempts,
-      });
+      exchange.failed(error);
     }
+  }
+}
+
+/**
+ * Take `response` out of a connection's answers. A list rather than a `Set`: it
+ * holds one answer but for pipelining, and a `Set` that goes from one entry to none
+ * and back on every request reallocates its table each time; the order does not
+ * matter (the answers are only asked whether any has begun).
+ */
+function leave(answering: ServerResponse[], response: ServerResponse): void {
+  const index = answering.indexOf(response);
+  if (index === -1) return;
+  answering[index] = answering[answering.length - 1] as ServerResponse;
+  answering.pop();
+}
+
+/**
+ * One request from its arrival to its access log: the context every route handler
+ * gets, the open request graceful shutdown sees, and the end its route reports to
+ * (`RouteEnd`), which answers a failure with OpenAI's error shape, then counts and
+ * logs the request. One object rather than three: a request makes fewer of them.
+ */
+class RequestExchange implements RequestContext, OpenRequest, RouteEnd, AccessRecord {
+  endedByShutdown = false;
+  /** For the access log, set when the request ends: the answer's status (499 when the client left first). */
+  status = 0;
+  /** For the access log, set when the request ends. */
+  seconds = 0;
+  provider: string | undefined = undefined;
+  failedAttempts = 0;
+  tokensUsed: number | undefined = undefined;
+  /** The key's admission, when the key's rate limits counted the request. */
+  admission: KeyAdmission | undefined = undefined;
+
+  constructor(
+    readonly registry: Registry,
+    readonly request: IncomingMessage,
+    readonly response: ServerResponse,
+    readonly requestId: string,
+    readonly controller: RequestAbort,
+    readonly logger: Logger | undefined,
+    public requestIdPending: boolean,
+    readonly open: OpenRequests,
+    readonly startedAt: number,
+    readonly method: string,
+    readonly route: RouteName,
+    readonly path: string,
+  ) {}
+
+  get signal(): AbortSource {
+    return this.controller;
+  }
+
+  answered(): void {
+    this.#finish();
+  }
+
+  failed(error: unknown): void {
+    const { response } = this;
+    // An error answer sets its headers one by one: the request id goes first, as ever.
+    if (this.requestIdPending && !response.headersSent) {
+      this.requestIdPending = false;
+      response.setHeader("x-request-id", this.requestId);
+    }
+    answerError(this, error, this.registry.config.server.bodyLimitBytes).then(
+      () => this.#finish(),
+      (answerFailure: unknown) => {
+        this.#finish();
+        throw answerFailure;
+      },
+    );
+  }
+
+  #finish(): void {
+    this.admission?.finish(this.tokensUsed ?? 0);
+    this.open.delete(this);
+    // 499 (nginx's "client closed request") keeps abandoned requests apart in metrics.
+    this.status = this.controller.aborted && !this.endedByShutdown ? 499 : this.response.statusCode;
+    this.seconds = (performance.now() - this.startedAt) / 1000;
+    // The request is its own access record: no object of the fields is built.
+    logAccess(this.registry, this.registry.logger, this);
   }
 }
 

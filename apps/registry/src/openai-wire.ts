@@ -5,7 +5,7 @@ import {
   type Messages,
   type ProviderOptions,
 } from "@g4f-ts/provider-core";
-import { vouchForMessages } from "@g4f-ts/provider-core/internal";
+import { RandomUuids, vouchForMessages } from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
 import { fastChatRequestData } from "./chat-request-fast-path.js";
 import { attachClientMessagesJson } from "./client-messages-json.js";
@@ -15,7 +15,6 @@ import {
   tooManyContentParts,
   tooManyMessages,
 } from "./http-errors.js";
-import { RandomUuids } from "./random-uuid.js";
 import { checkRequestObject, schemaError } from "./request-checks.js";
 
 /*

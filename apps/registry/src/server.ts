@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { AbortError } from "@g4f-ts/provider-core";
+import { RandomUuids } from "@g4f-ts/provider-core/internal";
 import type { Logger } from "pino";
 import { type AccessRecord, logAccess } from "./access-log.js";
 import { clientErrorAnswer } from "./client-error-answer.js";
@@ -21,7 +22,6 @@ import {
 import { isJsonContentType } from "./json-content-type.js";
 import type { KeyAdmission } from "./key-rate-limits.js";
 import { type OpenRequest, OpenRequests } from "./open-requests.js";
-import { RandomUuids } from "./random-uuid.js";
 import { type CreateRegistryOptions, createRegistry, type Registry } from "./registry.js";
 import { type AbortSource, RequestAbort } from "./request-abort.js";
 import type { RequestContext } from "./request-context.js";

@@ -21,9 +21,8 @@ const bytePositions = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
  * would use (the system's random source, drawn 128 UUIDs at a time); the text is
  * written into one buffer and read out as one string. `randomUUID` builds its text
  * from twenty concatenated pieces, and the registry makes two per request: about
- * 1.2 KB of garbage per request, against the tenth of that here. The same class as
- * the registry's (apps/registry/src/random-uuid.ts), for the providers: AmigoChat
- * makes a chat id and a device uuid per call.
+ * 1.2 KB of garbage per request, against the tenth of that here. The registry's
+ * request and answer ids and AmigoChat's chat id and device uuid come from it.
  *
  * @example
  * const answerIds = new RandomUuids("chatcmpl-");

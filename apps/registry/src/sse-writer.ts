@@ -21,6 +21,7 @@ export class SseWriter {
   #pending = "";
   #scheduled = false;
   #blocked: Promise<void> | undefined;
+  #afterFlush: (() => void) | undefined;
 
   constructor(response: ServerResponse) {
     this.#response = response;
@@ -38,6 +39,20 @@ export class SseWriter {
     return this.#blocked;
   }
 
+  /**
+   * Run `callback` once what is queued was handed to the socket (at the end of the
+   * turn, whether or not the client is still there), or at once when nothing is
+   * queued. One callback at a time: a second one runs the first before it waits.
+   */
+  afterFlush(callback: () => void): void {
+    if (!this.#scheduled) {
+      callback();
+      return;
+    }
+    this.#afterFlush?.();
+    this.#afterFlush = callback;
+  }
+
   /** Write what is queued and `text`, and end the response. */
   end(text: string): void {
     const last = this.#pending + text;
@@ -48,6 +63,10 @@ export class SseWriter {
   readonly #flushAtEndOfTurn = (): void => {
     this.#scheduled = false;
     this.#flush();
+    const callback = this.#afterFlush;
+    if (callback === undefined) return;
+    this.#afterFlush = undefined;
+    callback();
   };
 
   #flush(): void {

@@ -243,8 +243,8 @@ describe("FallbackRun's observers", () => {
     });
     expect(events).toEqual([
       "started a",
-      "delivered Hello from a",
       "first content a",
+      "delivered Hello from a",
       "succeeded a (2 characters)",
     ]);
     expect(registry.cooldown.health("a", "test-model")).toMatchObject({ successes: 1 });
@@ -272,7 +272,7 @@ describe("FallbackRun's observers", () => {
     expect(events).toEqual(["started a", "first content a", "succeeded a (2 characters)"]);
   });
 
-  it("tells of a held first content at the end of the turn when the answer goes on in a later one", async () => {
+  it("tells of the first content when it comes, before an answer that goes on in a later turn is delivered", async () => {
     const registry = await registryOf({ a: [["Hello", { wait: 20 }, " world"]] });
     const { observer, events } = recorder();
     const run = new FallbackRun(
@@ -288,7 +288,6 @@ describe("FallbackRun's observers", () => {
     );
     const { answer } = await collectAnswer(run, undefined, () => events.push("delivered"));
     expect(answer.content).toBe("Hello world");
-    // Told in the turn of the first content, long before the answer was delivered.
     expect(events).toEqual([
       "started a",
       "first content a",

@@ -247,19 +247,22 @@ export class FallbackRun {
 
   /**
    * The committed attempt's answer ended well. `deliver` (the answer's last write)
-   * runs first: the success's bookkeeping (metrics, statistics, cooldown; and the
-   * first content's, when still held) is off the path to the client, and is recorded
+   * runs first: the success's bookkeeping (metrics, statistics, cooldown) is off
+   * the path to the client, and is recorded
    * however `deliver` ends (a client gone, a throw), with the attempt's time taken
    * before it, when the answer ended. No other event of the run can come between.
    */
   succeed(committed: CommittedAttempt, deliver?: () => void): void {
+    // A first content still held (a stream whose whole answer came in one turn) is
+    // told before the last write: told after it, on the registry's server, it cost
+    // about 1.7 KB more allocation a request (bench/registry-layers.mjs --count) for a
+    // reason not found yet.
+    this.releaseFirstContent();
     const listeners = this.#observers.attemptSucceeded;
     const elapsedMs = listeners.length === 0 ? 0 : committed.attempt.elapsedMs();
     try {
       deliver?.();
     } finally {
-      // A first content still held (an answer that came in one turn) is told first, as ever.
-      this.releaseFirstContent();
       if (listeners.length > 0)
         tell(listeners, {
           candidate: committed.candidate,
@@ -612,11 +615,7 @@ export interface WholeAnswerGatherer<Answer> {
  * without trying the others: their answer would be as long.
  *
  * `deliver`, when given, writes the answer before the observers hear of the
- * success (see `FallbackRun.succeed`); the first content's event is held too, until
- * the success or the end of the event loop's turn, whichever comes first: an
- * answer that arrives in one network read (most short ones) is written before any
- * of the request's bookkeeping, and one that takes longer has its first content
- * told in the same turn as before.
+ * success (see `FallbackRun.succeed`).
  */
 export async function gatherWholeAnswer<Answer>(
   run: FallbackRun,
@@ -624,8 +623,7 @@ export async function gatherWholeAnswer<Answer>(
   deliver?: (candidate: Candidate, answer: Answer) => void,
 ): Promise<{ candidate: Candidate; answer: Answer }> {
   for (;;) {
-    const committed = await run.commit(true);
-    process.nextTick(releaseFirstContent, run);
+    const committed = await run.commit();
     const gatherer = gathererFor(committed.candidate);
     let answer: Answer;
     try {
@@ -655,10 +653,6 @@ export async function gatherWholeAnswer<Answer>(
     );
     return { candidate: committed.candidate, answer };
   }
-}
-
-function releaseFirstContent(run: FallbackRun): void {
-  run.releaseFirstContent();
 }
 
 /**

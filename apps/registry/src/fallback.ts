@@ -253,10 +253,8 @@ export class FallbackRun {
    * before it, when the answer ended. No other event of the run can come between.
    */
   succeed(committed: CommittedAttempt, deliver?: () => void): void {
-    // A first content still held (a stream whose whole answer came in one turn) is
-    // told before the last write: told after it, on the registry's server, it cost
-    // about 1.7 KB more allocation a request (bench/registry-layers.mjs --count) for a
-    // reason not found yet.
+    // A first content still held (a stream whose whole answer came in one turn, so
+    // its first flush has not come yet) is told here, before the last write.
     this.releaseFirstContent();
     const listeners = this.#observers.attemptSucceeded;
     const elapsedMs = listeners.length === 0 ? 0 : committed.attempt.elapsedMs();

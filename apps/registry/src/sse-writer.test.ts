@@ -131,7 +131,10 @@ describe("SseWriter", () => {
       const writer = new SseWriter(response);
       writer.afterFlush(() => steps.push("nothing queued"));
       writer.write(event(0));
-      writer.afterFlush(() => steps.push("after the write"));
+      // Node corks the socket on a response's write: the callback comes once it was uncorked.
+      writer.afterFlush(() =>
+        steps.push(`after the write, socket corked ${response.socket?.writableCorked}`),
+      );
       writer.write(event(1));
       steps.push("turn goes on");
       setImmediate(() => writer.end("data: [DONE]\n\n"));
@@ -142,7 +145,7 @@ describe("SseWriter", () => {
       "nothing queued",
       "turn goes on",
       `write ${event(0).length + event(1).length}`,
-      "after the write",
+      "after the write, socket corked 0",
     ]);
   });
 });

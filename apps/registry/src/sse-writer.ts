@@ -41,8 +41,9 @@ export class SseWriter {
 
   /**
    * Run `callback` once what is queued was handed to the socket (at the end of the
-   * turn, whether or not the client is still there), or at once when nothing is
-   * queued. One callback at a time: a second one runs the first before it waits.
+   * turn, after the socket's uncork, whether or not the client is still there), or
+   * at once when nothing is queued. One callback at a time: a second one runs the
+   * first before it waits.
    */
   afterFlush(callback: () => void): void {
     if (!this.#scheduled) {
@@ -66,7 +67,9 @@ export class SseWriter {
     const callback = this.#afterFlush;
     if (callback === undefined) return;
     this.#afterFlush = undefined;
-    callback();
+    // Node corks a response's socket on `write` and uncorks it on the next tick: the
+    // tick queued after that one runs once the bytes were handed to the socket.
+    process.nextTick(callback);
   };
 
   #flush(): void {

@@ -161,22 +161,25 @@ async function sendAnswer(
   settings: AnswerSettings,
 ): Promise<void> {
   try {
-    const { candidate, answer } = await collectAnswer(run);
-    context.provider = candidate.entry.id;
-    const usage = usageObject(answer.usage, run.promptCharacters(), answerCharacters(answer));
-    context.tokensUsed = usage.total_tokens;
-    const body = chatCompletionBody(
-      completionId(),
-      Math.floor(Date.now() / 1000),
-      candidate.model,
-      candidate.entry.id,
-      answer,
-      usage,
-    );
-    // One object, in the order the headers are sent, rather than spreads of several.
-    const headers = answerHeaders(candidate, settings, run);
-    if (usage.estimated) headers[usageEstimatedHeader] = "true";
-    sendJsonAnswer(context, body, headers);
+    // Written before the success's bookkeeping (see `FallbackRun.succeed`).
+    await collectAnswer(run, undefined, (candidate, answer) => {
+      context.provider = candidate.entry.id;
+      context.failedAttempts = run.failures.length;
+      const usage = usageObject(answer.usage, run.promptCharacters(), answerCharacters(answer));
+      context.tokensUsed = usage.total_tokens;
+      const body = chatCompletionBody(
+        completionId(),
+        Math.floor(Date.now() / 1000),
+        candidate.model,
+        candidate.entry.id,
+        answer,
+        usage,
+      );
+      // One object, in the order the headers are sent, rather than spreads of several.
+      const headers = answerHeaders(candidate, settings, run);
+      if (usage.estimated) headers[usageEstimatedHeader] = "true";
+      sendJsonAnswer(context, body, headers);
+    });
   } finally {
     context.failedAttempts = run.failures.length;
   }
@@ -302,8 +305,13 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  const committed = await openEventStream(context, run, ({ candidate }) =>
-    answerHeaders(candidate, settings, run),
+  // The first content's bookkeeping waits until the head and the first events left
+  // (see the first write below): it is not on the path to the client's first byte.
+  const committed = await openEventStream(
+    context,
+    run,
+    ({ candidate }) => answerHeaders(candidate, settings, run),
+    true,
   );
   const { candidate } = committed;
   const { response } = context;
@@ -319,7 +327,12 @@ async function streamAnswer(
   // network read of the provider (see TimedAttempt.nextBatch): one step per batch.
   const writer = new SseWriter(response);
   try {
-    let blocked = writer.write(batchEvents(encoder, state, committed.leading));
+    let blocked: Promise<void> | undefined;
+    try {
+      blocked = writer.write(batchEvents(encoder, state, committed.leading));
+    } finally {
+      writer.afterFlush(() => run.releaseFirstContent());
+    }
     if (blocked !== undefined) await blocked;
     for (;;) {
       const result = await committed.attempt.nextBatch();
@@ -356,12 +369,17 @@ async function streamAnswer(
     writer.end(errorEvent(streamError) + doneEvent);
     return;
   }
-  run.succeed(committed);
-  const usage = usageObject(state.usage, run.promptCharacters(), state.completionCharacters);
-  context.tokensUsed = usage.total_tokens;
-  let ending = "";
-  for (const [index, choice] of state.choices())
-    ending += encoder.finish(finishReasonOf(choice.finishReason, choice.nextToolIndex > 0), index);
-  if (settings.request.stream_options?.include_usage === true) ending += encoder.usage(usage);
-  writer.end(ending + doneEvent);
+  // The last events leave before the success's bookkeeping (see `FallbackRun.succeed`).
+  run.succeed(committed, () => {
+    const usage = usageObject(state.usage, run.promptCharacters(), state.completionCharacters);
+    context.tokensUsed = usage.total_tokens;
+    let ending = "";
+    for (const [index, choice] of state.choices())
+      ending += encoder.finish(
+        finishReasonOf(choice.finishReason, choice.nextToolIndex > 0),
+        index,
+      );
+    if (settings.request.stream_options?.include_usage === true) ending += encoder.usage(usage);
+    writer.end(ending + doneEvent);
+  });
 }

@@ -216,4 +216,83 @@ describe("FallbackRun's observers", () => {
     expect(traffic.series.attempts.at(-1)).toBe(1);
     expect(traffic.series.failures.at(-1)).toBe(0);
   });
+
+  it("tells of a success after the answer was delivered, even when the delivery throws or the client leaves during it", async () => {
+    const registry = await registryOf({ a: [["Hello"]] });
+    const client = new AbortController();
+    const { observer, events } = recorder();
+    const runOf = () =>
+      new FallbackRun(
+        registry.router.resolve("test-model", undefined, "chat"),
+        {
+          requestedModel: "test-model",
+          messages: [{ role: "user", content: "Hi" }],
+          options: {},
+          signal: client.signal,
+          logger: undefined,
+        },
+        {
+          ...registry.fallbackSettings,
+          observers: [...registry.fallbackSettings.observers, observer],
+        },
+      );
+    // The client leaves while its answer is written: the provider still succeeded.
+    await collectAnswer(runOf(), undefined, (candidate, answer) => {
+      events.push(`delivered ${answer.content} from ${candidate.entry.id}`);
+      client.abort();
+    });
+    expect(events).toEqual([
+      "started a",
+      "first content a",
+      "delivered Hello from a",
+      "succeeded a (2 characters)",
+    ]);
+    expect(registry.cooldown.health("a", "test-model")).toMatchObject({ successes: 1 });
+    expect(registry.consoleStats.traffic("a").in_flight).toBe(0);
+  });
+
+  it("tells of a success whose delivery threw, then lets the error through", async () => {
+    const registry = await registryOf({ a: [["Hello"]] });
+    const { observer, events } = recorder();
+    const run = new FallbackRun(
+      registry.router.resolve("test-model", undefined, "chat"),
+      {
+        requestedModel: "test-model",
+        messages: [{ role: "user", content: "Hi" }],
+        options: {},
+        signal: undefined,
+        logger: undefined,
+      },
+      { ...registry.fallbackSettings, observers: [observer] },
+    );
+    const outcome = await collectAnswer(run, undefined, () => {
+      throw new Error("the socket is gone");
+    }).catch((error: unknown) => error);
+    expect((outcome as Error).message).toBe("the socket is gone");
+    expect(events).toEqual(["started a", "first content a", "succeeded a (2 characters)"]);
+  });
+
+  it("tells of the first content when it comes, before an answer that goes on in a later turn is delivered", async () => {
+    const registry = await registryOf({ a: [["Hello", { wait: 20 }, " world"]] });
+    const { observer, events } = recorder();
+    const run = new FallbackRun(
+      registry.router.resolve("test-model", undefined, "chat"),
+      {
+        requestedModel: "test-model",
+        messages: [{ role: "user", content: "Hi" }],
+        options: {},
+        signal: undefined,
+        logger: undefined,
+      },
+      { ...registry.fallbackSettings, observers: [observer] },
+    );
+    const { answer } = await collectAnswer(run, undefined, () => events.push("delivered"));
+    expect(answer.content).toBe("Hello world");
+    expect(events).toEqual([
+      "started a",
+      "first content a",
+      "delivered",
+      "succeeded a (2 characters)",
+    ]);
+  });
 });

@@ -31,7 +31,7 @@ import {
 import { TimedAttempt } from "./attempt-stream.js";
 import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
-import type { FallbackObserver } from "./fallback-observer.js";
+import type { FallbackObserver, FirstContentEvent } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
 import { answerHead } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -164,6 +164,8 @@ export class FallbackRun {
   #retries = 0;
   #soonestRetryMs: number | undefined;
   #promptLength: number | undefined;
+  /** The first-content event `commit(true)` held back until `releaseFirstContent()`. */
+  #heldFirstContent: FirstContentEvent | undefined;
   readonly #observers: ObserversByKind;
 
   constructor(
@@ -174,8 +176,16 @@ export class FallbackRun {
     this.#observers = observersByKind(settings.observers);
   }
 
-  /** The next attempt that reached its first content chunk. */
-  async commit(): Promise<CommittedAttempt> {
+  /**
+   * The next attempt that reached its first content chunk. With `holdFirstContent`
+   * the observers hear of that first content only at `releaseFirstContent()` (once
+   * the answer's first bytes were handed to the socket: the bookkeeping leaves the
+   * path to the client's first byte), with the time taken when it came. Any later
+   * event of the run releases it first, so observers see the same events in the
+   * same order either way.
+   */
+  async commit(holdFirstContent = false): Promise<CommittedAttempt> {
+    this.releaseFirstContent();
     const { candidates, request, settings } = this;
     while (this.#index < candidates.length) {
       this.#throwIfClientGone();
@@ -208,12 +218,11 @@ export class FallbackRun {
           }
           if (isContentChunk(result.value)) {
             leading.push(result.value);
-            if (this.#observers.firstContent.length > 0)
-              tell(this.#observers.firstContent, {
-                candidate,
-                request,
-                elapsedMs: attempt.elapsedMs(),
-              });
+            if (this.#observers.firstContent.length > 0) {
+              const event = { candidate, request, elapsedMs: attempt.elapsedMs() };
+              if (holdFirstContent) this.#heldFirstContent = event;
+              else tell(this.#observers.firstContent, event);
+            }
             return { candidate, leading, attempt };
           }
           keepLatestOfKind(leading, result.value);
@@ -228,15 +237,38 @@ export class FallbackRun {
     throw this.allFailedError();
   }
 
-  /** The committed attempt's answer ended well. */
-  succeed(committed: CommittedAttempt): void {
-    if (this.#observers.attemptSucceeded.length === 0) return;
-    tell(this.#observers.attemptSucceeded, {
-      candidate: committed.candidate,
-      request: this.request,
-      elapsedMs: committed.attempt.elapsedMs(),
-      promptCharacters: this.promptCharacters(),
-    });
+  /** Tell the observers of the first content `commit(true)` held back, if it still holds it. */
+  releaseFirstContent(): void {
+    const event = this.#heldFirstContent;
+    if (event === undefined) return;
+    this.#heldFirstContent = undefined;
+    tell(this.#observers.firstContent, event);
+  }
+
+  /**
+   * The committed attempt's answer ended well. `deliver` (the answer's last write)
+   * runs first: the success's bookkeeping (metrics, statistics, cooldown) is off
+   * the path to the client, and is recorded
+   * however `deliver` ends (a client gone, a throw), with the attempt's time taken
+   * before it, when the answer ended. No other event of the run can come between.
+   */
+  succeed(committed: CommittedAttempt, deliver?: () => void): void {
+    // A first content still held (a stream whose whole answer came in one turn, so
+    // its first flush has not come yet) is told here, before the last write.
+    this.releaseFirstContent();
+    const listeners = this.#observers.attemptSucceeded;
+    const elapsedMs = listeners.length === 0 ? 0 : committed.attempt.elapsedMs();
+    try {
+      deliver?.();
+    } finally {
+      if (listeners.length > 0)
+        tell(listeners, {
+          candidate: committed.candidate,
+          request: this.request,
+          elapsedMs,
+          promptCharacters: this.promptCharacters(),
+        });
+    }
   }
 
   /**
@@ -249,6 +281,7 @@ export class FallbackRun {
     error: unknown,
     advance: boolean,
   ): Promise<AttemptReport> {
+    this.releaseFirstContent();
     committed.attempt.close();
     this.#cancelIfClientGone(committed.candidate, committed.attempt);
     const report = this.#record(committed.candidate, committed.attempt, error, false);
@@ -258,6 +291,7 @@ export class FallbackRun {
 
   /** The client left during the committed attempt: neither the provider's success nor its failure. */
   cancel(committed: CommittedAttempt): void {
+    this.releaseFirstContent();
     committed.attempt.close();
     tell(this.#observers.attemptCancelled, {
       candidate: committed.candidate,
@@ -534,6 +568,7 @@ function endsWithoutContent(leading: readonly Chunk[]): boolean {
 export function collectAnswer(
   run: FallbackRun,
   check?: (answer: GatheredAnswer, candidate: Candidate) => ProviderError | undefined,
+  deliver?: (candidate: Candidate, answer: GatheredAnswer) => void,
 ): Promise<{ candidate: Candidate; answer: GatheredAnswer }> {
   const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
   // Without a check the collector is the gatherer itself: no wrapper per attempt.
@@ -541,19 +576,24 @@ export function collectAnswer(
     return gatherWholeAnswer(
       run,
       (candidate) => new AnswerCollector(candidate.entry.id, limitBytes),
+      deliver,
     );
-  return gatherWholeAnswer(run, (candidate) => {
-    const collector = new AnswerCollector(candidate.entry.id, limitBytes);
-    return {
-      add: (chunk) => collector.add(chunk),
-      finish: () => {
-        const answer = collector.answer();
-        const problem = check(answer, candidate);
-        if (problem !== undefined) throw problem;
-        return answer;
-      },
-    };
-  });
+  return gatherWholeAnswer(
+    run,
+    (candidate) => {
+      const collector = new AnswerCollector(candidate.entry.id, limitBytes);
+      return {
+        add: (chunk) => collector.add(chunk),
+        finish: () => {
+          const answer = collector.answer();
+          const problem = check(answer, candidate);
+          if (problem !== undefined) throw problem;
+          return answer;
+        },
+      };
+    },
+    deliver,
+  );
 }
 
 /** Gathers one attempt's chunks into a whole answer, for {@link gatherWholeAnswer}. */
@@ -571,10 +611,14 @@ export interface WholeAnswerGatherer<Answer> {
  * next candidate, since nothing reached the client yet. An answer past the limit
  * (a `ResponseTooLargeError` naming `answerLimitName`) is a 502 `answer_too_large`
  * without trying the others: their answer would be as long.
+ *
+ * `deliver`, when given, writes the answer before the observers hear of the
+ * success (see `FallbackRun.succeed`).
  */
 export async function gatherWholeAnswer<Answer>(
   run: FallbackRun,
   gathererFor: (candidate: Candidate) => WholeAnswerGatherer<Answer>,
+  deliver?: (candidate: Candidate, answer: Answer) => void,
 ): Promise<{ candidate: Candidate; answer: Answer }> {
   for (;;) {
     const committed = await run.commit();
@@ -600,7 +644,11 @@ export async function gatherWholeAnswer<Answer>(
       await run.failAfterCommit(committed, error, true);
       continue;
     }
-    run.succeed(committed);
+    const delivered = answer;
+    run.succeed(
+      committed,
+      deliver === undefined ? undefined : () => deliver(committed.candidate, delivered),
+    );
     return { candidate: committed.candidate, answer };
   }
 }
@@ -610,25 +658,34 @@ export async function gatherWholeAnswer<Answer>(
  * first content of some candidate decides the status (200) and the headers
  * (`headers` of that attempt), so that until then a failure moves on unseen and an
  * all-failed error is still a plain JSON error. Records the failed attempts and the
- * answering provider on the request's context, however the wait ends.
+ * answering provider on the request's context, however the wait ends. With
+ * `holdFirstContent` the caller tells the observers of the first content
+ * (`run.releaseFirstContent()`) once it handed the first events to the socket (see
+ * `FallbackRun.commit`).
  */
 export async function openEventStream(
   context: RequestContext,
   run: FallbackRun,
   headers: (committed: CommittedAttempt) => OutgoingHttpHeaders,
+  holdFirstContent = false,
 ): Promise<CommittedAttempt> {
   let committed: CommittedAttempt;
   try {
-    committed = await run.commit();
+    committed = await run.commit(holdFirstContent);
   } finally {
     context.failedAttempts = run.failures.length;
   }
   context.provider = committed.candidate.entry.id;
-  const head = answerHead(context, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-  });
-  context.response.writeHead(200, Object.assign(head, headers(committed)));
+  try {
+    const head = answerHead(context, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    });
+    context.response.writeHead(200, Object.assign(head, headers(committed)));
+  } catch (error) {
+    run.releaseFirstContent();
+    throw error;
+  }
   return committed;
 }

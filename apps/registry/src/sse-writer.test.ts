@@ -118,4 +118,34 @@ describe("SseWriter", () => {
     expect(blockedAfter).toBeLessThan(4095);
     expect(text).toBe(`${written.join("")}data: [DONE]\n\n`);
   });
+
+  it("runs an after-flush callback once the events of its turn were written, or at once when none wait", async () => {
+    const steps: string[] = [];
+    const origin = await serve((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      const write = response.write.bind(response) as (text: string) => boolean;
+      response.write = ((text: string) => {
+        steps.push(`write ${text.length}`);
+        return write(text);
+      }) as typeof response.write;
+      const writer = new SseWriter(response);
+      writer.afterFlush(() => steps.push("nothing queued"));
+      writer.write(event(0));
+      // Node corks the socket on a response's write: the callback comes once it was uncorked.
+      writer.afterFlush(() =>
+        steps.push(`after the write, socket corked ${response.socket?.writableCorked}`),
+      );
+      writer.write(event(1));
+      steps.push("turn goes on");
+      setImmediate(() => writer.end("data: [DONE]\n\n"));
+    });
+    const text = await readAll(await open(origin));
+    expect(text).toBe(`${event(0)}${event(1)}data: [DONE]\n\n`);
+    expect(steps).toEqual([
+      "nothing queued",
+      "turn goes on",
+      `write ${event(0).length + event(1).length}`,
+      "after the write, socket corked 0",
+    ]);
+  });
 });

@@ -21,6 +21,7 @@ export class SseWriter {
   #pending = "";
   #scheduled = false;
   #blocked: Promise<void> | undefined;
+  #afterFlush: (() => void) | undefined;
 
   constructor(response: ServerResponse) {
     this.#response = response;
@@ -38,6 +39,21 @@ export class SseWriter {
     return this.#blocked;
   }
 
+  /**
+   * Run `callback` once what is queued was handed to the socket (at the end of the
+   * turn, after the socket's uncork, whether or not the client is still there), or
+   * at once when nothing is queued. One callback at a time: a second one runs the
+   * first before it waits.
+   */
+  afterFlush(callback: () => void): void {
+    if (!this.#scheduled) {
+      callback();
+      return;
+    }
+    this.#afterFlush?.();
+    this.#afterFlush = callback;
+  }
+
   /** Write what is queued and `text`, and end the response. */
   end(text: string): void {
     const last = this.#pending + text;
@@ -48,6 +64,12 @@ export class SseWriter {
   readonly #flushAtEndOfTurn = (): void => {
     this.#scheduled = false;
     this.#flush();
+    const callback = this.#afterFlush;
+    if (callback === undefined) return;
+    this.#afterFlush = undefined;
+    // Node corks a response's socket on `write` and uncorks it on the next tick: the
+    // tick queued after that one runs once the bytes were handed to the socket.
+    process.nextTick(callback);
   };
 
   #flush(): void {

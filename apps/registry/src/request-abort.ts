@@ -1,3 +1,5 @@
+import { Cancellation } from "@g4f-ts/provider-core/internal";
+
 /**
  * What the registry needs of a cancellation signal: an `AbortSignal` is one, and so
  * is a {@link RequestAbort}.
@@ -12,32 +14,10 @@ export interface AbortSource {
 /**
  * The cancellation of one HTTP request (the client left, or a shutdown ended it).
  * Not an `AbortController`: on Node 20 making one and reading its signal costs
- * about 5 µs, and a request already makes one per attempt for its provider. This
- * one costs an object; listeners are told once, in the order they were added.
+ * about 5 µs; the core's `Cancellation` costs an object, and tells its listeners
+ * once, in the order they were added.
  */
-export class RequestAbort implements AbortSource {
-  aborted = false;
-  reason: unknown = undefined;
-  #listeners: (() => void)[] = [];
-
-  addEventListener(_type: "abort", listener: () => void): void {
-    if (!this.aborted) this.#listeners.push(listener);
-  }
-
-  removeEventListener(_type: "abort", listener: () => void): void {
-    const index = this.#listeners.indexOf(listener);
-    if (index >= 0) this.#listeners.splice(index, 1);
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const listeners = this.#listeners;
-    this.#listeners = [];
-    for (const listener of listeners) listener();
-  }
-}
+export class RequestAbort extends Cancellation implements AbortSource {}
 
 /**
  * Wait `delayMs`, or less when `signal` aborts first (then it rejects with

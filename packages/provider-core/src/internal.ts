@@ -3,7 +3,7 @@
 // "@g4f-ts/provider-core/internal"; unstable: any release may change or remove a name
 // here. Provider authors: use the root export ("@g4f-ts/provider-core") instead.
 
-export { callControlOf, optionsRecord } from "./call-control.js";
+export { Cancellation, callControlOf, optionsRecord } from "./call-control.js";
 export {
   CallOptionsReader,
   type CallSettings,

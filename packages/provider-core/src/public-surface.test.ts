@@ -104,6 +104,7 @@ describe("the package's surface", () => {
     const internal = Object.keys(await import("./internal.js")).sort();
     expect(internal).toEqual([
       "CallOptionsReader",
+      "Cancellation",
       "DeadlineClock",
       "DeadlineTimer",
       "EncodedJson",

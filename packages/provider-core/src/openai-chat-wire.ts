@@ -89,40 +89,14 @@ function withRequestSecrets(
   return new ReadOptionsWithSecrets(options, answer);
 }
 
-// A class rather than a spread with a getter: one is made per call.
+/**
+ * Read options of one answer: the caller's, with the request's own secrets (its
+ * headers, its proxy) added, worked out only when an error needs them. A class
+ * rather than a spread with a getter, which costs about thirty times as much to
+ * make, and one is made per call.
+ */
 class ReadOptionsWithSecrets implements OpenAIChatReadOptions {
   readonly provider: string;
-  readonly invalidJson: "skip" | "fail" | undefined;
-  readonly #options: OpenAIChatReadOptions;
-  readonly #answer: HttpResponse;
-  #secrets: readonly string[] | undefined;
-
-  constructor(options: OpenAIChatReadOptions, answer: HttpResponse) {
-    this.provider = options.provider;
-    this.invalidJson = options.invalidJson;
-    this.#options = options;
-    this.#answer = answer;
-  }
-
-  get secrets(): readonly string[] {
-    this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
-    return this.#secrets;
-  }
-}
-
-/**
- * The SSE decoder's options of one answer, the request's own secrets (its headers,
- * its proxy) added to the caller's, worked out only when an error needs them. Not a
- * spread of the read options (that would work out the secrets of every call), and a
- * class rather than an object literal with a getter, which costs about thirty times
- * as much to make.
- */
-class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedTextDelta> {
-  readonly provider: string;
-  readonly schema = openAIChatChunkSchema;
-  readonly accepts = isPlainOpenAIChatChunk;
-  /** Text deltas that repeat an earlier one but for their text skip the parse. */
-  readonly shortcut = new OpenAIChatDeltaTemplate();
   readonly invalidJson: "skip" | "fail" | undefined;
   readonly #options: OpenAIChatReadOptions;
   readonly #answer: HttpResponse;
@@ -140,6 +114,17 @@ class ChatDecodeOptions implements SseDecodeOptions<OpenAIChatChunk | TemplatedT
     this.#secrets ??= [...(this.#answer.secrets ?? []), ...(this.#options.secrets ?? [])];
     return this.#secrets;
   }
+}
+
+/** The SSE decoder's options of one answer: its read options, and how its events are read. */
+class ChatDecodeOptions
+  extends ReadOptionsWithSecrets
+  implements SseDecodeOptions<OpenAIChatChunk | TemplatedTextDelta>
+{
+  readonly schema = openAIChatChunkSchema;
+  readonly accepts = isPlainOpenAIChatChunk;
+  /** Text deltas that repeat an earlier one but for their text skip the parse. */
+  readonly shortcut = new OpenAIChatDeltaTemplate();
 }
 
 const doneBatch: IteratorResult<Chunk[]> = { done: true, value: undefined };

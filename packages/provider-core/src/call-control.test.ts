@@ -1,6 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { caught, localServersPerTest, waitUntil } from "../test-support/local-server.js";
 import {
   CallControl,
   callControlKey,
@@ -11,31 +11,11 @@ import {
 import { CallOptionsReader } from "./call-options.js";
 import { CallPipeline } from "./call-pipeline.js";
 import { chunkBatchesOf } from "./chunk-batches.js";
-import { closeDispatchers } from "./http-client.js";
 import { AbortError, ProviderError, TimeoutError } from "./provider-errors.js";
 import { callOptionsShape } from "./provider-options.js";
 import type { Chunk } from "./response-chunks.js";
 
-const servers: LocalServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-afterAll(closeDispatchers);
-
-async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  servers.push(server);
-  return server;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+const { serve } = localServersPerTest();
 
 const NativeAbortController = globalThis.AbortController;
 afterEach(() => {

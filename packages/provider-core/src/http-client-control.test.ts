@@ -1,33 +1,14 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { describe, expect, it } from "vitest";
+import { caught, localServersPerTest, waitUntil } from "../test-support/local-server.js";
 import { CallControl } from "./call-control.js";
 import { DeadlineTimer } from "./deadline-timer.js";
-import { closeDispatchers, type HttpRequestOptions, sendRequest } from "./http-client.js";
+import { type HttpRequestOptions, sendRequest } from "./http-client.js";
 import { AbortError, ResponseStatusError, TimeoutError } from "./provider-errors.js";
 
 // sendRequest under a caller's CallControl ends every call as it does under an
 // AbortSignal: the same errors, the same causes, the same sockets closed.
 
-const servers: LocalServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-afterAll(closeDispatchers);
-
-async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  servers.push(server);
-  return server;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+const { serve } = localServersPerTest();
 
 /** A way to cancel a call: its request options, and how to abort it. */
 interface Cancellation {

@@ -7,9 +7,14 @@ import {
   type Server as TcpServer,
 } from "node:net";
 import { request } from "undici";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import {
+  caught,
+  localServersPerTest,
+  type startLocalServer,
+  waitUntil,
+} from "../test-support/local-server.js";
 import {
   closeDispatchers,
   closeDispatchersWithin,
@@ -28,26 +33,7 @@ import {
   TimeoutError,
 } from "./provider-errors.js";
 
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-afterAll(closeDispatchers);
-
-async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  servers.push(server);
-  return server;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+const { serve, closeAfterTest } = localServersPerTest();
 
 /**
  * On loopback TCP connects at once; a TCP server that never answers the TLS
@@ -58,7 +44,7 @@ async function silentTlsServer(): Promise<{ port: number; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   silent.on("connection", (socket) => sockets.push(socket));
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  servers.push({
+  closeAfterTest({
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
@@ -587,7 +573,7 @@ describe("proxy", () => {
     });
     proxy.listen(0, "127.0.0.1");
     await once(proxy, "listening");
-    servers.push({
+    closeAfterTest({
       close: () =>
         new Promise((resolve) => {
           proxy.closeAllConnections();

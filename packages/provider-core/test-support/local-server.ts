@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { afterAll, afterEach } from "vitest";
+import { closeDispatchers } from "../src/http-client.js";
 
 export interface LocalServer {
   url: string;
@@ -62,4 +64,46 @@ export async function waitUntil(check: () => boolean, timeoutMs = 2000): Promise
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return Date.now() - started;
+}
+
+/** What a test file closes after each test: a local server, or anything else it opened. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * For a test file whose tests start local servers: registers the hooks that close
+ * each test's servers after it (and the core's pooled connections after the file),
+ * and returns `serve`, which starts one, and `closeAfterTest`, for anything else a
+ * test opens. Call it once, at the top of the file.
+ */
+export function localServersPerTest(): {
+  serve: (handler: Parameters<typeof startLocalServer>[0]) => Promise<LocalServer>;
+  closeAfterTest: (closable: Closable) => void;
+} {
+  const opened: Closable[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((closable) => closable.close()));
+  });
+  afterAll(closeDispatchers);
+  return {
+    serve: async (handler) => {
+      const server = await startLocalServer(handler);
+      opened.push(server);
+      return server;
+    },
+    closeAfterTest: (closable) => {
+      opened.push(closable);
+    },
+  };
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
 }

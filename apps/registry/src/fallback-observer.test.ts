@@ -31,6 +31,25 @@ async function registryOf(
   });
 }
 
+/** A chat run of `test-model` answering "Hi", told to `observers`, cancelled by the client's `signal`. */
+function chatRunOf(
+  registry: Awaited<ReturnType<typeof registryOf>>,
+  observers: readonly FallbackObserver[],
+  signal?: AbortSignal,
+): FallbackRun {
+  return new FallbackRun(
+    registry.router.resolve("test-model", undefined, "chat"),
+    {
+      requestedModel: "test-model",
+      messages: [{ role: "user", content: "Hi" }],
+      options: {},
+      signal,
+      logger: undefined,
+    },
+    { ...registry.fallbackSettings, observers },
+  );
+}
+
 describe("FallbackRun's observers", () => {
   it("reports each attempt and its outcome, in order, to every observer", async () => {
     const registry = await registryOf({
@@ -50,17 +69,7 @@ describe("FallbackRun's observers", () => {
     });
     const first = recorder();
     const second = recorder();
-    const run = new FallbackRun(
-      registry.router.resolve("test-model", undefined, "chat"),
-      {
-        requestedModel: "test-model",
-        messages: [{ role: "user", content: "Hi" }],
-        options: {},
-        signal: undefined,
-        logger: undefined,
-      },
-      { ...registry.fallbackSettings, observers: [first.observer, second.observer] },
-    );
+    const run = chatRunOf(registry, [first.observer, second.observer]);
     const { answer } = await collectAnswer(run);
     expect(answer.content).toBe("Hello");
     const expected = [
@@ -189,19 +198,10 @@ describe("FallbackRun's observers", () => {
     const { observer, events } = recorder();
     // The client leaves as soon as the provider is called.
     const leaving: FallbackObserver = { attemptStarted: () => client.abort() };
-    const run = new FallbackRun(
-      registry.router.resolve("test-model", undefined, "chat"),
-      {
-        requestedModel: "test-model",
-        messages: [{ role: "user", content: "Hi" }],
-        options: {},
-        signal: client.signal,
-        logger: undefined,
-      },
-      {
-        ...registry.fallbackSettings,
-        observers: [...registry.fallbackSettings.observers, observer, leaving],
-      },
+    const run = chatRunOf(
+      registry,
+      [...registry.fallbackSettings.observers, observer, leaving],
+      client.signal,
     );
     const outcome = await collectAnswer(run).catch((error: unknown) => error);
     expect(AbortError.isInstance(outcome)).toBe(true);
@@ -222,20 +222,7 @@ describe("FallbackRun's observers", () => {
     const client = new AbortController();
     const { observer, events } = recorder();
     const runOf = () =>
-      new FallbackRun(
-        registry.router.resolve("test-model", undefined, "chat"),
-        {
-          requestedModel: "test-model",
-          messages: [{ role: "user", content: "Hi" }],
-          options: {},
-          signal: client.signal,
-          logger: undefined,
-        },
-        {
-          ...registry.fallbackSettings,
-          observers: [...registry.fallbackSettings.observers, observer],
-        },
-      );
+      chatRunOf(registry, [...registry.fallbackSettings.observers, observer], client.signal);
     // The client leaves while its answer is written: the provider still succeeded.
     await collectAnswer(runOf(), undefined, (candidate, answer) => {
       events.push(`delivered ${answer.content} from ${candidate.entry.id}`);
@@ -254,17 +241,7 @@ describe("FallbackRun's observers", () => {
   it("tells of a success whose delivery threw, then lets the error through", async () => {
     const registry = await registryOf({ a: [["Hello"]] });
     const { observer, events } = recorder();
-    const run = new FallbackRun(
-      registry.router.resolve("test-model", undefined, "chat"),
-      {
-        requestedModel: "test-model",
-        messages: [{ role: "user", content: "Hi" }],
-        options: {},
-        signal: undefined,
-        logger: undefined,
-      },
-      { ...registry.fallbackSettings, observers: [observer] },
-    );
+    const run = chatRunOf(registry, [observer]);
     const outcome = await collectAnswer(run, undefined, () => {
       throw new Error("the socket is gone");
     }).catch((error: unknown) => error);
@@ -275,17 +252,7 @@ describe("FallbackRun's observers", () => {
   it("tells of the first content when it comes, before an answer that goes on in a later turn is delivered", async () => {
     const registry = await registryOf({ a: [["Hello", { wait: 20 }, " world"]] });
     const { observer, events } = recorder();
-    const run = new FallbackRun(
-      registry.router.resolve("test-model", undefined, "chat"),
-      {
-        requestedModel: "test-model",
-        messages: [{ role: "user", content: "Hi" }],
-        options: {},
-        signal: undefined,
-        logger: undefined,
-      },
-      { ...registry.fallbackSettings, observers: [observer] },
-    );
+    const run = chatRunOf(registry, [observer]);
     const { answer } = await collectAnswer(run, undefined, () => events.push("delivered"));
     expect(answer.content).toBe("Hello world");
     expect(events).toEqual([

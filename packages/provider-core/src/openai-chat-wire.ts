@@ -221,9 +221,13 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
 
   #returnNow(): Promise<IteratorResult<Chunk[]>> {
     if (this.#over) return Promise.resolve(doneBatch);
-    // Not started: a generator that never ran has nothing to release.
+    // Not started: nothing was read, but a request handed over as a call or a
+    // response (a pipeline's attempt sends it when its batches are opened) is this
+    // reader's to release, or it would hold its socket until its deadline.
     if (this.#answer === undefined) {
       this.#over = true;
+      const response = this.#response;
+      if (!(response instanceof Promise)) response.close();
       return Promise.resolve(doneBatch);
     }
     try {

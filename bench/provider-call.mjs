@@ -42,6 +42,11 @@
 // collect in between and spoil the heap figure). Both are exact where the CPU is noisy.
 //
 // `--only amigochat,openai` runs some variants (for a profile of one of them);
+// `--only amigochat-control,bare-amigo-wire,amigochat,bare` splits AmigoChat's ratio to
+// the bare request: `amigochat-control` is its call under a `CallControl` (as the
+// registry's attempt hands it: no `AbortSignal`, which Node 20 takes some 12-17 µs to
+// make, plus ~5 µs for a listener on it), `bare-amigo-wire` the bare request with
+// AmigoChat's 17 headers and 10-field body (what its wire costs undici);
 // `--only transport,reader,amigochat,bare` adds the layers below a provider:
 // `transport` (the core's sendRequest, body read as text) and `reader` (that plus
 // readOpenAIChatResponse), `pipeline` (the core's CallPipeline with that reader), to see which layer a cost is in.
@@ -50,11 +55,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
+  CallControl,
   CallPipeline,
   chunkBatchesOf,
   closeDispatchers,
   readOpenAIChatResponse,
   sendRequest,
+  withCallControl,
 } from "@g4f-ts/provider-core";
 import { attachMessagesJson } from "@g4f-ts/provider-core/internal";
 import { Pool } from "undici";
@@ -110,6 +117,7 @@ async function providersOf(root) {
   };
 }
 const root = fileURLToPath(new URL("..", import.meta.url));
+const { amigoChatHeaders } = await import(`${root}/packages/provider-amigochat/dist/internal.js`);
 // The checkout loaded first runs measurably slower here (its own copies of undici and
 // the core, compiled first): `--baseline-first` loads the baseline first, so that a
 // before/after can be read both ways round.
@@ -133,12 +141,14 @@ function clientMessages() {
 }
 
 // The registry's call: stream true, the attempt's own abort signal.
-async function providerCall(provider, callMessages = messages) {
-  const controller = new AbortController();
-  const answer = provider.createAsyncGenerator("gpt-4o-mini", callMessages, {
-    stream: true,
-    signal: controller.signal,
-  });
+async function providerCall(provider, callMessages = messages, underControl = false) {
+  const answer = provider.createAsyncGenerator(
+    "gpt-4o-mini",
+    callMessages,
+    underControl
+      ? withCallControl({ stream: true }, new CallControl())
+      : { stream: true, signal: new AbortController().signal },
+  );
   let text = "";
   for await (const batch of chunkBatchesOf(answer))
     for (const chunk of batch) if (typeof chunk === "string") text += chunk;
@@ -168,16 +178,33 @@ async function attemptCall(providers) {
 // A bare request of the same weight: the body serialised, sent, read and its SSE
 // event parsed; no timers, no abort, no typed errors.
 const pool = new Pool(origin, { connections: concurrency, keepAliveTimeout: 10_000 });
-async function bareCall() {
-  const body = JSON.stringify({
-    model: "gpt-4o-mini",
-    messages: messages.map(({ role, content }) => ({ role, content })),
-    stream: true,
-  });
+async function bareCall(amigoChatWire = false) {
+  const body = JSON.stringify(
+    amigoChatWire
+      ? {
+          chatId: crypto.randomUUID(),
+          frequency_penalty: 0,
+          max_tokens: 4000,
+          messages: messages.map(({ role, content }) => ({ role, content })),
+          model: "gpt-4o-mini",
+          personaId: "amigo",
+          presence_penalty: 0,
+          stream: true,
+          temperature: 0.5,
+          top_p: 0.95,
+        }
+      : {
+          model: "gpt-4o-mini",
+          messages: messages.map(({ role, content }) => ({ role, content })),
+          stream: true,
+        },
+  );
   const response = await pool.request({
     path: "/v1/chat/completions",
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: amigoChatWire
+      ? amigoChatHeaders(crypto.randomUUID())
+      : { "content-type": "application/json" },
     body,
   });
   const raw = await response.body.text();
@@ -238,7 +265,9 @@ const variants = {
   "amigochat-client": () => providerCall(amigoChat, clientMessages()),
   "openai-client": () => providerCall(openAI, clientMessages()),
   attempt: () => attemptCall(current),
-  bare: bareCall,
+  bare: () => bareCall(),
+  "amigochat-control": () => providerCall(amigoChat, messages, true),
+  "bare-amigo-wire": () => bareCall(true),
   transport: () => transportCall(sendRequest),
   reader: readerCall,
 };

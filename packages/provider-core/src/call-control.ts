@@ -34,7 +34,11 @@ export class Cancellation {
   removeEventListener(_type: "abort", listener: AbortListener): void {
     const listeners = this.#listeners;
     const index = listeners.indexOf(listener);
-    if (index >= 0) listeners.splice(index, 1);
+    if (index < 0) return;
+    // The last added is mostly the first removed (an HTTP call's, done before its
+    // attempt): a pop, where a splice makes an array of what it removed.
+    if (index === listeners.length - 1) listeners.pop();
+    else listeners.splice(index, 1);
   }
 
   /** Cancel: tell the listeners, in order, once. */

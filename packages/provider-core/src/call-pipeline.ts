@@ -6,13 +6,16 @@ import { describeNeed, firstUnmetNeed, type ModelCapabilities } from "./capabili
 import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import {
   defaultHttpTimeouts,
+  type HttpRequestOptions,
   type HttpResponse,
   type HttpTimeouts,
+  type PendingResponse,
   readJson,
   sendRequest,
+  startRequest,
 } from "./http-client.js";
 import { lastMessageText, type Messages } from "./messages.js";
-import { readOpenAIChatResponse } from "./openai-chat-wire.js";
+import { readOpenAIChatAnswer, readOpenAIChatResponse } from "./openai-chat-wire.js";
 import { InvalidResponseError } from "./provider-errors.js";
 import { checkMessages, type OptionsErrorClass } from "./provider-options.js";
 import { type Chunk, ImageResponse } from "./response-chunks.js";
@@ -202,12 +205,13 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
       const provider = this.#provider;
       return this.#retried(
         request,
-        (response, secrets) => readOpenAIChatResponse(response, { provider, secrets, refineError }),
+        (response, secrets) => readOpenAIChatAnswer(response, { provider, secrets, refineError }),
         coreReaderDuties,
       );
     }
+    // Without the core's duties the attempt hands the reader `sendRequest`'s promise.
     return this.#retried(request, (response, secrets) =>
-      read(response, { provider: this.#provider, secrets }),
+      read(response as Promise<HttpResponse>, { provider: this.#provider, secrets }),
     );
   }
 
@@ -219,8 +223,9 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
    */
   image<Answer extends { error?: unknown }>(request: ImageAttemptRequest<Answer>): BatchedChunks {
     const provider = this.#provider;
+    // Without the core's duties the attempt hands the reader `sendRequest`'s promise.
     return this.#retried(request, async function* (pending, secrets) {
-      const response = await pending;
+      const response = await (pending as Promise<HttpResponse>);
       const answer = await readJson(response, request.schema, provider, secrets);
       if (answer.error != null) throw errorFromPayload(provider, answer, secrets);
       const urls = request.images(answer);
@@ -238,7 +243,7 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
 
   #retried(
     request: AttemptRequest,
-    read: (response: Promise<HttpResponse>, secrets: readonly string[]) => AsyncIterable<Chunk>,
+    read: (response: PendingResponse, secrets: readonly string[]) => AsyncIterable<Chunk>,
     reader: ReaderDuties = noReaderDuties,
   ): BatchedChunks {
     const { settings } = this;
@@ -247,7 +252,7 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
     const attempt = (): AsyncIterable<Chunk> => {
       const fresh = request.eachAttempt?.() ?? {};
       const secrets = joined(request.secrets, fresh.secrets) ?? noSecrets;
-      const response = sendRequest({
+      const options: HttpRequestOptions = {
         method: "POST",
         provider: this.#provider,
         url: request.url,
@@ -257,11 +262,19 @@ export class Call<Extras extends z.ZodRawShape = Record<never, never>> {
         proxy: this.#proxy,
         signal,
         control,
-        timeouts: { ...settings.timeouts, totalMs: this.deadline.remainingMs() },
-      });
-      // The reader reports a failed request; one never started must not leave it
-      // unhandled (a reader that sees to that itself spares the call a promise).
-      if (!reader.handlesFailure) response.catch(ignore);
+        timeouts: attemptTimeouts(settings.timeouts, this.deadline.remainingMs()),
+      };
+      let response: PendingResponse;
+      if (reader.waitsForAnswer) {
+        // The reader waits for the call's answer itself, and keeps a failed start handled.
+        response = startRequest(options);
+      } else {
+        // Any other reader awaits the call's start; one never started must not leave
+        // its failure unhandled.
+        const started = sendRequest(options);
+        started.catch(ignore);
+        response = started;
+      }
       const chunks = read(response, secrets);
       return request.refineError === undefined || reader.refinesErrors
         ? chunks
@@ -280,16 +293,35 @@ function ignore(): void {}
 
 /** What an attempt's reader does itself, which the attempt then need not. */
 interface ReaderDuties {
-  /** It keeps a failed request from going unhandled (the OpenAI reader does). */
-  handlesFailure: boolean;
+  /**
+   * It takes the pending call of `startRequest` and waits for its answer without a
+   * promise (see `waitForAnswer`), keeping a failed start handled (the OpenAI reader
+   * does); any other reader is given `sendRequest`'s promise.
+   */
+  waitsForAnswer: boolean;
   /** It passes its failures through the request's `refineError`. */
   refinesErrors: boolean;
 }
 
-const noReaderDuties: ReaderDuties = { handlesFailure: false, refinesErrors: false };
-const coreReaderDuties: ReaderDuties = { handlesFailure: true, refinesErrors: true };
+const noReaderDuties: ReaderDuties = { waitsForAnswer: false, refinesErrors: false };
+const coreReaderDuties: ReaderDuties = { waitsForAnswer: true, refinesErrors: true };
 
 const noSecrets: readonly string[] = [];
+
+/**
+ * An attempt's timeouts: the instance's over the defaults, with what is left of the
+ * call's time as its total. All four are given, so that the transport takes the
+ * object as it is; a literal rather than two spreads (the instance's and the
+ * transport's merge with its defaults) on every attempt.
+ */
+function attemptTimeouts(given: Partial<HttpTimeouts> | undefined, totalMs: number): HttpTimeouts {
+  return {
+    connectMs: given?.connectMs ?? defaultHttpTimeouts.connectMs,
+    firstByteMs: given?.firstByteMs ?? defaultHttpTimeouts.firstByteMs,
+    idleMs: given?.idleMs ?? defaultHttpTimeouts.idleMs,
+    totalMs,
+  };
+}
 
 // The request's headers and an attempt's own, without a copy when one side has none
 // (sendRequest never changes the object it is given): the result is the same headers.

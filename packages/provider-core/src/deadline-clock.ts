@@ -50,9 +50,12 @@ export class DeadlineClock {
   /** Take `deadline` off the clock; the timer stops with the last one. */
   remove(deadline: ClockedDeadline): void {
     const deadlines = this.#deadlines;
-    const index = deadlines.indexOf(deadline);
+    const index = deadlines.lastIndexOf(deadline);
     if (index < 0) return;
-    deadlines.splice(index, 1);
+    // The last to join is mostly the first to leave (a call's deadlines before its
+    // attempt's): a pop, where a splice makes an array of what it removed.
+    if (index === deadlines.length - 1) deadlines.pop();
+    else deadlines.splice(index, 1);
     if (deadlines.length === 0 && this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -280,6 +280,8 @@ class HttpCall
   #startReject: ((error: ProviderError) => void) | undefined;
   #readResolve: ((result: IteratorResult<Uint8Array>) => void) | undefined;
   #readReject: ((error: ProviderError) => void) | undefined;
+  /** Who waits for the answer without a promise (see `whenAnswered`), until told. */
+  #answerListener: AnswerListener | undefined;
   /** First byte (then the idle gap) and the total, on one timer. */
   readonly #deadlines: DeadlineTimer;
   readonly #context: TransportContext;
@@ -327,6 +329,37 @@ class HttpCall
   #answer(): HttpResponse | Promise<HttpResponse> {
     if (!this.#failOnStatus || (this.status >= 200 && this.status < 300)) return this;
     return statusFailure(this, this.#context.provider);
+  }
+
+  /**
+   * `started()` told to `listener` rather than through a promise: once the headers
+   * are in (or at once, when they are), a microtask later, as a reaction to the
+   * promise would run, its `answered` gets what the promise would have resolved
+   * with, or its `answerFailed` the failure it would have rejected with (a status
+   * error included). One listener, told once.
+   */
+  whenAnswered(listener: AnswerListener): void {
+    this.#answerListener = listener;
+    if (this.#started || this.#failure !== undefined) this.#queueTellAnswer();
+  }
+
+  // A closure made only for a call that has a listener to tell.
+  #queueTellAnswer(): void {
+    queueMicrotask(() => this.#tellAnswer());
+  }
+
+  // As the promise: settled by whichever came first, the headers or a failure.
+  #tellAnswer(): void {
+    const listener = this.#answerListener;
+    if (listener === undefined) return;
+    this.#answerListener = undefined;
+    if (!this.#started) {
+      listener.answerFailed(this.#failure);
+      return;
+    }
+    const answer = this.#answer();
+    if (answer instanceof Promise) answer.then(undefined, (error) => listener.answerFailed(error));
+    else listener.answered(answer);
   }
 
   /** The answer's headers, as undici's `parseHeaders` makes them (lower-case names), on first read. */
@@ -466,6 +499,7 @@ class HttpCall
     this.#readResolve = this.#readReject = undefined;
     startReject?.(error);
     readReject?.(error);
+    if (this.#answerListener !== undefined && !this.#started) this.#queueTellAnswer();
   }
 
   onConnect(abort: AbortRequest): void {
@@ -484,6 +518,7 @@ class HttpCall
     const resolve = this.#startResolve;
     this.#startResolve = this.#startReject = undefined;
     resolve?.(this.#answer());
+    if (this.#answerListener !== undefined) this.#queueTellAnswer();
     return true;
   }
 
@@ -565,6 +600,47 @@ class HttpCall
     this.#expire("idle", this.#context.idleTimeoutMs);
     return undefined;
   }
+}
+
+/** Who waits for a call's answer without a promise (see {@link waitForAnswer}). */
+export interface AnswerListener {
+  /** The answer's headers are in (a 2xx answer, or any when `throwOnStatus` is false). */
+  answered(answer: HttpResponse): void;
+  /** The call failed before its answer, or answered with a status error. */
+  answerFailed(error: unknown): void;
+}
+
+/**
+ * A request sent as {@link sendRequest} sends it, for a reader that waits for its
+ * answer with {@link waitForAnswer} rather than a promise: the call itself, its
+ * headers not yet in. What fails before the request is sent is a rejected promise,
+ * as `sendRequest` gives it.
+ */
+export type PendingResponse = HttpResponse | Promise<HttpResponse>;
+
+/**
+ * {@link sendRequest} without the promise of its start: the pending call, whose
+ * answer {@link waitForAnswer} tells its listener. The core's own readers take it
+ * (a promise and its reactions fewer per call); any other reader takes the promise.
+ */
+export function startRequest(options: HttpRequestOptions): PendingResponse {
+  try {
+    return startCall(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * When `response` is a call of this module (see {@link startRequest}), tells
+ * `listener` its answer as its start promise would settle (a microtask after the
+ * headers, or after the failure) and returns true; false for any other response,
+ * which the reader awaits, or reads as it is.
+ */
+export function waitForAnswer(response: PendingResponse, listener: AnswerListener): boolean {
+  if (!(response instanceof HttpCall)) return false;
+  response.whenAnswered(listener);
+  return true;
 }
 
 /**

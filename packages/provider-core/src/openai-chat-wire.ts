@@ -1,9 +1,12 @@
 import { BatchedChunks } from "./chunk-batches.js";
 import {
+  type AnswerListener,
   closesWithResponse,
   type HttpResponse,
+  type PendingResponse,
   readyPiece,
   responseHeader,
+  waitForAnswer,
 } from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
@@ -67,6 +70,17 @@ function isEventStream(response: HttpResponse): boolean {
  */
 export function readOpenAIChatResponse(
   response: HttpResponse | Promise<HttpResponse>,
+  options: OpenAIChatReadOptions,
+): BatchedChunks {
+  return readOpenAIChatAnswer(response, options);
+}
+
+/**
+ * {@link readOpenAIChatResponse} of a request sent with `startRequest`: the call's
+ * answer is waited for without a promise of its start (see `waitForAnswer`).
+ */
+export function readOpenAIChatAnswer(
+  response: PendingResponse,
   options: OpenAIChatReadOptions,
 ): BatchedChunks {
   // The reading reports a failed request; a reader never started must not leave
@@ -148,8 +162,8 @@ const noFailure = Symbol("no failure");
  * end, `next()` is done; `return()` releases the answer (and waits for a call in
  * progress first, as a generator queues its calls).
  */
-class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]> {
-  readonly #response: HttpResponse | Promise<HttpResponse>;
+class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]>, AnswerListener {
+  readonly #response: PendingResponse;
   readonly #options: OpenAIChatReadOptions;
   #answer: HttpResponse | undefined;
   #body: AsyncIterator<Uint8Array> | undefined;
@@ -165,8 +179,13 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
   #waiting: Promise<IteratorResult<Chunk[]>> | undefined;
   #tail: Promise<IteratorResult<Chunk[]>> | undefined;
   #queued = 0;
+  /** The first `next()`'s promise, while it waits for a pending call's answer. */
+  #answerResolve:
+    | ((result: IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>>) => void)
+    | undefined;
+  #answerReject: ((error: unknown) => void) | undefined;
 
-  constructor(response: HttpResponse | Promise<HttpResponse>, options: OpenAIChatReadOptions) {
+  constructor(response: PendingResponse, options: OpenAIChatReadOptions) {
     this.#response = response;
     this.#options = options;
   }
@@ -202,9 +221,13 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
 
   #returnNow(): Promise<IteratorResult<Chunk[]>> {
     if (this.#over) return Promise.resolve(doneBatch);
-    // Not started: a generator that never ran has nothing to release.
+    // Not started: nothing was read, but a request handed over as a call or a
+    // response (a pipeline's attempt sends it when its batches are opened) is this
+    // reader's to release, or it would hold its socket until its deadline.
     if (this.#answer === undefined) {
       this.#over = true;
+      const response = this.#response;
+      if (!(response instanceof Promise)) response.close();
       return Promise.resolve(doneBatch);
     }
     try {
@@ -258,9 +281,41 @@ class ChatAnswerBatches implements AsyncIterable<Chunk[]>, AsyncIterator<Chunk[]
           (answer) => this.#onAnswer(answer),
           (error: unknown) => this.#onFailure(error),
         );
+      // A pending call tells this reader its answer (see `answered`): the promise of
+      // this step is the only one until then, where awaiting the call's start cost
+      // that promise, a reaction's and one to keep its failure handled.
+      if (waitForAnswer(response, this))
+        return new Promise((resolve, reject) => {
+          this.#answerResolve = resolve;
+          this.#answerReject = reject;
+        });
       return this.#onAnswer(response);
     }
     return this.#readPieces([], undefined);
+  }
+
+  /** The pending call's answer is in (see `AnswerListener`): the waiting first step goes on with it. */
+  answered(answer: HttpResponse): void {
+    const resolve = this.#answerResolve;
+    const reject = this.#answerReject;
+    this.#answerResolve = this.#answerReject = undefined;
+    try {
+      resolve?.(this.#onAnswer(answer));
+    } catch (error) {
+      reject?.(error);
+    }
+  }
+
+  /** The pending call failed before its answer: the waiting first step fails as with any failure. */
+  answerFailed(error: unknown): void {
+    const resolve = this.#answerResolve;
+    const reject = this.#answerReject;
+    this.#answerResolve = this.#answerReject = undefined;
+    try {
+      resolve?.(this.#onFailure(error));
+    } catch (failure) {
+      reject?.(failure);
+    }
   }
 
   #onAnswer(answer: HttpResponse): IteratorResult<Chunk[]> | Promise<IteratorResult<Chunk[]>> {

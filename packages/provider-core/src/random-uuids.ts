@@ -1,7 +1,12 @@
 import { randomFillSync } from "node:crypto";
 
-/** UUIDs' worth of random bytes drawn from the system at a time (as `crypto.randomUUID` does). */
-const uuidsPerFill = 128;
+/**
+ * UUIDs' worth of random bytes drawn from the system at a time. A draw costs about
+ * 15 µs however small (Node's `randomFillSync` is a job with a fixed set-up): 16 KiB
+ * cost what 2 KiB did, so 1,024 UUIDs a draw make that 0.015 µs a UUID rather than
+ * 0.12 µs with `crypto.randomUUID`'s 128.
+ */
+const uuidsPerFill = 1024;
 
 // Each byte as its two lower-case hex digits, as character codes.
 const hexHigh = new Uint8Array(256);
@@ -18,7 +23,7 @@ const bytePositions = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
 /**
  * Random (version 4) UUIDs after a fixed prefix, as strings: `chatcmpl-<uuid>` for
  * answer ids, a bare UUID for request ids. The bytes are those `crypto.randomUUID`
- * would use (the system's random source, drawn 128 UUIDs at a time); the text is
+ * would use (the system's random source, drawn 1,024 UUIDs at a time); the text is
  * written into one buffer and read out as one string. `randomUUID` builds its text
  * from twenty concatenated pieces, and the registry makes two per request: about
  * 1.2 KB of garbage per request, against the tenth of that here. The registry's

@@ -37,6 +37,19 @@ describe("CandidateStatistics", () => {
     expect(statistics.inFlight.size).toBe(0);
   });
 
+  it("shows only the candidates with attempts in flight, however often one began and ended", () => {
+    const statistics = new CandidateStatistics();
+    for (let round = 0; round < 3; round++) statistics.begin("a", "m")();
+    const held = statistics.begin("b", "m");
+    expect([...statistics.inFlight]).toEqual([["b\u0000m", 1]]);
+    const again = statistics.begin("a", "m");
+    expect(statistics.inFlightOf("a", "m")).toBe(1);
+    held();
+    again();
+    expect(statistics.inFlight.size).toBe(0);
+    expect(statistics.inFlightOf("a", "m")).toBe(0);
+  });
+
   it("keys a candidate by its provider and model, the same key each time", () => {
     expect(candidateKey("a", "m")).toBe("a\u0000m");
     expect(candidateKey("a", "m")).toBe(candidateKey("a", "m"));

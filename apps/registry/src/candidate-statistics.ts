@@ -34,22 +34,37 @@ export function candidateKey(provider: string, model: string): string {
  * Both tables are bounded (a pass-through provider accepts any model name).
  */
 export class CandidateStatistics {
-  readonly inFlight = new Map<string, number>();
+  /**
+   * Attempts in flight by candidate key. A candidate whose last attempt ended keeps
+   * its entry, at 0, until the table is full (then `forgetIdle` takes one): deleting
+   * it made V8 shrink the table, and the next attempt grow it again, a new table
+   * (about 150 bytes) per attempt wherever attempts do not overlap.
+   */
+  readonly #inFlight = new Map<string, number>();
   readonly latency = new Map<string, number>();
   /** The key `latency` holds last (its most recent): updating it keeps its place as is. */
   #latestLatencyKey: string | undefined;
 
+  /**
+   * The candidates with attempts in flight and their counts: a new map of the
+   * entries above 0, for the shared state's periodic write, not for a request.
+   */
+  get inFlight(): ReadonlyMap<string, number> {
+    const counts = new Map<string, number>();
+    for (const [key, count] of this.#inFlight) if (count > 0) counts.set(key, count);
+    return counts;
+  }
+
   begin(provider: string, model: string): () => void {
     const key = candidateKey(provider, model);
-    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
-    if (this.inFlight.size > maxTrackedCandidates) forgetIdle(this.inFlight);
+    const inFlight = this.#inFlight;
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+    if (inFlight.size > maxTrackedCandidates) forgetIdle(inFlight);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      const count = (this.inFlight.get(key) ?? 1) - 1;
-      if (count <= 0) this.inFlight.delete(key);
-      else this.inFlight.set(key, count);
+      inFlight.set(key, Math.max(0, (inFlight.get(key) ?? 1) - 1));
     };
   }
 
@@ -73,7 +88,7 @@ export class CandidateStatistics {
   }
 
   inFlightOf(provider: string, model: string): number {
-    return this.inFlight.get(candidateKey(provider, model)) ?? 0;
+    return this.#inFlight.get(candidateKey(provider, model)) ?? 0;
   }
 
   latencyOf(provider: string, model: string): number | undefined {

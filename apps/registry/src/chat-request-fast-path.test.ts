@@ -1,7 +1,7 @@
 import { CallOptionsReader, checkMessages } from "@g4f-ts/provider-core/internal";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { fastChatRequestData } from "./chat-request-fast-path.js";
+import { fastChatRequestData, readPlainChatRequest } from "./chat-request-fast-path.js";
 import { HttpError } from "./http-errors.js";
 import * as openaiWire from "./openai-wire.js";
 
@@ -14,7 +14,10 @@ import * as openaiWire from "./openai-wire.js";
 
 // openai-wire.ts again, with a fast path that never takes a request: the schema's path.
 vi.resetModules();
-vi.doMock("./chat-request-fast-path.js", () => ({ fastChatRequestData: () => undefined }));
+vi.doMock("./chat-request-fast-path.js", () => ({
+  fastChatRequestData: () => undefined,
+  readPlainChatRequest: () => undefined,
+}));
 const schemaOnly = (await import("./openai-wire.js")) as typeof openaiWire;
 vi.doUnmock("./chat-request-fast-path.js");
 
@@ -237,6 +240,51 @@ describe("the chat request's fast path", () => {
       expect(fast).toBeDefined();
       const parsed = openaiWire.chatRequestSchema.safeParse(body);
       expect(printed(fast)).toBe(printed(parsed.data));
+    }
+  });
+
+  it("reads the plain requests in one pass over their keys, to the value the general path gives", () => {
+    const plain = [
+      goodBodies[0],
+      { model: "gpt-4o-mini", messages: [user], stream: false },
+      {
+        model: "gpt-4o-mini",
+        messages: [user],
+        stream: true,
+        temperature: 0.5,
+        modalities: ["text"],
+      },
+      { model: "gpt-4o-mini", messages: [{ content: "Hello", role: "user", name: "ada" }] },
+      goodBodies[3],
+    ];
+    for (const body of plain) {
+      const read = readPlainChatRequest(openaiWire.chatRequestSchema, body, { maxMessages: 64 });
+      expect(read).toBeDefined();
+      expect(printed(read)).toBe(printed(schemaOnly.parseChatRequest(body)));
+    }
+  });
+
+  it("leaves to the general path a body whose fields are out of the schema's order, or that it must refuse", () => {
+    const schema = openaiWire.chatRequestSchema;
+    const leftOut: unknown[] = [
+      { messages: [user], model: "gpt-4o-mini" },
+      { model: "gpt-4o-mini", messages: [user], proxy: "http://127.0.0.1:1" },
+      JSON.parse(
+        '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"__proto__":{}}',
+      ),
+      {
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
+      },
+      { model: "gpt-4o-mini", messages: [{ role: "user", content: null }] },
+      { model: "gpt-4o-mini", messages: [user, user, user] },
+      { model: "gpt-4o-mini" },
+      { model: "gpt-4o-mini", messages: [user], extra: undefined },
+    ];
+    for (const body of leftOut) {
+      expect(readPlainChatRequest(schema, body, { maxMessages: 2 })).toBeUndefined();
+      // …and the general path decides, as ever.
+      expect(outcome(openaiWire, body)).toBe(outcome(schemaOnly, body));
     }
   });
 

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { forbiddenFields } from "./request-checks.js";
 
 /**
  * A cheaper exact reading of the common chat request, for `parseChatRequest`: the
@@ -47,6 +48,112 @@ export function fastChatRequestData<Shape extends z.ZodRawShape>(
     output[field] = read;
   }
   return output as z.output<z.ZodObject<Shape>>;
+}
+
+/** What `readPlainChatRequest` checks besides the schema: `parseChatRequest`'s limits. */
+export interface PlainRequestLimits {
+  maxMessages?: number;
+}
+
+/**
+ * The common chat request read in ONE pass over its keys, for `parseChatRequest`:
+ * its schema data with `extraFields` (the fields the schema does not know, as sent),
+ * exactly as the general path gives it, or `undefined` where it is not sure, and
+ * then the caller runs the general path (its checks, the field-by-field reading of
+ * `fastChatRequestData`, the schema), which gives every error.
+ *
+ * What it skips, and why the value is the same: the general path walks the body
+ * several times (the size limits over the messages, the null-content check over
+ * them again, the forbidden fields, `__proto__`, every one of the schema's ~30
+ * fields with `Object.hasOwn`, then the body's keys again for the extra fields).
+ * Here the body's own keys are visited once: a key of the schema is read by its
+ * field's reading (`readField`, the same as `fastChatRequestData`'s), any other key
+ * is an extra field, and a forbidden field or `__proto__` gives `undefined` (the
+ * general path refuses them). The schema builds its output in its shape's order;
+ * the keys are taken only when the body holds them in that order (clients write
+ * `model`, `messages`, `stream`, …), so the output has the same keys in the same
+ * order. Every message must be a plain text one (`plainMessage`): a message with
+ * content parts, tool calls or a null content where only an assistant's may be
+ * null goes the general way, so the content-part limit and the null-content check
+ * have nothing to find here; the message limit is checked. A body whose prototype is
+ * not `Object.prototype`, a value `undefined` (JSON makes none), a required field
+ * missing, or any field its reading refuses gives `undefined`.
+ */
+export function readPlainChatRequest<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  body: unknown,
+  limits: PlainRequestLimits,
+): (z.output<z.ZodObject<Shape>> & { extraFields: Record<string, unknown> }) | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  if (Object.getPrototypeOf(body) !== Object.prototype) return undefined;
+  const source = body as Record<string, unknown>;
+  const { positions, required } = shapeOrderOf(schema);
+  const { shape } = schema;
+  const output: Record<string, unknown> = {};
+  const extraFields: Record<string, unknown> = {};
+  let lastPosition = -1;
+  let requiredSeen = 0;
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (value === undefined) return undefined;
+    const position = positions.get(key);
+    if (position === undefined) {
+      if (refusedKeys.has(key)) return undefined;
+      extraFields[key] = value;
+      continue;
+    }
+    if (position < lastPosition) return undefined;
+    lastPosition = position;
+    const read =
+      key === "messages"
+        ? readPlainMessages(value, limits.maxMessages ?? Number.POSITIVE_INFINITY)
+        : readField(key, value, shape[key] as z.ZodType);
+    if (read === undefined) return undefined;
+    output[key] = read;
+    if (required.has(key)) requiredSeen++;
+  }
+  if (requiredSeen !== required.size) return undefined;
+  output.extraFields = extraFields;
+  return output as z.output<z.ZodObject<Shape>> & { extraFields: Record<string, unknown> };
+}
+
+/**
+ * Keys a request may not hold (`checkRequestObject`'s forbidden fields, and
+ * `__proto__`, which `parseWith` refuses by name): the general path says why.
+ */
+const refusedKeys: ReadonlySet<string> = new Set([...forbiddenFields, "__proto__"]);
+
+interface ShapeOrder {
+  /** Each field's place in the schema's shape. */
+  positions: ReadonlyMap<string, number>;
+  required: ReadonlySet<string>;
+}
+
+const ordersOfShapes = new WeakMap<z.ZodObject, ShapeOrder>();
+
+function shapeOrderOf(schema: z.ZodObject): ShapeOrder {
+  let order = ordersOfShapes.get(schema);
+  if (order === undefined) {
+    const fields = shapeFields(schema);
+    order = {
+      positions: new Map(fields.map(({ field }, index) => [field, index])),
+      required: new Set(fields.filter((field) => field.required).map(({ field }) => field)),
+    };
+    ordersOfShapes.set(schema, order);
+  }
+  return order;
+}
+
+/** At most `maxMessages` messages, every one plain (`plainMessage`), or undefined. */
+function readPlainMessages(value: unknown, maxMessages: number): unknown[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > maxMessages) return undefined;
+  const messages: unknown[] = new Array(value.length);
+  for (let index = 0; index < value.length; index++) {
+    const message = plainMessage(value[index]);
+    if (message === undefined) return undefined;
+    messages[index] = message;
+  }
+  return messages;
 }
 
 /** One field's value as its schema outputs it, or undefined when not sure or refused. */

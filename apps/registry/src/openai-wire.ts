@@ -7,7 +7,7 @@ import {
 } from "@g4f-ts/provider-core";
 import { RandomUuids, vouchForMessages } from "@g4f-ts/provider-core/internal";
 import { z } from "zod";
-import { fastChatRequestData } from "./chat-request-fast-path.js";
+import { fastChatRequestData, readPlainChatRequest } from "./chat-request-fast-path.js";
 import { attachClientMessagesJson } from "./client-messages-json.js";
 import {
   type HttpError,
@@ -15,6 +15,7 @@ import {
   tooManyContentParts,
   tooManyMessages,
 } from "./http-errors.js";
+import { jsonBodyBytesOf } from "./request-body.js";
 import { checkRequestObject, schemaError } from "./request-checks.js";
 
 /*
@@ -293,15 +294,23 @@ function checkSizes(body: unknown, limits: ChatRequestLimits): void {
  * empty turn the client never wrote.
  */
 export function parseChatRequest(body: unknown, limits: ChatRequestLimits = {}): ChatRequest {
-  checkSizes(body, limits);
-  checkNullContent(body);
-  const request = parseWith(chatRequestSchema, body, fastChatRequestData);
-  sourceBodies.set(request, body as object);
+  // The common request in one pass; anything else (and every refusal) the general way.
+  const request =
+    readPlainChatRequest(chatRequestSchema, body, limits) ?? parseChatRequestFully(body, limits);
+  // Only a body whose bytes were kept has a text of its messages to find (see `toMessages`).
+  if (jsonBodyBytesOf(body) !== undefined) sourceBodies.set(request, body as object);
   return request;
 }
 
-// The body each chat request was parsed from, for `toMessages` to find the
-// client's own JSON text of the messages in.
+/** The general path of `parseChatRequest`: every check, then the request's fields. */
+function parseChatRequestFully(body: unknown, limits: ChatRequestLimits): ChatRequest {
+  checkSizes(body, limits);
+  checkNullContent(body);
+  return parseWith(chatRequestSchema, body, fastChatRequestData);
+}
+
+// The large body (see `jsonBodyBytesOf`) each chat request was parsed from, for
+// `toMessages` to find the client's own JSON text of the messages in.
 const sourceBodies = new WeakMap<ChatRequest, object>();
 
 /** A clearer word than the schema's for the common mistake of a null content. */

@@ -1,5 +1,10 @@
 import { once } from "node:events";
-import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  type ClientRequest,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpError } from "./http-errors.js";
@@ -29,6 +34,7 @@ async function bodyOutcome(
   body: string,
   limitBytes: number,
   headers: Record<string, string> = {},
+  send: (client: ClientRequest, body: string) => void = (client, text) => client.end(text),
 ): Promise<Outcome> {
   let settle: (outcome: Outcome) => void = () => {};
   const told = new Promise<Outcome>((resolve) => {
@@ -66,7 +72,7 @@ async function bodyOutcome(
   });
   client.on("error", () => {});
   client.on("response", (response) => response.resume());
-  client.end(body);
+  send(client, body);
   return told;
 }
 
@@ -98,6 +104,38 @@ describe("readJsonBodyThen", () => {
     const outcome = await bodyOutcome("{not json", 1024);
     expect(outcome.calls.map(({ kind }) => kind)).toEqual(["refused"]);
     expect((outcome.calls[0]?.value as HttpError | undefined)?.code).toBe("invalid_json");
+  });
+
+  it("hands on a body sent in several parts whole, once", async () => {
+    const outcome = await bodyOutcome(
+      '{"model":"m","messages":[{"role":"user","content":"Hello"}]}',
+      1024,
+      { "transfer-encoding": "chunked" },
+      (client, text) => {
+        // Each write a chunk of its own, the next one after the server read the last.
+        client.write(text.slice(0, 10));
+        setImmediate(() => {
+          client.write(text.slice(10, 30));
+          setImmediate(() => client.end(text.slice(30)));
+        });
+      },
+    );
+    expect(outcome.calls).toEqual([
+      { kind: "body", value: { model: "m", messages: [{ role: "user", content: "Hello" }] } },
+    ]);
+  });
+
+  it("refuses a body whose client breaks off while sending, once, with a 400, and throws nothing", async () => {
+    const outcome = await bodyOutcome('{"model":"m","messages":[]}', 1024, {}, (client, text) => {
+      client.setHeader("content-length", String(text.length + 100));
+      client.write(text);
+      // The connection reset mid-body: the request is destroyed, with no `error` listener on it.
+      client.on("socket", (socket) =>
+        socket.once("connect", () => setImmediate(() => socket.destroy())),
+      );
+    });
+    expect(outcome.calls.map(({ kind }) => kind)).toEqual(["refused"]);
+    expect((outcome.calls[0]?.value as HttpError | undefined)?.code).toBe("incomplete_body");
   });
 
   it("gives readJsonBody's promise the same body, and the same refusal", async () => {

@@ -43,62 +43,111 @@ export function readJsonBodyThen(
   onBody: (body: unknown) => void,
   onRefused: (error: HttpError) => void,
 ): void {
+  readJsonBodyInto(request, limitBytes, { bodyRead: onBody, bodyRefused: onRefused });
+}
+
+/** Who hears how a body's read ended: exactly one of the two, once. */
+export interface JsonBodyReceiver {
+  /** The parsed body. What this throws is not caught by the read. */
+  bodyRead(body: unknown): void;
+  bodyRefused(error: HttpError): void;
+}
+
+/**
+ * `readJsonBodyThen` telling an object rather than two functions: a route's own
+ * answer object can hear it, and no closure is made for either outcome.
+ */
+export function readJsonBodyInto(
+  request: IncomingMessage,
+  limitBytes: number,
+  receiver: JsonBodyReceiver,
+): void {
   const declared = Number(request.headers["content-length"]);
   if (declared > limitBytes) {
-    onRefused(bodyTooLarge(limitBytes));
+    receiver.bodyRefused(bodyTooLarge(limitBytes));
     return;
   }
-  // Events, not `for await`: a stream's async iterator costs more than the small
-  // body it reads.
-  const parts: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const refuse = (error: HttpError): void => {
-    if (settled) return;
-    settled = true;
-    request.off("data", onData);
-    request.off("end", onEnd);
-    request.off("error", onError);
-    request.off("close", onClose);
-    // Stop reading what is left of a body that is refused.
-    request.pause();
-    onRefused(error);
+  new JsonBodyRead(request, limitBytes, receiver).start();
+}
+
+/**
+ * One body being read: its parts and the three listeners that read it. Events, not
+ * `for await`: a stream's async iterator costs more than the small body it reads.
+ * No `error` listener: an `IncomingMessage` emits `error` only to a listener (Node
+ * keeps it so for compatibility), and always `close` after it, where a body cut
+ * short is told apart from a whole one by `request.complete`.
+ */
+class JsonBodyRead {
+  /** The body's first part (most bodies come in one), then the others. */
+  #first: Buffer | undefined = undefined;
+  #more: Buffer[] | undefined = undefined;
+  #size = 0;
+  #settled = false;
+
+  constructor(
+    readonly request: IncomingMessage,
+    readonly limitBytes: number,
+    readonly receiver: JsonBodyReceiver,
+  ) {}
+
+  start(): void {
+    const { request } = this;
+    request.on("data", this.#onData);
+    request.on("end", this.#onEnd);
+    request.on("close", this.#onClose);
+  }
+
+  readonly #onData = (part: Buffer): void => {
+    this.#size += part.byteLength;
+    if (this.#size > this.limitBytes) this.#refuse(bodyTooLarge(this.limitBytes));
+    else if (this.#first === undefined) this.#first = part;
+    else if (this.#more === undefined) this.#more = [part];
+    else this.#more.push(part);
   };
-  const onData = (part: Buffer): void => {
-    size += part.byteLength;
-    if (size > limitBytes) refuse(bodyTooLarge(limitBytes));
-    else parts.push(part);
-  };
-  const onEnd = (): void => {
-    if (settled) return;
+
+  readonly #onEnd = (): void => {
+    if (this.#settled) return;
     let body: unknown;
     try {
-      body = parseJson(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+      body = parseJson(this.#bytes());
     } catch (error) {
-      refuse(error as HttpError);
+      this.#refuse(error as HttpError);
       return;
     }
     // A body read to its end leaves the listeners in place: the request has nothing
     // more to emit but its `close`, which finds the read settled, and they go with it.
-    settled = true;
-    parts.length = 0;
-    onBody(body);
+    this.#settled = true;
+    this.#first = undefined;
+    this.#more = undefined;
+    this.receiver.bodyRead(body);
   };
+
   // The client broke off while sending; the answer most likely reaches no one.
-  const incomplete = (): void =>
-    refuse(
-      new HttpError(400, "The request body could not be read to its end", {
-        code: "incomplete_body",
-      }),
-    );
-  const onError = incomplete;
-  const onClose = (): void => {
-    if (!request.complete) incomplete();
+  readonly #onClose = (): void => {
+    if (!this.request.complete)
+      this.#refuse(
+        new HttpError(400, "The request body could not be read to its end", {
+          code: "incomplete_body",
+        }),
+      );
   };
-  request.on("data", onData);
-  request.on("end", onEnd);
-  request.on("error", onError);
-  request.on("close", onClose);
+
+  #bytes(): Buffer {
+    const first = this.#first ?? Buffer.alloc(0);
+    return this.#more === undefined ? first : Buffer.concat([first, ...this.#more]);
+  }
+
+  #refuse(error: HttpError): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const { request } = this;
+    request.off("data", this.#onData);
+    request.off("end", this.#onEnd);
+    request.off("close", this.#onClose);
+    // Stop reading what is left of a body that is refused.
+    request.pause();
+    this.receiver.bodyRefused(error);
+  }
 }
 
 function parseJson(bytes: Buffer): unknown {

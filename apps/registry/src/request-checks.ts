@@ -7,7 +7,7 @@ import { HttpError, invalidField } from "./http-errors.js";
  * They come from the config only, so a request that sets one is refused rather
  * than quietly ignored (chat, images and Responses alike).
  */
-const forbiddenFields = [
+export const forbiddenFields = [
   "proxy",
   "base_url",
   "baseUrl",

@@ -4,7 +4,7 @@ import { handleEmbeddings } from "./embeddings.js";
 import { HttpError, notFoundRoute } from "./http-errors.js";
 import { sendJson } from "./http-responses.js";
 import { handleImageGeneration } from "./image-generations.js";
-import { readJsonBodyThen } from "./request-body.js";
+import { type JsonBodyReceiver, readJsonBodyInto } from "./request-body.js";
 import type { RequestContext } from "./request-context.js";
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./responses.js";
 import type { RouteMatch } from "./routes.js";
@@ -34,33 +34,60 @@ function endWhenSettled(answer: Promise<void>, end: RouteEnd): void {
   );
 }
 
+/** A route answered from the request's JSON body (`route` for what its path names). */
+type BodyHandler = (context: RequestContext, body: unknown, route: RouteMatch) => Promise<void>;
+
+// Functions of the module rather than a closure per request over its route.
+const answerChat: BodyHandler = (context, body, route) =>
+  handleChatCompletion(context, body, route.parameter);
+const answerImages: BodyHandler = (context, body, route) =>
+  handleImageGeneration(context, body, route.parameter);
+const answerResponses: BodyHandler = (context, body) => handleCreateResponse(context, body);
+const answerEmbeddings: BodyHandler = (context, body) => handleEmbeddings(context, body);
+
 /**
  * Read a request's JSON body, then answer it with `handle`; `end` hears how it
- * went. Callbacks rather than a promise of the body: a chat request (every request
- * but a few) then makes one promise less, and one `then` less, than
- * `readJsonBody(...).then(handle)`, with the same order of events (the handler
- * runs once the body is read; a refused body, a parse error or a handler's own
- * throw reaches `end.failed`).
+ * went. The answer is the body's receiver (`readJsonBodyInto`): a chat request (every
+ * request but a few) makes one object here rather than a closure for the body, one
+ * for its refusal and one over the route, and no promise for the body, with the
+ * order of events of `readJsonBody(...).then(handle)` (the handler runs once the
+ * body is read; a refused body, a parse error or a handler's own throw reaches
+ * `end.failed`).
  */
+class BodyAnswer implements JsonBodyReceiver {
+  constructor(
+    readonly context: RequestContext,
+    readonly end: RouteEnd,
+    readonly route: RouteMatch,
+    readonly handle: BodyHandler,
+  ) {}
+
+  bodyRead(body: unknown): void {
+    let answer: Promise<void>;
+    try {
+      answer = this.handle(this.context, body, this.route);
+    } catch (error) {
+      this.end.failed(error);
+      return;
+    }
+    endWhenSettled(answer, this.end);
+  }
+
+  bodyRefused(error: HttpError): void {
+    this.end.failed(error);
+  }
+}
+
 function answerWithBody(
   context: RequestContext,
   end: RouteEnd,
-  handle: (body: unknown) => Promise<void>,
+  route: RouteMatch,
+  handle: BodyHandler,
 ): void {
-  readJsonBodyThen(
+  readJsonBodyInto(
     context.request,
     context.registry.config.server.bodyLimitBytes,
-    (body) => {
-      let answer: Promise<void>;
-      try {
-        answer = handle(body);
-      } catch (error) {
-        end.failed(error);
-        return;
-      }
-      endWhenSettled(answer, end);
-    },
-    (error) => end.failed(error),
+    new BodyAnswer(context, end, route, handle),
   );
 }
 
@@ -79,16 +106,16 @@ export function answerRoute(
   const { registry, response } = context;
   switch (route.name) {
     case "chat":
-      answerWithBody(context, end, (body) => handleChatCompletion(context, body, route.parameter));
+      answerWithBody(context, end, route, answerChat);
       return;
     case "images":
-      answerWithBody(context, end, (body) => handleImageGeneration(context, body, route.parameter));
+      answerWithBody(context, end, route, answerImages);
       return;
     case "responses":
-      answerWithBody(context, end, (body) => handleCreateResponse(context, body));
+      answerWithBody(context, end, route, answerResponses);
       return;
     case "embeddings":
-      answerWithBody(context, end, (body) => handleEmbeddings(context, body));
+      answerWithBody(context, end, route, answerEmbeddings);
       return;
     case "response":
       if (route.method === "DELETE") handleDeleteResponse(context, route.parameter ?? "");

@@ -252,6 +252,7 @@ function leave(answering: ServerResponse[], response: ServerResponse): void {
  */
 class RequestExchange implements RequestContext, OpenRequest, RouteEnd, AccessRecord {
   endedByShutdown = false;
+  openIndex = -1;
   /** For the access log, set when the request ends: the answer's status (499 when the client left first). */
   status = 0;
   /** For the access log, set when the request ends. */

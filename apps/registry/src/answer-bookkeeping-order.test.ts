@@ -1,4 +1,6 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { type AsyncGeneratorProvider, type AsyncResult, ModelCatalog } from "@g4f-ts/provider-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import type { FallbackObserver } from "./fallback-observer.js";
@@ -52,12 +54,12 @@ async function serveRecording(
   return { url: server.url, events };
 }
 
-async function ask(url: string, stream: boolean): Promise<string> {
+async function ask(url: string, stream: boolean, model = "test-model"): Promise<string> {
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      model: "test-model",
+      model,
       stream,
       messages: [{ role: "user", content: "Hi" }],
     }),
@@ -88,8 +90,31 @@ describe("a chat answer's bookkeeping", () => {
     const { url, events } = await serveRecording();
     const text = await ask(url, true);
     expect(text).toContain('"content":"Hello"');
-    // Both chunks and the end are written at once, after the first content's event.
-    expect(events).toEqual(["started", "first content", "end Hello", "succeeded"]);
+    // The first events leave before the rest of the turn; the other chunk and the end after.
+    expect(events).toEqual(["started", "write Hello", "first content", "end more", "succeeded"]);
+  });
+
+  it("hands a stream's first events to the socket before it reads on from the provider", async () => {
+    let socket: Socket | undefined;
+    const reads: string[] = [];
+    const registry = await createRegistry({
+      discover: false,
+      providers: [
+        new ProbeProvider(() => {
+          const sent =
+            socket !== undefined && socket.bytesWritten > 0 && socket.writableLength === 0;
+          reads.push(`read on, first events sent: ${sent}`);
+        }),
+      ],
+    });
+    server = await startServer({ registry, port: 0 });
+    server.httpServer.prependListener("request", (request) => {
+      socket = request.socket;
+    });
+    const text = await ask(server.url, true, "probe-1");
+    expect(text).toContain('"content":"Hello"');
+    expect(text).toContain('"content":" world"');
+    expect(reads).toEqual(["read on, first events sent: true"]);
   });
 
   it("is recorded in the registry's metrics before the next request can read them", async () => {
@@ -100,3 +125,25 @@ describe("a chat answer's bookkeeping", () => {
     expect(metrics).toMatch(/g4f_attempts_total\{provider="a",outcome="success"\} 2/);
   });
 });
+
+/** An in-memory provider answering "Hello" then " world", calling `onReadOn` when asked for the second. */
+class ProbeProvider extends ModelCatalog implements AsyncGeneratorProvider {
+  readonly id = "probe";
+  readonly label = "probe";
+  readonly url = "http://127.0.0.1";
+  readonly working = true;
+  readonly supportsStream = true;
+  readonly supportsSystemMessage = true;
+  readonly supportsMessageHistory = true;
+  readonly needsAuth = false;
+
+  constructor(readonly onReadOn: () => void) {
+    super({ label: "probe", defaultModel: "probe-1", chatModels: ["probe-1"] });
+  }
+
+  async *createAsyncGenerator(): AsyncResult {
+    yield "Hello";
+    this.onReadOn();
+    yield " world";
+  }
+}

@@ -30,10 +30,10 @@ import {
 } from "./answer-collector.js";
 import { TimedAttempt } from "./attempt-stream.js";
 import type { CooldownTracker } from "./cooldown.js";
+import { writeEventStreamHead } from "./event-stream-head.js";
 import { blameFailure } from "./failure-attribution.js";
 import type { FallbackObserver, FirstContentEvent } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
-import { answerHead } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
@@ -675,17 +675,6 @@ export async function openEventStream(
   } finally {
     context.failedAttempts = run.failures.length;
   }
-  context.provider = committed.candidate.entry.id;
-  try {
-    const head = answerHead(context, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-    });
-    context.response.writeHead(200, Object.assign(head, headers(committed)));
-  } catch (error) {
-    run.releaseFirstContent();
-    throw error;
-  }
+  writeEventStreamHead(context, run, committed, headers(committed));
   return committed;
 }

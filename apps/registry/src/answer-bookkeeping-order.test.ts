@@ -126,6 +126,43 @@ describe("a chat answer's bookkeeping", () => {
   });
 });
 
+describe("a Responses answer's bookkeeping", () => {
+  async function askResponses(url: string): Promise<string> {
+    const response = await fetch(`${url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "test-model", stream: true, input: "Hi" }),
+    });
+    expect(response.status).toBe(200);
+    return response.text();
+  }
+
+  it("comes after a stream's first events and its last ones were handed to the socket", async () => {
+    const { url, events } = await serveRecording([["Hello", { wait: 20 }, " world"]]);
+    const text = await askResponses(url);
+    expect(text).toContain('"delta":"Hello"');
+    expect(text).toContain("event: response.completed");
+    expect(events).toEqual([
+      "started",
+      "write Hello",
+      "first content",
+
+      "end Hello",
+      "succeeded",
+    ]);
+  });
+
+  it("keeps the finished response, as sent, for a GET right after the stream", async () => {
+    const { url } = await serveRecording();
+    const text = await askResponses(url);
+    const completed = text.split("\n").find((line) => line.includes('"type":"response.completed"'));
+    const sent = JSON.parse(completed?.slice("data: ".length) ?? "{}").response;
+    const stored = await fetch(`${url}/v1/responses/${sent.id}`);
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toEqual(sent);
+  });
+});
+
 /** An in-memory provider answering "Hello" then " world", calling `onReadOn` when asked for the second. */
 class ProbeProvider extends ModelCatalog implements AsyncGeneratorProvider {
   readonly id = "probe";

@@ -310,7 +310,7 @@ async function streamAnswer(
   // id is made while that request is on its way, not after its first content came.
   const committing = run.commit(true);
   const id = completionId();
-  // Awaited here rather than through `openEventStream`: one async step less per stream.
+  // Awaited here rather than in a helper of its own: one async step less per stream.
   let committed: CommittedAttempt;
   try {
     committed = await committing;

@@ -279,15 +279,25 @@ export class ResponseAssembler {
       });
     }
     open.part.pieces.push(text);
-    const position = {
-      item_id: open.item.id,
-      output_index: open.index,
-      content_index: open.parts.length - 1,
-    };
+    // Spelled out rather than spread from a position object: this runs once a delta.
+    const contentIndex = open.parts.length - 1;
     events.push(
       kind === "output_text"
-        ? { type: "response.output_text.delta", ...position, delta: text, logprobs: [] }
-        : { type: "response.refusal.delta", ...position, delta: text },
+        ? {
+            type: "response.output_text.delta",
+            item_id: open.item.id,
+            output_index: open.index,
+            content_index: contentIndex,
+            delta: text,
+            logprobs: [],
+          }
+        : {
+            type: "response.refusal.delta",
+            item_id: open.item.id,
+            output_index: open.index,
+            content_index: contentIndex,
+            delta: text,
+          },
     );
   }
 

@@ -1,6 +1,13 @@
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { type AsyncGeneratorProvider, type AsyncResult, ModelCatalog } from "@g4f-ts/provider-core";
+import {
+  type AsyncGeneratorProvider,
+  type AsyncResult,
+  ModelCatalog,
+  NativeResponseText,
+  type Provider,
+  type ResponsesPassthroughProvider,
+} from "@g4f-ts/provider-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import type { FallbackObserver } from "./fallback-observer.js";
@@ -21,12 +28,10 @@ afterEach(async () => {
  */
 async function serveRecording(
   script: Parameters<typeof scriptedProvider>[0]["script"] = [["Hello", " world"]],
+  provider: Provider = scriptedProvider({ id: "a", script }),
 ): Promise<{ url: string; events: string[] }> {
   const events: string[] = [];
-  const registry = await createRegistry({
-    discover: false,
-    providers: [scriptedProvider({ id: "a", script })],
-  });
+  const registry = await createRegistry({ discover: false, providers: [provider] });
   const recorder: FallbackObserver = {
     attemptStarted: () => events.push("started"),
     firstContent: ({ elapsedMs }) =>
@@ -152,6 +157,15 @@ describe("a Responses answer's bookkeeping", () => {
     ]);
   });
 
+  it("of a forwarded stream comes after its first events and its end were handed to the socket", async () => {
+    const { url, events } = await serveRecording(undefined, new NativeProvider());
+    const text = await askResponses(url);
+    expect(text).toBe(
+      `${nativeEvent("response.created", "Hello")}${nativeEvent("response.completed", "Hello world")}`,
+    );
+    expect(events).toEqual(["started", "write Hello", "first content", "end Hello", "succeeded"]);
+  });
+
   it("keeps the finished response, as sent, for a GET right after the stream", async () => {
     const { url } = await serveRecording();
     const text = await askResponses(url);
@@ -182,5 +196,46 @@ class ProbeProvider extends ModelCatalog implements AsyncGeneratorProvider {
     yield "Hello";
     this.onReadOn();
     yield " world";
+  }
+}
+
+function nativeEvent(type: string, text: string): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, text })}\n\n`;
+}
+
+/** An in-memory upstream of the Responses API itself: its events are forwarded as they come. */
+class NativeProvider
+  extends ModelCatalog
+  implements AsyncGeneratorProvider, ResponsesPassthroughProvider
+{
+  readonly id = "native";
+  readonly label = "native";
+  readonly url = "http://127.0.0.1";
+  readonly working = true;
+  readonly supportsStream = true;
+  readonly supportsSystemMessage = true;
+  readonly supportsMessageHistory = true;
+  readonly needsAuth = false;
+
+  constructor() {
+    super({ label: "native", defaultModel: "test-model", chatModels: ["test-model"] });
+  }
+
+  forwardsResponses(): boolean {
+    return true;
+  }
+
+  async *forwardResponse(): AsyncResult {
+    yield new NativeResponseText(nativeEvent("response.created", "Hello"), "text/event-stream");
+    // The end comes in a later turn of the event loop than the first events.
+    await new Promise((resolve) => setImmediate(resolve));
+    yield new NativeResponseText(
+      nativeEvent("response.completed", "Hello world"),
+      "text/event-stream",
+    );
+  }
+
+  async *createAsyncGenerator(): AsyncResult {
+    yield "not used";
   }
 }

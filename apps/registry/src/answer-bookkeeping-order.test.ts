@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import {
   type AsyncGeneratorProvider,
   type AsyncResult,
+  BatchedChunks,
   ModelCatalog,
   NativeResponseText,
   type Provider,
@@ -122,6 +123,24 @@ describe("a chat answer's bookkeeping", () => {
     expect(reads).toEqual(["read on, first events sent: true"]);
   });
 
+  it("sends with a stream's first events the rest of the provider's read that carried them", async () => {
+    const writes: string[] = [];
+    const registry = await createRegistry({ discover: false, providers: [new BatchProvider()] });
+    server = await startServer({ registry, port: 0 });
+    server.httpServer.prependListener("request", (_request, response: ServerResponse) => {
+      const write = response.write.bind(response) as (text: string) => boolean;
+      response.write = ((text: string) => {
+        writes.push(text);
+        return write(text);
+      }) as typeof response.write;
+    });
+    const text = await ask(server.url, true, "batch-1");
+    expect(text).toContain('"content":"!"');
+    expect(writes[0]).toContain('"content":"Hello"');
+    expect(writes[0]).toContain('"content":" world"');
+    expect(writes[0]).not.toContain('"content":"!"');
+  });
+
   it("is recorded in the registry's metrics before the next request can read them", async () => {
     const { url } = await serveRecording();
     await ask(url, false);
@@ -237,5 +256,29 @@ class NativeProvider
 
   async *createAsyncGenerator(): AsyncResult {
     yield "not used";
+  }
+}
+
+/** An in-memory provider whose first read carries "Hello" and " world", and a later one "!". */
+class BatchProvider extends ModelCatalog implements AsyncGeneratorProvider {
+  readonly id = "batch";
+  readonly label = "batch";
+  readonly url = "http://127.0.0.1";
+  readonly working = true;
+  readonly supportsStream = true;
+  readonly supportsSystemMessage = true;
+  readonly supportsMessageHistory = true;
+  readonly needsAuth = false;
+
+  constructor() {
+    super({ label: "batch", defaultModel: "batch-1", chatModels: ["batch-1"] });
+  }
+
+  createAsyncGenerator(): AsyncResult {
+    return new BatchedChunks(async function* () {
+      yield ["Hello", " world"];
+      await new Promise((resolve) => setImmediate(resolve));
+      yield ["!"];
+    });
   }
 }

@@ -333,8 +333,12 @@ async function streamAnswer(
   try {
     let blocked: Promise<void> | undefined;
     try {
-      // The head and the first events leave at once, before the loop reads on.
-      blocked = writer.writeNow(batchEvents(encoder, state, committed.leading));
+      // The head and the first events leave at once, before the loop reads on: with
+      // them, the rest of the network read that carried them (one write a read).
+      const first = batchEvents(encoder, state, committed.leading);
+      blocked = writer.writeNow(
+        first + batchEvents(encoder, state, committed.attempt.takeBuffered()),
+      );
     } finally {
       // The first content's bookkeeping (held by `commit(true)`) once they left.
       run.releaseFirstContent();

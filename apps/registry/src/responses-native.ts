@@ -166,7 +166,8 @@ async function streamNatively(context: RequestContext, run: FallbackRun): Promis
     let blocked: Promise<void> | undefined;
     try {
       let first = "";
-      for (const chunk of leading) {
+      // With the first content, the rest of the network read that carried it.
+      for (const chunk of [...leading, ...committed.attempt.takeBuffered()]) {
         const text = textOf(chunk);
         sequence = lastSequence(text, sequence);
         first += text;

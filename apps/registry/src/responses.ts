@@ -384,11 +384,15 @@ async function streamResponse(context: RequestContext, call: ResponseCall): Prom
   const writer = new SseWriter(context.response);
   try {
     let blocked: Promise<void> | undefined;
+    let first = eventsText(assembler.start(), sequence);
     try {
-      let first = eventsText(assembler.start(), sequence);
       for (const chunk of committed.leading) first += eventsText(assembler.add(chunk), sequence);
-      blocked = writer.writeNow(first);
+      // The rest of the network read that carried the first content goes with it.
+      for (const chunk of committed.attempt.takeBuffered())
+        first += eventsText(assembler.add(chunk), sequence);
     } finally {
+      // Written even when a chunk threw (an answer past the limit): the events before it.
+      blocked = writer.writeNow(first);
       run.releaseFirstContent();
     }
     if (blocked !== undefined) await blocked;

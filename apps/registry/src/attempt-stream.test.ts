@@ -120,6 +120,25 @@ describe("an attempt read in batches", () => {
     await expect(attempt.next()).rejects.toThrow(/stopped/);
     await expect(attempt.nextBatch()).rejects.toThrow(/stopped/);
   });
+
+  it("hands over at once what next() left of a batch, nothing twice, and nothing once it was stopped", async () => {
+    const attempt = attemptOf(
+      new BatchProvider([
+        ["a", "b", "c"],
+        ["d", "e"],
+      ]),
+    );
+    expect(attempt.takeBuffered()).toEqual([]);
+    expect(await attempt.next()).toEqual({ done: false, value: "a" });
+    expect(attempt.takeBuffered()).toEqual(["b", "c"]);
+    expect(attempt.takeBuffered()).toEqual([]);
+    expect(await attempt.nextBatch()).toEqual({ done: false, value: ["d", "e"] });
+    const stopped = attemptOf(new BatchProvider([["a", "b"]]));
+    expect(await stopped.next()).toEqual({ done: false, value: "a" });
+    stopped.close();
+    expect(stopped.takeBuffered()).toEqual([]);
+    await expect(stopped.nextBatch()).rejects.toThrow(/stopped/);
+  });
 });
 
 /**

@@ -137,6 +137,20 @@ export class TimedAttempt {
     return promise;
   }
 
+  /**
+   * What `next()` left of the batch it was taking chunks from, handed over at once
+   * (none when nothing is left, or once the attempt failed: the failure then wins,
+   * as in `nextBatch()`): the rest of the network read that carried a stream's first
+   * content, for the stream to send with it in its first write.
+   */
+  takeBuffered(): readonly Chunk[] {
+    if (this.#hasFailure || this.#position >= this.#buffered.length) return noChunks;
+    const rest = this.#position === 0 ? this.#buffered : this.#buffered.slice(this.#position);
+    this.#buffered = noChunks;
+    this.#position = 0;
+    return rest;
+  }
+
   /** Stop early (the client left, or the registry moved on): abort the call and release its socket. */
   close(): void {
     if (this.#done) return;

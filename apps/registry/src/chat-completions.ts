@@ -30,7 +30,8 @@ import {
   usageObject,
 } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import { collectAnswer, type FallbackRun, openEventStream } from "./fallback.js";
+import { writeEventStreamHead } from "./event-stream-head.js";
+import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJsonAnswer } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -305,18 +306,21 @@ async function streamAnswer(
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  // The first content's bookkeeping waits until the head and the first events left
-  // (see the first write below): it is not on the path to the client's first byte.
-  const committed = await openEventStream(
-    context,
-    run,
-    ({ candidate }) => answerHeaders(candidate, settings, run),
-    true,
-  );
+  // `commit` has started the first attempt when it returns its promise: the answer's
+  // id is made while that request is on its way, not after its first content came.
+  const committing = run.commit(true);
+  const id = completionId();
+  // Awaited here rather than in a helper of its own: one async step less per stream.
+  let committed: CommittedAttempt;
+  try {
+    committed = await committing;
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
   const { candidate } = committed;
-  const { response } = context;
+  writeEventStreamHead(context, run, committed, answerHeaders(candidate, settings, run));
   const encoder = new ChatChunkEncoder(
-    completionId(),
+    id,
     Math.floor(Date.now() / 1000),
     candidate.model,
     candidate.entry.id,
@@ -325,13 +329,19 @@ async function streamAnswer(
   // The events of one turn leave in one write (see SseWriter); a full socket buffer
   // makes the loop wait for `drain` before it reads on. The chunks come a batch per
   // network read of the provider (see TimedAttempt.nextBatch): one step per batch.
-  const writer = new SseWriter(response);
+  const writer = new SseWriter(context.response);
   try {
     let blocked: Promise<void> | undefined;
     try {
-      blocked = writer.write(batchEvents(encoder, state, committed.leading));
+      // The head and the first events leave at once, before the loop reads on: with
+      // them, the rest of the network read that carried them (one write a read).
+      const first = batchEvents(encoder, state, committed.leading);
+      blocked = writer.writeNow(
+        first + batchEvents(encoder, state, committed.attempt.takeBuffered()),
+      );
     } finally {
-      writer.afterFlush(() => run.releaseFirstContent());
+      // The first content's bookkeeping (held by `commit(true)`) once they left.
+      run.releaseFirstContent();
     }
     if (blocked !== undefined) await blocked;
     for (;;) {

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from "node:http";
 import {
   AbortError,
   ChoiceChunk,
@@ -33,11 +32,9 @@ import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
 import type { FallbackObserver, FirstContentEvent } from "./fallback-observer.js";
 import { type AttemptReport, HttpError } from "./http-errors.js";
-import { answerHead } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import { type AbortSource, waitUnlessAborted } from "./request-abort.js";
-import type { RequestContext } from "./request-context.js";
 
 /** How the fallback engine retries, what it reads and whom it tells. */
 export interface FallbackSettings {
@@ -651,41 +648,4 @@ export async function gatherWholeAnswer<Answer>(
     );
     return { candidate: committed.candidate, answer };
   }
-}
-
-/**
- * Wait for the commit point of a streamed answer, then open the event stream: the
- * first content of some candidate decides the status (200) and the headers
- * (`headers` of that attempt), so that until then a failure moves on unseen and an
- * all-failed error is still a plain JSON error. Records the failed attempts and the
- * answering provider on the request's context, however the wait ends. With
- * `holdFirstContent` the caller tells the observers of the first content
- * (`run.releaseFirstContent()`) once it handed the first events to the socket (see
- * `FallbackRun.commit`).
- */
-export async function openEventStream(
-  context: RequestContext,
-  run: FallbackRun,
-  headers: (committed: CommittedAttempt) => OutgoingHttpHeaders,
-  holdFirstContent = false,
-): Promise<CommittedAttempt> {
-  let committed: CommittedAttempt;
-  try {
-    committed = await run.commit(holdFirstContent);
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
-  context.provider = committed.candidate.entry.id;
-  try {
-    const head = answerHead(context, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-    });
-    context.response.writeHead(200, Object.assign(head, headers(committed)));
-  } catch (error) {
-    run.releaseFirstContent();
-    throw error;
-  }
-  return committed;
 }

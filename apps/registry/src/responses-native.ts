@@ -9,11 +9,13 @@ import {
 } from "@g4f-ts/provider-core";
 import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js";
 import { clientIdentity } from "./client-identity.js";
-import { type FallbackRun, gatherWholeAnswer, openEventStream } from "./fallback.js";
-import { sendJson, writeChunk } from "./http-responses.js";
+import { writeEventStreamHead } from "./event-stream-head.js";
+import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
+import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import type { Registry } from "./registry.js";
 import type { RequestContext } from "./request-context.js";
+import { SseWriter } from "./sse-writer.js";
 
 /*
  * `POST /v1/responses` forwarded unchanged to upstreams that serve the Responses
@@ -138,31 +140,53 @@ function lastSequence(text: string, previous: number): number {
   return last;
 }
 
+/**
+ * The upstream's events passed on as they came, as a chat stream writes its own
+ * (see `streamAnswer`): the first at once, the first content's bookkeeping after
+ * them, a batch per network read gathered into one write a turn, and the end
+ * before the success's bookkeeping.
+ */
 async function streamNatively(context: RequestContext, run: FallbackRun): Promise<void> {
-  const committed = await openEventStream(context, run, ({ candidate, leading }) => {
-    // The upstream's own content type, when it named one (its charset, say).
-    const contentType = leading.find(NativeResponseText.isInstance)?.contentType;
-    return {
-      ...(contentType === undefined ? {} : { "content-type": contentType }),
-      "x-g4f-provider": candidate.entry.id,
-    };
+  let committed: CommittedAttempt;
+  try {
+    committed = await run.commit(true);
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
+  const { candidate, leading } = committed;
+  // The upstream's own content type, when it named one (its charset, say).
+  const contentType = leading.find(NativeResponseText.isInstance)?.contentType;
+  writeEventStreamHead(context, run, committed, {
+    ...(contentType === undefined ? {} : { "content-type": contentType }),
+    "x-g4f-provider": candidate.entry.id,
   });
-  const { candidate } = committed;
-  const { response } = context;
+  const writer = new SseWriter(context.response);
   let sequence = -1;
   try {
-    for (const chunk of committed.leading) {
-      const text = textOf(chunk);
-      sequence = lastSequence(text, sequence);
-      await writeChunk(response, text);
+    let blocked: Promise<void> | undefined;
+    try {
+      let first = "";
+      // With the first content, the rest of the network read that carried it.
+      for (const chunk of [...leading, ...committed.attempt.takeBuffered()]) {
+        const text = textOf(chunk);
+        sequence = lastSequence(text, sequence);
+        first += text;
+      }
+      blocked = writer.writeNow(first);
+    } finally {
+      run.releaseFirstContent();
     }
+    if (blocked !== undefined) await blocked;
     for (;;) {
-      const result = await committed.attempt.next();
+      const result = await committed.attempt.nextBatch();
       if (result.done) break;
-      const text = textOf(result.value);
-      if (text === "") continue;
-      sequence = lastSequence(text, sequence);
-      await writeChunk(response, text);
+      for (const chunk of result.value) {
+        const text = textOf(chunk);
+        if (text === "") continue;
+        sequence = lastSequence(text, sequence);
+        blocked = writer.write(text);
+      }
+      if (blocked !== undefined) await blocked;
     }
   } catch (error) {
     if (run.clientGone() && !context.endedByShutdown) {
@@ -180,9 +204,8 @@ async function streamNatively(context: RequestContext, run: FallbackRun): Promis
     }
     const event = { type: "error", code, message, param: null, sequence_number: sequence + 1 };
     // A blank line first: the upstream's last event may have been cut in the middle.
-    if (!response.destroyed) response.end(`\n\nevent: error\ndata: ${JSON.stringify(event)}\n\n`);
+    writer.end(`\n\nevent: error\ndata: ${JSON.stringify(event)}\n\n`);
     return;
   }
-  run.succeed(committed);
-  response.end();
+  run.succeed(committed, () => writer.end(""));
 }

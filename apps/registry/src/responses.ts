@@ -9,9 +9,10 @@ import { answerLimitName, defaultAnswerLimitBytes } from "./answer-collector.js"
 import { type CapabilityRoute, requestNeeds, routeByCapabilities } from "./capability-routing.js";
 import { droppedParamsHeader } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import { type FallbackRun, gatherWholeAnswer, openEventStream } from "./fallback.js";
+import { writeEventStreamHead } from "./event-stream-head.js";
+import { type CommittedAttempt, type FallbackRun, gatherWholeAnswer } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
-import { sendJson, writeChunk } from "./http-responses.js";
+import { sendJson } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
 import { messagesLength } from "./openai-wire.js";
 import type { Registry } from "./registry.js";
@@ -32,7 +33,9 @@ import {
   type ResponseEvent,
   responseEventText,
   responseItemId,
+  responseObjectEventText,
 } from "./responses-stream.js";
+import { SseWriter } from "./sse-writer.js";
 
 /*
  * `POST /v1/responses`, `GET /v1/responses/{id}` and `DELETE /v1/responses/{id}`:
@@ -305,18 +308,18 @@ function assemblerFor(
   );
 }
 
-/** Keep a finished response, unless the request said `store: false`. */
+/** Keep a finished response (`body`, its JSON as sent), unless the request said `store: false`. */
 function keep(
   context: RequestContext,
   call: ResponseCall,
   assembler: ResponseAssembler,
-  response: Record<string, unknown>,
+  body: string,
 ): void {
   if (call.request.store === false) return;
   responsesStoreOf(context.registry).put({
     id: call.id,
     owner: call.owner,
-    body: JSON.stringify(response),
+    body,
     conversation: [...call.history, assembler.assistantMessage()],
   });
 }
@@ -338,9 +341,11 @@ async function sendResponse(context: RequestContext, call: ResponseCall): Promis
       };
     });
     const { response } = assembler.complete(call.promptCharacters);
-    keep(context, call, assembler, response);
+    // One JSON text of the response, sent and kept (it holds the whole answer).
+    const body = JSON.stringify(response);
+    keep(context, call, assembler, body);
     context.provider = candidate.entry.id;
-    sendJson(context.response, 200, JSON.stringify(response), call.headers(candidate));
+    sendJson(context.response, 200, body, call.headers(candidate));
   } finally {
     context.failedAttempts = run.failures.length;
   }
@@ -358,23 +363,46 @@ function eventsText(events: readonly ResponseEvent[], sequence: { next: number }
  * status; `response.created` goes out with the first content. After it, events pass
  * straight through with backpressure, and a failure ends the stream with
  * `response.failed` (the output so far, and the error), never a silent cut.
+ *
+ * As a chat stream does (see `streamAnswer`): the first events leave at once and
+ * the first content's bookkeeping after them; the events of one turn leave in one
+ * write (`SseWriter`), read a batch per network read of the provider; the last
+ * events leave before the success's bookkeeping (`FallbackRun.succeed`).
  */
 async function streamResponse(context: RequestContext, call: ResponseCall): Promise<void> {
   const { run } = call;
-  const committed = await openEventStream(context, run, ({ candidate }) => call.headers(candidate));
+  let committed: CommittedAttempt;
+  try {
+    committed = await run.commit(true);
+  } finally {
+    context.failedAttempts = run.failures.length;
+  }
   const { candidate } = committed;
-  const { response } = context;
+  writeEventStreamHead(context, run, committed, call.headers(candidate));
   const assembler = assemblerFor(call, candidate, true);
   const sequence = { next: 0 };
+  const writer = new SseWriter(context.response);
   try {
-    await writeChunk(response, eventsText(assembler.start(), sequence));
-    for (const chunk of committed.leading)
-      await writeChunk(response, eventsText(assembler.add(chunk), sequence));
+    let blocked: Promise<void> | undefined;
+    let first = eventsText(assembler.start(), sequence);
+    try {
+      for (const chunk of committed.leading) first += eventsText(assembler.add(chunk), sequence);
+      // The rest of the network read that carried the first content goes with it.
+      for (const chunk of committed.attempt.takeBuffered())
+        first += eventsText(assembler.add(chunk), sequence);
+    } finally {
+      // Written even when a chunk threw (an answer past the limit): the events before it.
+      blocked = writer.writeNow(first);
+      run.releaseFirstContent();
+    }
+    if (blocked !== undefined) await blocked;
     for (;;) {
-      const result = await committed.attempt.next();
+      const result = await committed.attempt.nextBatch();
       if (result.done) break;
-      const events = assembler.add(result.value);
-      if (events.length > 0) await writeChunk(response, eventsText(events, sequence));
+      // A write a chunk (a string append): a chunk that throws leaves the events before it queued.
+      for (const chunk of result.value)
+        blocked = writer.write(eventsText(assembler.add(chunk), sequence));
+      if (blocked !== undefined) await blocked;
     }
   } catch (error) {
     if (run.clientGone() && !context.endedByShutdown) {
@@ -397,13 +425,20 @@ async function streamResponse(context: RequestContext, call: ResponseCall): Prom
         ? report.message
         : `${candidate.entry.id} failed after the answer had started, so it was not retried elsewhere: ${report.message}`;
     }
-    if (!response.destroyed) response.end(eventsText(assembler.fail(code, message), sequence));
+    writer.end(eventsText(assembler.fail(code, message), sequence));
     return;
   }
-  run.succeed(committed);
-  const completed = assembler.complete(call.promptCharacters);
-  keep(context, call, assembler, completed.response);
-  response.end(eventsText(completed.events, sequence));
+  run.succeed(committed, () => {
+    const completed = assembler.complete(call.promptCharacters);
+    const { events } = completed;
+    // The last event carries the response whole: one JSON text of it, sent and kept.
+    const body = JSON.stringify(completed.response);
+    const last = events[events.length - 1] as ResponseEvent;
+    const closing = eventsText(events.slice(0, -1), sequence);
+    writer.end(closing + responseObjectEventText(last.type, body, sequence.next++));
+    // Kept in the same turn as the end: no later request can ask for it before.
+    keep(context, call, assembler, body);
+  });
 }
 
 function notFound(id: string): HttpError {

@@ -119,33 +119,26 @@ describe("SseWriter", () => {
     expect(text).toBe(`${written.join("")}data: [DONE]\n\n`);
   });
 
-  it("runs an after-flush callback once the events of its turn were written, or at once when none wait", async () => {
+  it("hands what writeNow is given to the socket at once, before the turn goes on", async () => {
     const steps: string[] = [];
     const origin = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
-      const write = response.write.bind(response) as (text: string) => boolean;
-      response.write = ((text: string) => {
-        steps.push(`write ${text.length}`);
-        return write(text);
-      }) as typeof response.write;
       const writer = new SseWriter(response);
-      writer.afterFlush(() => steps.push("nothing queued"));
       writer.write(event(0));
-      // Node corks the socket on a response's write: the callback comes once it was uncorked.
-      writer.afterFlush(() =>
-        steps.push(`after the write, socket corked ${response.socket?.writableCorked}`),
+      writer.writeNow(event(1));
+      // Nothing waits in the socket's buffer: the head and both events were written.
+      steps.push(
+        `corked ${response.socket?.writableCorked}, waiting ${response.socket?.writableLength}, written ${(response.socket?.bytesWritten ?? 0) > 0}`,
       );
-      writer.write(event(1));
-      steps.push("turn goes on");
+      writer.write(event(2));
+      steps.push(`queued after it, written later: ${response.socket?.writableLength}`);
       setImmediate(() => writer.end("data: [DONE]\n\n"));
     });
     const text = await readAll(await open(origin));
-    expect(text).toBe(`${event(0)}${event(1)}data: [DONE]\n\n`);
+    expect(text).toBe(`${event(0)}${event(1)}${event(2)}data: [DONE]\n\n`);
     expect(steps).toEqual([
-      "nothing queued",
-      "turn goes on",
-      `write ${event(0).length + event(1).length}`,
-      "after the write, socket corked 0",
+      "corked 0, waiting 0, written true",
+      "queued after it, written later: 0",
     ]);
   });
 });

@@ -21,7 +21,6 @@ export class SseWriter {
   #pending = "";
   #scheduled = false;
   #blocked: Promise<void> | undefined;
-  #afterFlush: (() => void) | undefined;
 
   constructor(response: ServerResponse) {
     this.#response = response;
@@ -40,18 +39,18 @@ export class SseWriter {
   }
 
   /**
-   * Run `callback` once what is queued was handed to the socket (at the end of the
-   * turn, after the socket's uncork, whether or not the client is still there), or
-   * at once when nothing is queued. One callback at a time: a second one runs the
-   * first before it waits.
+   * Write what is queued and `text`, and hand them to the socket now rather than at
+   * the end of the turn: for a stream's first events, which the client waits for,
+   * while the rest of the turn (reading on from the provider, the first content's
+   * bookkeeping) does not need to come first. Returns what `write` returns.
    */
-  afterFlush(callback: () => void): void {
-    if (!this.#scheduled) {
-      callback();
-      return;
-    }
-    this.#afterFlush?.();
-    this.#afterFlush = callback;
+  writeNow(text: string): Promise<void> | undefined {
+    this.#pending += text;
+    this.#flush();
+    // Node corks a response's socket on a write and uncorks it on the next tick,
+    // after the microtasks of this turn: uncorked here, the bytes leave at once.
+    if (!this.#response.destroyed) this.#response.uncork();
+    return this.#blocked;
   }
 
   /** Write what is queued and `text`, and end the response. */
@@ -64,12 +63,6 @@ export class SseWriter {
   readonly #flushAtEndOfTurn = (): void => {
     this.#scheduled = false;
     this.#flush();
-    const callback = this.#afterFlush;
-    if (callback === undefined) return;
-    this.#afterFlush = undefined;
-    // Node corks a response's socket on `write` and uncorks it on the next tick: the
-    // tick queued after that one runs once the bytes were handed to the socket.
-    process.nextTick(callback);
   };
 
   #flush(): void {

@@ -13,6 +13,7 @@ import {
   Usage,
 } from "@g4f-ts/provider-core";
 import { chunkText } from "@g4f-ts/provider-core/internal";
+import { AnswerCollector, defaultAnswerLimitBytes } from "./answer-collector.js";
 import { attemptsHeader } from "./attempts-header.js";
 import {
   type CapabilityRoute,
@@ -30,7 +31,7 @@ import {
   usageObject,
 } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
-import { collectAnswer, type FallbackRun, openEventStream } from "./fallback.js";
+import { deliverWholeAnswer, type FallbackRun, openEventStream } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJsonAnswer } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -142,27 +143,42 @@ interface AnswerSettings {
   droppedHeader: (candidate: Candidate) => string | undefined;
 }
 
-/** The headers every chat answer carries: its provider, what it dropped, the attempts that failed before it. */
+/**
+ * The headers every chat answer carries: its provider, what it dropped, the
+ * attempts that failed before it, and (a JSON answer whose usage is a guess) the
+ * estimate's mark. One object, in the order the headers are sent.
+ */
 function answerHeaders(
   candidate: Candidate,
   settings: AnswerSettings,
   run: FallbackRun,
+  usageEstimated?: boolean,
 ): Record<string, string> {
   const headers: Record<string, string> = { "x-g4f-provider": candidate.entry.id };
   const dropped = settings.droppedHeader(candidate);
   if (dropped !== undefined) headers[droppedParamsHeader] = dropped;
   if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
+  if (usageEstimated === true) headers[usageEstimatedHeader] = "true";
   return headers;
 }
 
-async function sendAnswer(
+/**
+ * The JSON answer: gathered whole through the fallback engine, then written in one
+ * piece. Not an async function: the engine's own promise is the request's
+ * (`deliverWholeAnswer`), and the failed attempts are noted on the request however
+ * it ends, as a `finally` would.
+ */
+function sendAnswer(
   context: RequestContext,
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  try {
+  const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
+  return deliverWholeAnswer(
+    run,
+    (candidate) => new AnswerCollector(candidate.entry.id, limitBytes),
     // Written before the success's bookkeeping (see `FallbackRun.succeed`).
-    await collectAnswer(run, undefined, (candidate, answer) => {
+    (candidate, answer) => {
       context.provider = candidate.entry.id;
       context.failedAttempts = run.failures.length;
       const usage = usageObject(answer.usage, run.promptCharacters(), answerCharacters(answer));
@@ -175,14 +191,12 @@ async function sendAnswer(
         answer,
         usage,
       );
-      // One object, in the order the headers are sent, rather than spreads of several.
-      const headers = answerHeaders(candidate, settings, run);
-      if (usage.estimated) headers[usageEstimatedHeader] = "true";
-      sendJsonAnswer(context, body, headers);
-    });
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
+      sendJsonAnswer(context, body, answerHeaders(candidate, settings, run, usage.estimated));
+    },
+    () => {
+      context.failedAttempts = run.failures.length;
+    },
+  );
 }
 
 /** The running state of one choice of a streamed answer. */

@@ -1,5 +1,6 @@
 import {
   AbortError,
+  type CapabilityNeed,
   ChoiceChunk,
   type Chunk,
   FinishReason,
@@ -68,12 +69,21 @@ export function handleChatCompletion(
   // means something. A JSON client gets the same chunks, grouped.
   const options = toProviderOptions(request);
   options.stream = true;
-  const routes = routeByCapabilities(candidates, requestNeeds(messages, options), options, {
-    unsupportedFields: registry.config.routing.unsupportedFields,
-    requestedModel: request.model ?? pinned ?? "",
-    pinned: pinned !== undefined,
-  });
-  const { candidates: routed, optionsFor, droppedHeader } = routedCandidates(routes, options);
+  const needs = requestNeeds(messages, options);
+  const {
+    candidates: routed,
+    optionsFor,
+    droppedHeader,
+  } = asksNothingOfModels(needs, options)
+    ? everyCandidateAsItIs(candidates)
+    : routedCandidates(
+        routeByCapabilities(candidates, needs, options, {
+          unsupportedFields: registry.config.routing.unsupportedFields,
+          requestedModel: request.model ?? pinned ?? "",
+          pinned: pinned !== undefined,
+        }),
+        options,
+      );
   const run = registry.run(routed, {
     requestedModel: request.model ?? pin ?? "",
     messages,
@@ -101,6 +111,31 @@ interface RoutedCandidates {
 
 function droppedNothing(): undefined {
   return undefined;
+}
+
+/**
+ * True when a request asks nothing of a model that a model could lack: no need
+ * (plain text, no sampling field, no tools, no format) and no field that some
+ * models take away while idle (`logprobs: false`). Then every candidate honours
+ * it as it is (see {@link everyCandidateAsItIs}).
+ */
+export function asksNothingOfModels(
+  needs: readonly CapabilityNeed[],
+  options: ProviderOptions,
+): boolean {
+  return needs.length === 0 && options.logprobs !== false;
+}
+
+/**
+ * The routes of a request that asks nothing of its models, without routing it:
+ * with no need, `routeByCapabilities` finds every candidate honouring the request,
+ * in order, with the request's own options (no idle field to take away) and
+ * nothing dropped, which `routedCandidates` turns into the candidates as they are,
+ * no `optionsFor` and no dropped-fields header; this gives the same without a
+ * route per candidate, a look-up of each model's capabilities and a second list.
+ */
+export function everyCandidateAsItIs(candidates: readonly Candidate[]): RoutedCandidates {
+  return { candidates, optionsFor: undefined, droppedHeader: droppedNothing };
 }
 
 /**

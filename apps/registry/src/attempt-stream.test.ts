@@ -15,7 +15,7 @@ import {
 import { callControlOf, callOptionsShape } from "@g4f-ts/provider-core/internal";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { TimedAttempt } from "./attempt-stream.js";
+import { type BatchReader, TimedAttempt } from "./attempt-stream.js";
 import { type AttemptTimeouts, defaultAttemptTimeouts } from "./config.js";
 import { RequestAbort } from "./request-abort.js";
 
@@ -242,5 +242,132 @@ describe("an attempt's cancellation", () => {
     expect((error as AbortError).cause).toBe(reason);
     expect(provider.signal?.aborted).toBe(true);
     expect(provider.signal?.reason).toBe(error);
+  });
+});
+
+/** What a `BatchReader` was told, in order, and whether any of it came inside `read()`. */
+class RecordingReader implements BatchReader {
+  readonly told: unknown[] = [];
+  insideRead = false;
+  toldInsideRead = false;
+  #waiting: (() => void) | undefined;
+
+  batch(chunks: readonly Chunk[]): void {
+    this.#note({ batch: chunks });
+  }
+
+  end(): void {
+    this.#note("end");
+  }
+
+  fail(error: unknown): void {
+    this.#note({ fail: error });
+  }
+
+  /** Read once from `attempt`, resolving when the reader was told its outcome. */
+  readFrom(attempt: TimedAttempt): Promise<void> {
+    const told = new Promise<void>((resolve) => {
+      this.#waiting = resolve;
+    });
+    this.insideRead = true;
+    attempt.read(this);
+    this.insideRead = false;
+    return told;
+  }
+
+  #note(outcome: unknown): void {
+    if (this.insideRead) this.toldInsideRead = true;
+    this.told.push(outcome);
+    this.#waiting?.();
+  }
+}
+
+/** Never answers, and does not look at its cancellation (a provider that ignores its abort). */
+class DeafProvider extends InMemoryProvider {
+  createAsyncGenerator(): AsyncIterable<Chunk> {
+    return {
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Chunk>>(() => {}) }),
+    };
+  }
+}
+
+describe("an attempt read with callbacks (read)", () => {
+  it("tells its reader each batch, then the end, as nextBatch() resolves them, never inside read()", async () => {
+    const attempt = attemptOf(
+      new BatchProvider([
+        [metadata, "Hel", "lo"],
+        [" world", new FinishReason("stop")],
+      ]),
+    );
+    const reader = new RecordingReader();
+    await reader.readFrom(attempt);
+    await reader.readFrom(attempt);
+    await reader.readFrom(attempt);
+    expect(reader.told).toEqual([
+      { batch: [metadata, "Hel", "lo"] },
+      { batch: [" world", new FinishReason("stop")] },
+      "end",
+    ]);
+    // Read again after the end: the end again, a microtask later.
+    await reader.readFrom(attempt);
+    expect(reader.told.at(-1)).toBe("end");
+    expect(reader.toldInsideRead).toBe(false);
+  });
+
+  it("tells the provider's error after the batch of the chunks before it", async () => {
+    const attempt = attemptOf(new BatchProvider([[metadata, "partial"]], true));
+    const reader = new RecordingReader();
+    await reader.readFrom(attempt);
+    await reader.readFrom(attempt);
+    expect(reader.told).toEqual([{ batch: [metadata, "partial"] }, { fail: failure }]);
+  });
+
+  it("fails a pending read when the attempt is stopped, though the provider ignores its abort", async () => {
+    const attempt = attemptOf(new DeafProvider());
+    const reader = new RecordingReader();
+    const told = reader.readFrom(attempt);
+    attempt.close();
+    // Not inside close(): a microtask later, as an awaited nextBatch() would resume.
+    expect(reader.told).toEqual([]);
+    await told;
+    expect(reader.told).toEqual([{ fail: expect.any(AbortError) }]);
+    expect((reader.told[0] as { fail: Error }).fail.message).toMatch(/stopped/);
+    expect(attempt.control.aborted).toBe(true);
+  });
+
+  it("fails a pending read at the first-chunk timeout, though the provider ignores its abort", async () => {
+    vi.useFakeTimers();
+    try {
+      const attempt = timedAttempt(new DeafProvider(), {
+        ...defaultAttemptTimeouts,
+        firstChunkMs: 50,
+      });
+      const reader = new RecordingReader();
+      const told = reader.readFrom(attempt);
+      await vi.advanceTimersByTimeAsync(60);
+      await told;
+      expect(reader.told).toEqual([{ fail: expect.any(TimeoutError) }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("hands the unread rest of a batch over first, without a read, and a failure wins over it", async () => {
+    const attempt = attemptOf(new BatchProvider([["a", "b", "c"], ["d"]]));
+    const reader = new RecordingReader();
+    await reader.readFrom(attempt);
+    const batch = (reader.told[0] as { batch: readonly Chunk[] }).batch;
+    attempt.keepUnread(batch, 1);
+    expect(attempt.takeBuffered()).toEqual(["b", "c"]);
+    expect(attempt.takeBuffered()).toEqual([]);
+    attempt.keepUnread(batch, 2);
+    await reader.readFrom(attempt);
+    expect(reader.told.at(-1)).toEqual({ batch: ["c"] });
+    expect(await attempt.nextBatch()).toEqual({ done: false, value: ["d"] });
+    attempt.keepUnread(batch, 0);
+    attempt.close();
+    expect(attempt.takeBuffered()).toEqual([]);
+    await reader.readFrom(attempt);
+    expect(reader.told.at(-1)).toEqual({ fail: expect.any(AbortError) });
   });
 });

@@ -14,6 +14,21 @@ import type { AttemptTimeouts } from "./config.js";
 import type { AbortSource } from "./request-abort.js";
 
 /**
+ * Who takes the outcome of one `TimedAttempt.read()`: exactly one of its methods is
+ * called, once, and never before `read()` returned. It is the callback form of
+ * `nextBatch()`, for the engines that read an answer without a promise of their
+ * own per batch (the commit search and the whole-answer gathering in `fallback.ts`).
+ */
+export interface BatchReader {
+  /** The chunks one network read of the provider completed (possibly none). */
+  batch(chunks: readonly Chunk[]): void;
+  /** The answer ended well. */
+  end(): void;
+  /** The provider's error, a `TimeoutError` or an `AbortError`, as `nextBatch()` rejects. */
+  fail(error: unknown): void;
+}
+
+/**
  * One call of a provider, with the registry's three timers around it: until the
  * first chunk, between chunks (counted only while the registry waits for the
  * provider, so a slow client does not blame it), and for the whole attempt. A
@@ -52,6 +67,8 @@ export class TimedAttempt {
   #receivedChunk = false;
   #resolve: ((result: IteratorResult<readonly Chunk[]>) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
+  /** The reader of a pending `read()` (a pending `nextBatch()` has `#resolve` instead). */
+  #reader: BatchReader | undefined;
   /** The first chunk (then the gap to the next) and the whole attempt, on one timer. */
   #deadlines: DeadlineTimer | undefined;
   readonly #parentSignal: AbortSource | undefined;
@@ -123,25 +140,46 @@ export class TimedAttempt {
    */
   nextBatch(): Promise<IteratorResult<readonly Chunk[]>> {
     if (this.#hasFailure) return Promise.reject(this.#failure);
-    if (this.#position < this.#buffered.length) {
-      const rest = this.#position === 0 ? this.#buffered : this.#buffered.slice(this.#position);
-      this.#buffered = noChunks;
-      this.#position = 0;
-      return Promise.resolve({ done: false, value: rest });
-    }
+    if (this.#position < this.#buffered.length)
+      return Promise.resolve({ done: false, value: this.takeBuffered() });
     if (this.#done || this.#batches === undefined) return Promise.resolve(doneResult);
-    this.#pending = true;
-    if (this.#receivedChunk) this.#deadlines?.movePhase(this.#timeouts.idleMs);
+    this.#reader = undefined;
     const promise = new Promise<IteratorResult<readonly Chunk[]>>(this.#capture);
-    this.#batches.next().then(this.#onResult, this.#onError);
+    this.#readProvider();
     return promise;
   }
 
   /**
-   * What `next()` left of the batch it was taking chunks from, handed over at once
-   * (none when nothing is left, or once the attempt failed: the failure then wins,
-   * as in `nextBatch()`): the rest of the network read that carried a stream's first
-   * content, for the stream to send with it in its first write.
+   * `nextBatch()` without its promise: the same outcome, told to `reader` (see
+   * {@link BatchReader}). The wrapper promise of `nextBatch()` is what fails a
+   * pending read when a provider ignores its abort; here the reader's `fail` is
+   * called instead, the same way. The outcomes that `nextBatch()` settles at once
+   * (a failure, what `next()` left, the end) are told a microtask later, as an
+   * `await` of them would resume.
+   */
+  read(reader: BatchReader): void {
+    if (this.#hasFailure) {
+      const failure = this.#failure;
+      queueMicrotask(() => reader.fail(failure));
+      return;
+    }
+    if (this.#position < this.#buffered.length) {
+      const rest = this.takeBuffered();
+      queueMicrotask(() => reader.batch(rest));
+      return;
+    }
+    if (this.#done || this.#batches === undefined) {
+      queueMicrotask(() => reader.end());
+      return;
+    }
+    this.#reader = reader;
+    this.#readProvider();
+  }
+
+  /**
+   * What `next()` (or `keepUnread`) left of the last batch, taken now, without a
+   * read; empty when nothing is left, or when the attempt failed (the failure,
+   * which wins over chunks not yet handed over, is what the next read gives).
    */
   takeBuffered(): readonly Chunk[] {
     if (this.#hasFailure || this.#position >= this.#buffered.length) return noChunks;
@@ -149,6 +187,29 @@ export class TimedAttempt {
     this.#buffered = noChunks;
     this.#position = 0;
     return rest;
+  }
+
+  /**
+   * Hand `batch` from `position` on back: a reader that took a batch and stopped
+   * inside it (the commit point) leaves the rest to the next read, as `next()` does.
+   */
+  keepUnread(batch: readonly Chunk[], position: number): void {
+    this.#buffered = batch;
+    this.#position = position;
+  }
+
+  /** Ask the provider for its next batch; `#onResult` or `#onError` takes the outcome. */
+  #readProvider(): void {
+    this.#pending = true;
+    if (this.#receivedChunk) this.#deadlines?.movePhase(this.#timeouts.idleMs);
+    let read: Promise<IteratorResult<readonly Chunk[]>>;
+    try {
+      read = (this.#batches as AsyncIterator<readonly Chunk[]>).next();
+    } catch (error) {
+      // A hand-written iterator that throws rather than rejects: the same failure, a turn later.
+      read = Promise.reject(error);
+    }
+    read.then(this.#onResult, this.#onError);
   }
 
   /** Stop early (the client left, or the registry moved on): abort the call and release its socket. */
@@ -181,7 +242,14 @@ export class TimedAttempt {
       this.#receivedChunk = true;
       this.#deadlines?.movePhase(this.#timeouts.idleMs);
     }
-    this.#resolve?.(result);
+    const reader = this.#reader;
+    if (reader === undefined) {
+      this.#resolve?.(result);
+      return;
+    }
+    this.#reader = undefined;
+    if (result.done) reader.end();
+    else reader.batch(result.value);
   };
 
   readonly #onError = (error: unknown): void => {
@@ -191,7 +259,13 @@ export class TimedAttempt {
     this.#hasFailure = true;
     this.#done = true;
     this.#cleanUp();
-    this.#reject?.(error);
+    const reader = this.#reader;
+    if (reader === undefined) {
+      this.#reject?.(error);
+      return;
+    }
+    this.#reader = undefined;
+    reader.fail(error);
   };
 
   readonly #onParentAbort = (): void => {
@@ -234,7 +308,11 @@ export class TimedAttempt {
     }
     if (this.#pending) {
       this.#pending = false;
-      this.#reject?.(error);
+      const reader = this.#reader;
+      this.#reader = undefined;
+      // A reader hears of it a microtask later, as the rejected `nextBatch()` is awaited.
+      if (reader !== undefined) queueMicrotask(() => reader.fail(error));
+      else this.#reject?.(error);
     }
   }
 

@@ -6,7 +6,12 @@ import {
 import { describe, expect, it } from "vitest";
 import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import { requestNeeds, routeByCapabilities } from "./capability-routing.js";
-import { routedCandidates, routeTable } from "./chat-completions.js";
+import {
+  asksNothingOfModels,
+  everyCandidateAsItIs,
+  routedCandidates,
+  routeTable,
+} from "./chat-completions.js";
 import { createRegistry } from "./registry.js";
 
 async function candidatesOf() {
@@ -58,5 +63,56 @@ describe("routedCandidates", () => {
     const [full, text] = routed.candidates;
     expect(routed.droppedHeader(full as never)).toBeUndefined();
     expect(routed.droppedHeader(text as never)).toContain("tools");
+  });
+});
+
+describe("everyCandidateAsItIs", () => {
+  // Requests of every shape the fast path could be asked about: it must take exactly
+  // those whose routing gives every candidate the request as it is, and give the same.
+  const requests: { name: string; options: ProviderOptions; content?: string }[] = [
+    { name: "a plain request", options: { stream: true } },
+    { name: "a plain request without stream", options: {} },
+    { name: "temperature", options: { stream: true, temperature: 0.2 } },
+    { name: "logprobs: false", options: { stream: true, logprobs: false } },
+    { name: "logprobs: true", options: { stream: true, logprobs: true } },
+    {
+      name: "tools",
+      options: {
+        stream: true,
+        tools: [{ type: "function", function: { name: "f", parameters: {} } }],
+      },
+    },
+    {
+      name: "a JSON response format",
+      options: { stream: true, responseFormat: { type: "json_object" } },
+    },
+    { name: "an extra body field", options: { stream: true, extraBody: { store: true } } },
+  ];
+
+  for (const { name, options } of requests) {
+    it(`routes ${name} as routeByCapabilities and routedCandidates do, when it takes it`, async () => {
+      const candidates = await candidatesOf();
+      const messages = [{ role: "user" as const, content: "Hi" }];
+      const needs = requestNeeds(messages, options);
+      const general = routedCandidates(routesFor(candidates, options), options);
+      if (!asksNothingOfModels(needs, options)) {
+        // Not taken: something a candidate may lack or drop, so the general path decides.
+        expect(needs.length > 0 || options.logprobs === false).toBe(true);
+        return;
+      }
+      const fast = everyCandidateAsItIs(candidates);
+      expect(fast.candidates).toEqual(general.candidates);
+      expect(fast.optionsFor).toBe(general.optionsFor);
+      for (const candidate of candidates)
+        expect(fast.droppedHeader(candidate)).toBe(general.droppedHeader(candidate));
+    });
+  }
+
+  it("is taken by a plain request and by no request that asks for a field", () => {
+    const messages = [{ role: "user" as const, content: "Hi" }];
+    const taken = requests
+      .filter(({ options }) => asksNothingOfModels(requestNeeds(messages, options), options))
+      .map(({ name }) => name);
+    expect(taken).toEqual(["a plain request", "a plain request without stream"]);
   });
 });

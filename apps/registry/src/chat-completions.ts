@@ -1,5 +1,6 @@
 import {
   AbortError,
+  type CapabilityNeed,
   ChoiceChunk,
   type Chunk,
   FinishReason,
@@ -13,6 +14,7 @@ import {
   Usage,
 } from "@g4f-ts/provider-core";
 import { chunkText } from "@g4f-ts/provider-core/internal";
+import { AnswerCollector, defaultAnswerLimitBytes } from "./answer-collector.js";
 import { attemptsHeader } from "./attempts-header.js";
 import {
   type CapabilityRoute,
@@ -31,7 +33,7 @@ import {
 } from "./chat-answer-wire.js";
 import { clientIdentity } from "./client-identity.js";
 import { writeEventStreamHead } from "./event-stream-head.js";
-import { type CommittedAttempt, collectAnswer, type FallbackRun } from "./fallback.js";
+import { type CommittedAttempt, deliverWholeAnswer, type FallbackRun } from "./fallback.js";
 import { HttpError } from "./http-errors.js";
 import { sendJsonAnswer } from "./http-responses.js";
 import type { Candidate } from "./model-router.js";
@@ -68,12 +70,21 @@ export function handleChatCompletion(
   // means something. A JSON client gets the same chunks, grouped.
   const options = toProviderOptions(request);
   options.stream = true;
-  const routes = routeByCapabilities(candidates, requestNeeds(messages, options), options, {
-    unsupportedFields: registry.config.routing.unsupportedFields,
-    requestedModel: request.model ?? pinned ?? "",
-    pinned: pinned !== undefined,
-  });
-  const { candidates: routed, optionsFor, droppedHeader } = routedCandidates(routes, options);
+  const needs = requestNeeds(messages, options);
+  const {
+    candidates: routed,
+    optionsFor,
+    droppedHeader,
+  } = asksNothingOfModels(needs, options)
+    ? everyCandidateAsItIs(candidates)
+    : routedCandidates(
+        routeByCapabilities(candidates, needs, options, {
+          unsupportedFields: registry.config.routing.unsupportedFields,
+          requestedModel: request.model ?? pinned ?? "",
+          pinned: pinned !== undefined,
+        }),
+        options,
+      );
   const run = registry.run(routed, {
     requestedModel: request.model ?? pin ?? "",
     messages,
@@ -101,6 +112,31 @@ interface RoutedCandidates {
 
 function droppedNothing(): undefined {
   return undefined;
+}
+
+/**
+ * True when a request asks nothing of a model that a model could lack: no need
+ * (plain text, no sampling field, no tools, no format) and no field that some
+ * models take away while idle (`logprobs: false`). Then every candidate honours
+ * it as it is (see {@link everyCandidateAsItIs}).
+ */
+export function asksNothingOfModels(
+  needs: readonly CapabilityNeed[],
+  options: ProviderOptions,
+): boolean {
+  return needs.length === 0 && options.logprobs !== false;
+}
+
+/**
+ * The routes of a request that asks nothing of its models, without routing it:
+ * with no need, `routeByCapabilities` finds every candidate honouring the request,
+ * in order, with the request's own options (no idle field to take away) and
+ * nothing dropped, which `routedCandidates` turns into the candidates as they are,
+ * no `optionsFor` and no dropped-fields header; this gives the same without a
+ * route per candidate, a look-up of each model's capabilities and a second list.
+ */
+export function everyCandidateAsItIs(candidates: readonly Candidate[]): RoutedCandidates {
+  return { candidates, optionsFor: undefined, droppedHeader: droppedNothing };
 }
 
 /**
@@ -143,27 +179,42 @@ interface AnswerSettings {
   droppedHeader: (candidate: Candidate) => string | undefined;
 }
 
-/** The headers every chat answer carries: its provider, what it dropped, the attempts that failed before it. */
+/**
+ * The headers every chat answer carries: its provider, what it dropped, the
+ * attempts that failed before it, and (a JSON answer whose usage is a guess) the
+ * estimate's mark. One object, in the order the headers are sent.
+ */
 function answerHeaders(
   candidate: Candidate,
   settings: AnswerSettings,
   run: FallbackRun,
+  usageEstimated?: boolean,
 ): Record<string, string> {
   const headers: Record<string, string> = { "x-g4f-provider": candidate.entry.id };
   const dropped = settings.droppedHeader(candidate);
   if (dropped !== undefined) headers[droppedParamsHeader] = dropped;
   if (run.failures.length > 0) Object.assign(headers, attemptsHeader(run.failures));
+  if (usageEstimated === true) headers[usageEstimatedHeader] = "true";
   return headers;
 }
 
-async function sendAnswer(
+/**
+ * The JSON answer: gathered whole through the fallback engine, then written in one
+ * piece. Not an async function: the engine's own promise is the request's
+ * (`deliverWholeAnswer`), and the failed attempts are noted on the request however
+ * it ends, as a `finally` would.
+ */
+function sendAnswer(
   context: RequestContext,
   run: FallbackRun,
   settings: AnswerSettings,
 ): Promise<void> {
-  try {
+  const limitBytes = run.settings.answerLimitBytes ?? defaultAnswerLimitBytes;
+  return deliverWholeAnswer(
+    run,
+    (candidate) => new AnswerCollector(candidate.entry.id, limitBytes),
     // Written before the success's bookkeeping (see `FallbackRun.succeed`).
-    await collectAnswer(run, undefined, (candidate, answer) => {
+    (candidate, answer) => {
       context.provider = candidate.entry.id;
       context.failedAttempts = run.failures.length;
       const usage = usageObject(answer.usage, run.promptCharacters(), answerCharacters(answer));
@@ -176,14 +227,12 @@ async function sendAnswer(
         answer,
         usage,
       );
-      // One object, in the order the headers are sent, rather than spreads of several.
-      const headers = answerHeaders(candidate, settings, run);
-      if (usage.estimated) headers[usageEstimatedHeader] = "true";
-      sendJsonAnswer(context, body, headers);
-    });
-  } finally {
-    context.failedAttempts = run.failures.length;
-  }
+      sendJsonAnswer(context, body, answerHeaders(candidate, settings, run, usage.estimated));
+    },
+    () => {
+      context.failedAttempts = run.failures.length;
+    },
+  );
 }
 
 /** The running state of one choice of a streamed answer. */

@@ -220,9 +220,12 @@ export class CooldownTracker {
     state.consecutiveFailures = 0;
     state.coolingDownUntil = 0;
     state.lastError = undefined;
-    state.failingClients.clear();
+    // Only when there is something to clear: V8's `clear()` gives even an empty set a
+    // new table, an allocation on every successful request for nothing.
+    if (state.failingClients.size > 0) state.failingClients.clear();
     state.trustedFailure = false;
-    if (details.client !== undefined) state.clients.delete(details.client);
+    if (details.client !== undefined && state.clients.size > 0)
+      state.clients.delete(details.client);
     if (details.promptCharacters !== undefined) {
       state.recentPrompts[state.recentPromptNext] = details.promptCharacters;
       state.recentPromptNext = (state.recentPromptNext + 1) % recentPromptCount;

@@ -1,4 +1,6 @@
 import {
+  BatchedChunks,
+  type Chunk,
   ConnectionError,
   ContextLengthExceededError,
   FinishReason,
@@ -14,8 +16,10 @@ import {
   type ScriptStep,
   scriptedProvider,
 } from "./__fixtures__/scripted-provider.js";
+import { AnswerCollector } from "./answer-collector.js";
 import type { AttemptTimeouts } from "./config.js";
-import { collectAnswer } from "./fallback.js";
+import { collectAnswer, deliverWholeAnswer, FallbackRun } from "./fallback.js";
+import type { FallbackObserver } from "./fallback-observer.js";
 import type { HttpError } from "./http-errors.js";
 import { createRegistry } from "./registry.js";
 
@@ -398,5 +402,177 @@ describe("FallbackRun's cooldowns between clients", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+/** A step of a batched answer: a batch, or the error the answer fails with there. */
+type BatchStep = readonly Chunk[] | Error;
+
+/** A provider that answers each call with the next of its scripts of batches (the last repeats). */
+function batchedProvider(id: string, calls: BatchStep[][]): ScriptedProvider {
+  const scripted = scriptedProvider({ id });
+  let index = 0;
+  return {
+    ...scripted,
+    createAsyncGenerator() {
+      const batches = calls[Math.min(index++, calls.length - 1)] ?? [];
+      return new BatchedChunks(async function* () {
+        for (const step of batches) {
+          if (step instanceof Error) throw step;
+          yield step;
+        }
+      });
+    },
+  };
+}
+
+async function batchedRun(
+  providers: ScriptedProvider[],
+  routing: { retriesPerProvider?: number; retryDelayMs?: number } = {},
+) {
+  const registry = await createRegistry({
+    discover: false,
+    config: { routing: { retriesPerProvider: 0, retryDelayMs: 0, ...routing } },
+    providers,
+  });
+  const events: string[] = [];
+  const recorder: FallbackObserver = {
+    attemptStarted: ({ candidate }) => events.push(`started ${candidate.entry.id}`),
+    firstContent: ({ candidate }) => events.push(`first content ${candidate.entry.id}`),
+    attemptSucceeded: ({ candidate }) => events.push(`succeeded ${candidate.entry.id}`),
+    attemptFailed: ({ candidate, report }) =>
+      events.push(`failed ${candidate.entry.id} ${report.reason}`),
+    fellBack: ({ candidate }) => events.push(`fell back from ${candidate.entry.id}`),
+  };
+  const run = new FallbackRun(
+    registry.router.resolve("test-model", undefined, "chat"),
+    {
+      requestedModel: "test-model",
+      messages: [{ role: "user", content: "Hi" }],
+      options: {},
+      signal: undefined,
+      logger: undefined,
+    },
+    {
+      ...registry.fallbackSettings,
+      observers: [...registry.fallbackSettings.observers, recorder],
+    },
+  );
+  return { registry, run, events };
+}
+
+describe("FallbackRun read in batches, without a promise per step", () => {
+  it("commits at the first content inside a batch and leaves the rest of that batch to the attempt's next read", async () => {
+    const usage = new Usage({ promptTokens: 3 });
+    const { run } = await batchedRun([
+      batchedProvider("a", [[[usage, "Hello", " world", new FinishReason("stop")], ["!"]]]),
+    ]);
+    const committed = await run.commit();
+    expect(committed.leading).toEqual([usage, "Hello"]);
+    expect(await committed.attempt.nextBatch()).toEqual({
+      done: false,
+      value: [" world", new FinishReason("stop")],
+    });
+    expect(await committed.attempt.nextBatch()).toEqual({ done: false, value: ["!"] });
+    expect((await committed.attempt.nextBatch()).done).toBe(true);
+  });
+
+  it("tells a commitThen listener once, never inside the call: the committed attempt, or the all-failed error", async () => {
+    const { run } = await batchedRun([
+      batchedProvider("a", [[unavailable("a")]]),
+      batchedProvider("b", [[["from b"]]]),
+    ]);
+    const told: string[] = [];
+    let calling = true;
+    const committed = new Promise<void>((resolve) => {
+      run.commitThen({
+        committed: ({ candidate, leading }) => {
+          told.push(`${calling ? "inside" : "after"}: ${candidate.entry.id} ${leading.join("")}`);
+          resolve();
+        },
+        failed: () => told.push("failed"),
+      });
+    });
+    calling = false;
+    await committed;
+    expect(told).toEqual(["after: b from b"]);
+
+    const { run: failing } = await batchedRun([batchedProvider("a", [[unavailable("a")]])]);
+    const error = await new Promise<unknown>((resolve) => {
+      failing.commitThen({ committed: () => resolve("committed"), failed: resolve });
+    });
+    expect(error).toMatchObject({ status: 502, code: "all_providers_failed" });
+  });
+
+  it("gathers a whole answer across batches, and moves on from an attempt that fails after content, with the same events", async () => {
+    const { run, events } = await batchedRun([
+      batchedProvider("a", [
+        [["par", "tial"], new ConnectionError({ provider: "a", message: "a: reset" })],
+      ]),
+      batchedProvider("b", [[[new Usage({ promptTokens: 2 }), "who"], ["le"], ["!"]]]),
+    ]);
+    const { candidate, answer } = await collectAnswer(run);
+    expect(candidate.entry.id).toBe("b");
+    expect(answer.content).toBe("whole!");
+    expect(answer.usage?.promptTokens).toBe(2);
+    expect(events).toEqual([
+      "started a",
+      "first content a",
+      "failed a connection",
+      "fell back from a",
+      "started b",
+      "first content b",
+      "succeeded b",
+    ]);
+  });
+
+  it("waits out a retry's delay, then tries the same provider again", async () => {
+    const { run, events } = await batchedRun(
+      [batchedProvider("a", [[unavailable("a")], [["second try"]]])],
+      { retriesPerProvider: 1, retryDelayMs: 1 },
+    );
+    const { answer } = await collectAnswer(run);
+    expect(answer.content).toBe("second try");
+    expect(events).toEqual([
+      "started a",
+      "failed a status",
+      "started a",
+      "first content a",
+      "succeeded a",
+    ]);
+  });
+
+  it("runs deliverWholeAnswer's settled right before its promise settles, whether the answer came or every candidate failed", async () => {
+    const order: string[] = [];
+    const { run } = await batchedRun([batchedProvider("a", [[["Hi"]]])]);
+    const delivered = deliverWholeAnswer(
+      run,
+      (candidate) => new AnswerCollector(candidate.entry.id, 1024),
+      (_candidate, answer) => order.push(`deliver ${answer.content}`),
+      () => order.push(`settled after ${run.failures.length} failures`),
+    );
+    await delivered.then(() => order.push("resolved"));
+    expect(order).toEqual(["deliver Hi", "settled after 0 failures", "resolved"]);
+
+    order.length = 0;
+    const { run: failing } = await batchedRun([batchedProvider("a", [[unavailable("a")]])]);
+    const refused = deliverWholeAnswer(
+      failing,
+      (candidate) => new AnswerCollector(candidate.entry.id, 1024),
+      () => order.push("deliver"),
+      () => order.push(`settled after ${failing.failures.length} failures`),
+    );
+    await refused.catch((error: HttpError) => order.push(`rejected ${error.status}`));
+    expect(order).toEqual(["settled after 1 failures", "rejected 502"]);
+  });
+
+  it("tries 1,000 candidates that each fail at once without a deeper stack for each", async () => {
+    const providers = Array.from({ length: 1_000 }, (_, index) =>
+      batchedProvider(`p${index}`, [[unavailable(`p${index}`)]]),
+    );
+    const { run } = await batchedRun(providers);
+    const error = (await collectAnswer(run).catch((failed: unknown) => failed)) as HttpError;
+    expect(error.status).toBe(502);
+    expect(run.failures).toHaveLength(1_000);
   });
 });

@@ -27,7 +27,7 @@ import {
   defaultAnswerLimitBytes,
   type GatheredAnswer,
 } from "./answer-collector.js";
-import { TimedAttempt } from "./attempt-stream.js";
+import { type BatchReader, TimedAttempt } from "./attempt-stream.js";
 import type { CooldownTracker } from "./cooldown.js";
 import { blameFailure } from "./failure-attribution.js";
 import type { FallbackObserver, FirstContentEvent } from "./fallback-observer.js";
@@ -103,6 +103,16 @@ export interface CommittedAttempt {
   readonly attempt: TimedAttempt;
 }
 
+/** Who hears how `FallbackRun.commitThen` ended: exactly one method, once. */
+export interface CommitListener {
+  committed(committed: CommittedAttempt): void;
+  /** No candidate committed: the all-failed `HttpError`, or an `AbortError` when the client left. */
+  failed(error: unknown): void;
+}
+
+/** The leading chunks of no attempt (a search not running). */
+const noLeading: Chunk[] = [];
+
 const emptyAnswerMarker = Symbol.for("g4f-ts.registry.EmptyAnswerError");
 
 /** An attempt that ended without content and without an error: a failure, as in g4f. */
@@ -164,6 +174,12 @@ export class FallbackRun {
   /** The first-content event `commit(true)` held back until `releaseFirstContent()`. */
   #heldFirstContent: FirstContentEvent | undefined;
   readonly #observers: ObserversByKind;
+  /** The search `commitThen` is running: whom it tells, and the attempt it is reading. */
+  #listener: CommitListener | undefined;
+  #holdFirstContent = false;
+  #candidate: Candidate | undefined;
+  #attempt: TimedAttempt | undefined;
+  #leading: Chunk[] = noLeading;
 
   constructor(
     readonly candidates: readonly Candidate[],
@@ -181,57 +197,156 @@ export class FallbackRun {
    * event of the run releases it first, so observers see the same events in the
    * same order either way.
    */
-  async commit(holdFirstContent = false): Promise<CommittedAttempt> {
-    this.releaseFirstContent();
-    const { candidates, request, settings } = this;
-    while (this.#index < candidates.length) {
-      this.#throwIfClientGone();
-      const candidate = candidates[this.#index] as Candidate;
-      const { entry } = candidate;
-      const remainingMs = settings.cooldown.remainingMs(entry.id, candidate.model, request.client);
-      if (remainingMs > 0) {
-        this.#skipCoolingDown(candidate, remainingMs);
-        continue;
-      }
-      const attempt = new TimedAttempt(
-        entry.provider,
-        candidate.model,
-        request.messages,
-        request.optionsFor?.(candidate) ?? request.options,
-        request.signal,
-        entry.timeouts,
-        settings.inFlight?.beginAttempt(entry.id, candidate.model),
-      );
-      if (this.#observers.attemptStarted.length > 0)
-        tell(this.#observers.attemptStarted, { candidate, request });
-      const leading: Chunk[] = [];
-      try {
-        for (;;) {
-          const result = await attempt.next();
-          if (result.done) {
-            // A filtered or cut-off answer without text is still the upstream's answer.
-            if (endsWithoutContent(leading)) return { candidate, leading, attempt };
-            throw new EmptyAnswerError(entry.provider.label);
-          }
-          if (isContentChunk(result.value)) {
-            leading.push(result.value);
-            if (this.#observers.firstContent.length > 0) {
-              const event = { candidate, request, elapsedMs: attempt.elapsedMs() };
-              if (holdFirstContent) this.#heldFirstContent = event;
-              else tell(this.#observers.firstContent, event);
-            }
-            return { candidate, leading, attempt };
-          }
-          keepLatestOfKind(leading, result.value);
-        }
-      } catch (error) {
-        attempt.close();
-        this.#cancelIfClientGone(candidate, attempt);
-        this.#record(candidate, attempt, error, true);
-        await this.#advance(candidate, error);
-      }
+  commit(holdFirstContent = false): Promise<CommittedAttempt> {
+    return new Promise((resolve, reject) =>
+      this.commitThen({ committed: resolve, failed: reject }, holdFirstContent),
+    );
+  }
+
+  /**
+   * `commit()` without its promise: the committed attempt, or why none was (the
+   * all-failed `HttpError`, an `AbortError` when the client has gone), told to
+   * `listener` (see {@link CommitListener}). It reads each attempt's batches
+   * through `TimedAttempt.read` rather than awaiting its chunks one by one, so the
+   * search costs no promise of its own; the events, their order and what is
+   * committed are those of a loop awaiting `attempt.next()`: an attempt's chunks up
+   * to its first content are taken one by one, the rest of that batch is left in the
+   * attempt for its next read.
+   */
+  commitThen(listener: CommitListener, holdFirstContent = false): void {
+    this.#listener = listener;
+    this.#holdFirstContent = holdFirstContent;
+    try {
+      this.releaseFirstContent();
+    } catch (error) {
+      this.#endSearch(undefined, error);
+      return;
     }
-    throw this.allFailedError();
+    this.#tryNextCandidate();
+  }
+
+  /**
+   * Start the next candidate that is not cooling down, and read its first batch; or,
+   * when none is left, end the search with the all-failed error.
+   */
+  #tryNextCandidate(): void {
+    const { candidates, request, settings } = this;
+    try {
+      while (this.#index < candidates.length) {
+        this.#throwIfClientGone();
+        const candidate = candidates[this.#index] as Candidate;
+        const { entry } = candidate;
+        const remainingMs = settings.cooldown.remainingMs(
+          entry.id,
+          candidate.model,
+          request.client,
+        );
+        if (remainingMs > 0) {
+          this.#skipCoolingDown(candidate, remainingMs);
+          continue;
+        }
+        const attempt = new TimedAttempt(
+          entry.provider,
+          candidate.model,
+          request.messages,
+          request.optionsFor?.(candidate) ?? request.options,
+          request.signal,
+          entry.timeouts,
+          settings.inFlight?.beginAttempt(entry.id, candidate.model),
+        );
+        if (this.#observers.attemptStarted.length > 0)
+          tell(this.#observers.attemptStarted, { candidate, request });
+        this.#candidate = candidate;
+        this.#attempt = attempt;
+        this.#leading = [];
+        attempt.read(this.#searchReader);
+        return;
+      }
+      throw this.allFailedError();
+    } catch (error) {
+      this.#endSearch(undefined, error);
+    }
+  }
+
+  /** What the attempt being tried hands over while the search waits for its first content. */
+  readonly #searchReader: BatchReader = {
+    batch: (chunks) => this.#searchBatch(chunks),
+    end: () => this.#searchEnd(),
+    fail: (error) => this.#searchFailure(error),
+  };
+
+  /** Take an attempt's chunks one by one up to its first content (the commit point). */
+  #searchBatch(chunks: readonly Chunk[]): void {
+    const candidate = this.#candidate as Candidate;
+    const attempt = this.#attempt as TimedAttempt;
+    const leading = this.#leading;
+    try {
+      for (let index = 0; index < chunks.length; index++) {
+        const chunk = chunks[index] as Chunk;
+        if (isContentChunk(chunk)) {
+          leading.push(chunk);
+          attempt.keepUnread(chunks, index + 1);
+          if (this.#observers.firstContent.length > 0) {
+            const event = { candidate, request: this.request, elapsedMs: attempt.elapsedMs() };
+            if (this.#holdFirstContent) this.#heldFirstContent = event;
+            else tell(this.#observers.firstContent, event);
+          }
+          this.#endSearch({ candidate, leading, attempt }, undefined);
+          return;
+        }
+        keepLatestOfKind(leading, chunk);
+      }
+    } catch (error) {
+      this.#searchFailure(error);
+      return;
+    }
+    attempt.read(this.#searchReader);
+  }
+
+  /** The attempt ended before any content: a contentless answer the upstream meant, or an empty one. */
+  #searchEnd(): void {
+    const candidate = this.#candidate as Candidate;
+    const attempt = this.#attempt as TimedAttempt;
+    const leading = this.#leading;
+    // A filtered or cut-off answer without text is still the upstream's answer.
+    if (endsWithoutContent(leading)) {
+      this.#endSearch({ candidate, leading, attempt }, undefined);
+      return;
+    }
+    this.#searchFailure(new EmptyAnswerError(candidate.entry.provider.label));
+  }
+
+  /** The attempt failed before its commit point: record it, then retry or move on. */
+  #searchFailure(error: unknown): void {
+    const candidate = this.#candidate as Candidate;
+    const attempt = this.#attempt as TimedAttempt;
+    let waiting: Promise<void> | undefined;
+    try {
+      attempt.close();
+      this.#cancelIfClientGone(candidate, attempt);
+      this.#record(candidate, attempt, error, true);
+      waiting = this.#advance(candidate, error);
+    } catch (failure) {
+      this.#endSearch(undefined, failure);
+      return;
+    }
+    if (waiting === undefined) this.#tryNextCandidate();
+    else
+      waiting.then(
+        () => this.#tryNextCandidate(),
+        (failure: unknown) => this.#endSearch(undefined, failure),
+      );
+  }
+
+  /** Tell the search's listener how it ended, and forget the attempt it tried. */
+  #endSearch(committed: CommittedAttempt | undefined, error: unknown): void {
+    const listener = this.#listener as CommitListener;
+    this.#listener = undefined;
+    this.#candidate = undefined;
+    this.#attempt = undefined;
+    this.#leading = noLeading;
+    if (committed !== undefined) listener.committed(committed);
+    else listener.failed(error);
   }
 
   /** Tell the observers of the first content `commit(true)` held back, if it still holds it. */
@@ -438,8 +553,11 @@ export class FallbackRun {
     return report;
   }
 
-  /** Retry the same candidate (a retryable failure, retries left) or move on to the next. */
-  async #advance(candidate: Candidate, error: unknown): Promise<void> {
+  /**
+   * Retry the same candidate (a retryable failure, retries left) or move on to the
+   * next. A promise only while it waits out a retry's delay.
+   */
+  #advance(candidate: Candidate, error: unknown): Promise<void> | undefined {
     const { settings } = this;
     const { entry } = candidate;
     const providerError = ProviderError.isInstance(error) ? error : undefined;
@@ -453,18 +571,19 @@ export class FallbackRun {
       this.#retries++;
       const delayMs = settings.retryDelayMs * 2 ** (this.#retries - 1);
       if (delayMs > 0) {
-        await waitUnlessAborted(
+        return waitUnlessAborted(
           delayMs,
           this.request.signal,
           () => new AbortError({ message: "The client closed the request" }),
         );
       }
-      return;
+      return undefined;
     }
     this.#index++;
     this.#retries = 0;
     if (this.#index < this.candidates.length)
       tell(this.#observers.fellBack, { candidate, request: this.request });
+    return undefined;
   }
 }
 
@@ -612,40 +731,151 @@ export interface WholeAnswerGatherer<Answer> {
  * `deliver`, when given, writes the answer before the observers hear of the
  * success (see `FallbackRun.succeed`).
  */
-export async function gatherWholeAnswer<Answer>(
+export function gatherWholeAnswer<Answer>(
   run: FallbackRun,
   gathererFor: (candidate: Candidate) => WholeAnswerGatherer<Answer>,
   deliver?: (candidate: Candidate, answer: Answer) => void,
 ): Promise<{ candidate: Candidate; answer: Answer }> {
-  for (;;) {
-    const committed = await run.commit();
-    const gatherer = gathererFor(committed.candidate);
-    let answer: Answer;
+  return new Promise((resolve, reject) => {
+    new WholeAnswerGathering(run, gathererFor, deliver, resolve, reject).start();
+  });
+}
+
+/**
+ * `gatherWholeAnswer` for a caller that needs nothing back but the end: the answer
+ * is `deliver`ed, and `settled` runs right before the promise settles, however it
+ * ends (a chat completion notes the failed attempts on its request there), instead
+ * of a `finally` around an `await` of the gathered answer.
+ */
+export function deliverWholeAnswer<Answer>(
+  run: FallbackRun,
+  gathererFor: (candidate: Candidate) => WholeAnswerGatherer<Answer>,
+  deliver: (candidate: Candidate, answer: Answer) => void,
+  settled: () => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    new WholeAnswerGathering(
+      run,
+      gathererFor,
+      deliver,
+      () => {
+        settled();
+        resolve();
+      },
+      (error) => {
+        settled();
+        reject(error);
+      },
+    ).start();
+  });
+}
+
+/**
+ * One run of {@link gatherWholeAnswer}, as callbacks rather than an async function
+ * awaiting `commit()` and each `nextBatch()`: it listens to the commit search
+ * (`FallbackRun.commitThen`) and reads the committed attempt's batches
+ * (`TimedAttempt.read`), so a request's whole answer costs one promise (the one it
+ * returns) beside the provider's own, instead of an async function's and a wrapper
+ * promise per batch. The steps are those of the loop it replaces, in the same order:
+ * commit; the leading chunks, then the rest of the committed batch, then each
+ * batch to the gatherer; at the end `finish()`, then `succeed` (with `deliver`);
+ * any throw of the gatherer or failure of the attempt goes to `failAfterCommit` and,
+ * but for an answer too large, to the next commit.
+ */
+class WholeAnswerGathering<Answer> implements CommitListener, BatchReader {
+  #committed: CommittedAttempt | undefined;
+  #gatherer: WholeAnswerGatherer<Answer> | undefined;
+
+  constructor(
+    readonly run: FallbackRun,
+    readonly gathererFor: (candidate: Candidate) => WholeAnswerGatherer<Answer>,
+    readonly deliver: ((candidate: Candidate, answer: Answer) => void) | undefined,
+    readonly resolve: (result: { candidate: Candidate; answer: Answer }) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.run.commitThen(this);
+  }
+
+  /** An attempt reached its commit point: gather what it has handed over, then read on. */
+  committed(committed: CommittedAttempt): void {
+    let gatherer: WholeAnswerGatherer<Answer>;
+    try {
+      gatherer = this.gathererFor(committed.candidate);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.#committed = committed;
+    this.#gatherer = gatherer;
     try {
       for (const chunk of committed.leading) gatherer.add(chunk);
-      for (;;) {
-        const result = await committed.attempt.nextBatch();
-        if (result.done) break;
-        for (const chunk of result.value) gatherer.add(chunk);
-      }
-      answer = gatherer.finish();
+      // The rest of the batch the first content came in, taken without a read.
+      for (const chunk of committed.attempt.takeBuffered()) gatherer.add(chunk);
     } catch (error) {
-      if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
-        const report = await run.failAfterCommit(committed, error, false);
-        throw new HttpError(502, error.message, {
-          type: "upstream_error",
-          code: "answer_too_large",
-          attempts: [report],
-        });
-      }
-      await run.failAfterCommit(committed, error, true);
-      continue;
+      this.fail(error);
+      return;
     }
-    const delivered = answer;
-    run.succeed(
-      committed,
-      deliver === undefined ? undefined : () => deliver(committed.candidate, delivered),
-    );
-    return { candidate: committed.candidate, answer };
+    committed.attempt.read(this);
+  }
+
+  /** No candidate committed. */
+  failed(error: unknown): void {
+    this.reject(error);
+  }
+
+  batch(chunks: readonly Chunk[]): void {
+    const committed = this.#committed as CommittedAttempt;
+    const gatherer = this.#gatherer as WholeAnswerGatherer<Answer>;
+    try {
+      for (const chunk of chunks) gatherer.add(chunk);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    committed.attempt.read(this);
+  }
+
+  end(): void {
+    const committed = this.#committed as CommittedAttempt;
+    let answer: Answer;
+    try {
+      answer = (this.#gatherer as WholeAnswerGatherer<Answer>).finish();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    const { deliver } = this;
+    try {
+      this.run.succeed(
+        committed,
+        deliver === undefined ? undefined : () => deliver(committed.candidate, answer),
+      );
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve({ candidate: committed.candidate, answer });
+  }
+
+  /** The committed attempt failed (or its gatherer refused it): move on, or end with a 502 when too large. */
+  fail(error: unknown): void {
+    const committed = this.#committed as CommittedAttempt;
+    this.#committed = undefined;
+    this.#gatherer = undefined;
+    if (ResponseTooLargeError.isInstance(error) && error.limitName === answerLimitName) {
+      this.run.failAfterCommit(committed, error, false).then((report) => {
+        this.reject(
+          new HttpError(502, error.message, {
+            type: "upstream_error",
+            code: "answer_too_large",
+            attempts: [report],
+          }),
+        );
+      }, this.reject);
+      return;
+    }
+    this.run.failAfterCommit(committed, error, true).then(() => this.start(), this.reject);
   }
 }

@@ -1,19 +1,23 @@
-// The system calls one request costs the registry and the bare passthrough: each
-// server in a child of its own under `strace -c -f` while autocannon sends a fixed
-// number of requests at c=50 to it, after a warm-up. Syscall counts do not move
-// with the machine's load, and they answer whether a server's excess CPU is in the
-// kernel (more writes, reads, timers per request) or in its JavaScript. Linux only;
-// it needs `strace` (`apt-get install strace`), and is not part of `pnpm bench`.
+// Where one request's CPU goes, kernel or JavaScript, on the registry and the bare
+// passthrough: each server in a child of its own gets a fixed number of requests
+// at c=50 (after a warm-up) twice. First untraced, reading the user and system CPU
+// of its main thread and of its other threads (V8's GC helpers, libuv's pool) from
+// /proc; then under `strace -c -f`, counting its system calls. Syscall counts do
+// not move with the machine's load, and with the split they say whether a server's
+// excess is in the kernel (more writes, reads, timers per request) or in the
+// JavaScript of its main thread. Linux only; it needs `strace` (`apt-get install
+// strace`), and is not part of `pnpm bench`.
 //
 //   npx pnpm@10.34.8 build && node bench/syscalls.mjs [--stream] [--requests 4000]
 //   node bench/syscalls.mjs --baseline /tmp/perf-base7   (adds that checkout's registry)
 //
-// It prints, per server, each syscall made at least once per 20 requests, as calls
-// per request. futex and epoll_pwait count the threads waiting for work (libuv's
+// It prints, per server, the CPU µs per request (main thread user and system, other
+// threads), then each syscall made at least once per 20 requests, as calls per
+// request. futex and epoll_pwait count the threads waiting for work (libuv's
 // pool, V8's GC helpers), not work done per request.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +37,8 @@ if (spawnSync("strace", ["-V"]).status !== 0) {
   process.exit(1);
 }
 
+/** Linux's USER_HZ: /proc's CPU times are in these ticks. */
+const clockTicksPerSecond = 100;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const requests = Number(flags.requests);
 const upstream = await startChild([join(here, "upstream.mjs"), "--deltas", "1", "--interval", "0"]);
@@ -66,6 +72,9 @@ console.log(
 for (const [name, start] of servers) {
   const { child, origin } = await start();
   await load(origin, 1000);
+  const cpuBefore = threadTimes(child.pid);
+  await load(origin, requests);
+  const cpu = cpuSplit(cpuBefore, threadTimes(child.pid), child.pid);
   const tracePath = join(traceDirectory, `${name}.txt`);
   const trace = spawn("strace", ["-c", "-f", "-p", String(child.pid), "-o", tracePath], {
     stdio: "ignore",
@@ -84,7 +93,11 @@ for (const [name, start] of servers) {
     .filter(([, calls]) => calls * 20 >= requests)
     .sort((left, right) => right[1] - left[1])
     .map(([syscall, calls]) => `${syscall} ${(calls / requests).toFixed(2)}`);
-  console.log(`${name.padEnd(18)} ${shown.join(", ")}`);
+  const perRequest = (ticks) => ((ticks * 1e6) / clockTicksPerSecond / requests).toFixed(1);
+  console.log(
+    `${name.padEnd(18)} CPU µs: main user ${perRequest(cpu.mainUser)}, main system ${perRequest(cpu.mainSystem)}, other threads ${perRequest(cpu.other)}`,
+  );
+  console.log(`${"".padEnd(18)} syscalls: ${shown.join(", ")}`);
 }
 stopChildren();
 
@@ -102,6 +115,36 @@ function load(origin, amount) {
 async function startPassthrough() {
   const { child, info } = await startChild([join(here, "passthrough.mjs"), upstreamOrigin]);
   return { child, origin: `http://127.0.0.1:${info.port}` };
+}
+
+/** Each thread of `pid` → its user and system CPU ticks so far (/proc/<pid>/task/<tid>/stat). */
+function threadTimes(pid) {
+  const times = new Map();
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    // Fields after the command name's closing parenthesis: state is the first, utime the 12th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    times.set(thread, { user: Number(fields[11]), system: Number(fields[12]) });
+  }
+  return times;
+}
+
+/** The ticks spent between two `threadTimes`: the main thread's user and system, the rest's. */
+function cpuSplit(before, after, pid) {
+  const split = { mainUser: 0, mainSystem: 0, other: 0 };
+  for (const [thread, now] of after) {
+    const then = before.get(thread) ?? { user: 0, system: 0 };
+    if (thread === String(pid)) {
+      split.mainUser += now.user - then.user;
+      split.mainSystem += now.system - then.system;
+    } else split.other += now.user - then.user + now.system - then.system;
+  }
+  return split;
 }
 
 /** `strace -c`'s table as syscall → calls. */

@@ -14,6 +14,7 @@
 //   node --expose-gc bench/fallback-engine.mjs --baseline /tmp/perf-base7 --runs 20000 --blocks 20
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { inMemoryRegistry } from "./in-memory-registry.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -30,37 +31,8 @@ const inFlight = Number(values["in-flight"]);
 
 /** `count` whole answers through the engine of the checkout at `root`, `inFlight` at once. */
 async function engineOf(root) {
-  const core = await import(`${root}/packages/provider-core/dist/index.js`);
-  const registryPackage = await import(`${root}/apps/registry/dist/index.js`);
-  const { BatchedChunks, FinishReason, ModelCatalog } = core;
-
-  /** The core's provider contract, answering every call at once with one batch. */
-  class InstantProvider extends ModelCatalog {
-    id = "instant";
-    label = "Instant";
-    url = "http://127.0.0.1";
-    working = true;
-    supportsStream = true;
-    supportsSystemMessage = true;
-    supportsMessageHistory = true;
-    needsAuth = false;
-
-    constructor() {
-      super({ label: "Instant", defaultModel: "gpt-4o-mini", chatModels: ["gpt-4o-mini"] });
-    }
-
-    createAsyncGenerator() {
-      return new BatchedChunks(async function* () {
-        yield ["Hello from the bench upstream!", new FinishReason("stop")];
-      });
-    }
-  }
-
-  const registry = await registryPackage.createRegistry({
-    config: { logLevel: "silent", discovery: { installed: false } },
-    discover: false,
-    providers: [new InstantProvider()],
-    logger: registryPackage.createLogger("silent"),
+  const { registry, registryPackage } = await inMemoryRegistry(root, async function* (core) {
+    yield ["Hello from the bench upstream!", new core.FinishReason("stop")];
   });
   const candidates = registry.resolve("gpt-4o-mini", undefined, "chat");
   const one = async () => {

@@ -38,6 +38,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { inMemoryRegistry } from "./in-memory-registry.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -124,46 +125,13 @@ async function startCounting() {
 
 /** A registry built from the checkout at `root`, with one in-memory provider. */
 async function serveRegistry(root) {
-  const core = await import(`${root}/packages/provider-core/dist/index.js`);
-  const registryPackage = await import(`${root}/apps/registry/dist/index.js`);
-  const { BatchedChunks, FinishReason, ModelCatalog } = core;
-  const answerChunks = () => {
+  // A batch per call, as a provider's reader makes one per network read.
+  const { registry, registryPackage } = await inMemoryRegistry(root, async function* (core) {
     const chunks = [];
     if (deltas === 1) chunks.push(answerText);
     else for (let index = 0; index < deltas; index++) chunks.push(`token${index} `);
-    chunks.push(new FinishReason("stop"));
-    return chunks;
-  };
-
-  /** The core's provider contract, answering every call at once with one batch. */
-  class InstantProvider extends ModelCatalog {
-    id = "instant";
-    label = "Instant";
-    url = "http://127.0.0.1";
-    working = true;
-    supportsStream = true;
-    supportsSystemMessage = true;
-    supportsMessageHistory = true;
-    needsAuth = false;
-
-    constructor() {
-      super({ label: "Instant", defaultModel: "gpt-4o-mini", chatModels: ["gpt-4o-mini"] });
-    }
-
-    createAsyncGenerator() {
-      // A batch per call, as a provider's reader makes one per network read.
-      return new BatchedChunks(async function* () {
-        yield answerChunks();
-      });
-    }
-  }
-
-  const logger = registryPackage.createLogger("silent");
-  const registry = await registryPackage.createRegistry({
-    config: { logLevel: "silent", discovery: { installed: false } },
-    discover: false,
-    providers: [new InstantProvider()],
-    logger,
+    chunks.push(new core.FinishReason("stop"));
+    yield chunks;
   });
   const server = await registryPackage.startServer({ registry, host: "127.0.0.1", port: 0 });
   return server.httpServer;

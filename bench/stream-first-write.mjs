@@ -21,6 +21,7 @@ import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
+import { inMemoryRegistry } from "./in-memory-registry.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -77,40 +78,16 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A registry of the build at `root` whose one provider answers in memory, paced or in one batch. */
 async function startRegistry(root, paced) {
-  const core = await import(`${root}/packages/provider-core/dist/index.js`);
-  const registryPackage = await import(`${root}/apps/registry/dist/index.js`);
-  const { BatchedChunks, FinishReason, ModelCatalog } = core;
-  class InstantProvider extends ModelCatalog {
-    id = "instant";
-    label = "Instant";
-    url = "http://127.0.0.1";
-    working = true;
-    supportsStream = true;
-    supportsSystemMessage = true;
-    supportsMessageHistory = true;
-    needsAuth = false;
-    constructor() {
-      super({ label: "Instant", defaultModel: "gpt-4o-mini", chatModels: ["gpt-4o-mini"] });
+  const { registry, registryPackage } = await inMemoryRegistry(root, async function* (core) {
+    await nextTurn();
+    if (!paced) {
+      yield ["Hello from the bench upstream!", new core.FinishReason("stop")];
+      return;
     }
-    createAsyncGenerator() {
-      return new BatchedChunks(async function* () {
-        await nextTurn();
-        if (!paced) {
-          yield ["Hello from the bench upstream!", new FinishReason("stop")];
-          return;
-        }
-        stretch = { start: process.hrtime.bigint(), promises: 0, callbacks: 0 };
-        yield ["Hello from the bench upstream!"];
-        await nextTurn();
-        yield [new FinishReason("stop")];
-      });
-    }
-  }
-  const registry = await registryPackage.createRegistry({
-    config: { logLevel: "silent", discovery: { installed: false } },
-    discover: false,
-    providers: [new InstantProvider()],
-    logger: registryPackage.createLogger("silent"),
+    stretch = { start: process.hrtime.bigint(), promises: 0, callbacks: 0 };
+    yield ["Hello from the bench upstream!"];
+    await nextTurn();
+    yield [new core.FinishReason("stop")];
   });
   const server = await registryPackage.startServer({ registry, host: "127.0.0.1", port: 0 });
   return `http://127.0.0.1:${server.httpServer.address().port}/v1/chat/completions`;

@@ -1,15 +1,14 @@
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import {
-  type AsyncGeneratorProvider,
   type AsyncResult,
   BatchedChunks,
-  ModelCatalog,
   NativeResponseText,
   type Provider,
   type ResponsesPassthroughProvider,
 } from "@g4f-ts/provider-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { InMemoryProvider } from "../test-support/in-memory-provider.js";
 import { scriptedProvider } from "./__fixtures__/scripted-provider.js";
 import type { FallbackObserver } from "./fallback-observer.js";
 import { createRegistry } from "./registry.js";
@@ -197,18 +196,9 @@ describe("a Responses answer's bookkeeping", () => {
 });
 
 /** An in-memory provider answering "Hello" then " world", calling `onReadOn` when asked for the second. */
-class ProbeProvider extends ModelCatalog implements AsyncGeneratorProvider {
-  readonly id = "probe";
-  readonly label = "probe";
-  readonly url = "http://127.0.0.1";
-  readonly working = true;
-  readonly supportsStream = true;
-  readonly supportsSystemMessage = true;
-  readonly supportsMessageHistory = true;
-  readonly needsAuth = false;
-
+class ProbeProvider extends InMemoryProvider {
   constructor(readonly onReadOn: () => void) {
-    super({ label: "probe", defaultModel: "probe-1", chatModels: ["probe-1"] });
+    super("probe", "probe-1");
   }
 
   async *createAsyncGenerator(): AsyncResult {
@@ -223,21 +213,9 @@ function nativeEvent(type: string, text: string): string {
 }
 
 /** An in-memory upstream of the Responses API itself: its events are forwarded as they come. */
-class NativeProvider
-  extends ModelCatalog
-  implements AsyncGeneratorProvider, ResponsesPassthroughProvider
-{
-  readonly id = "native";
-  readonly label = "native";
-  readonly url = "http://127.0.0.1";
-  readonly working = true;
-  readonly supportsStream = true;
-  readonly supportsSystemMessage = true;
-  readonly supportsMessageHistory = true;
-  readonly needsAuth = false;
-
+class NativeProvider extends InMemoryProvider implements ResponsesPassthroughProvider {
   constructor() {
-    super({ label: "native", defaultModel: "test-model", chatModels: ["test-model"] });
+    super("native", "test-model");
   }
 
   forwardsResponses(): boolean {
@@ -260,18 +238,9 @@ class NativeProvider
 }
 
 /** An in-memory provider whose first read carries "Hello" and " world", and a later one "!". */
-class BatchProvider extends ModelCatalog implements AsyncGeneratorProvider {
-  readonly id = "batch";
-  readonly label = "batch";
-  readonly url = "http://127.0.0.1";
-  readonly working = true;
-  readonly supportsStream = true;
-  readonly supportsSystemMessage = true;
-  readonly supportsMessageHistory = true;
-  readonly needsAuth = false;
-
+class BatchProvider extends InMemoryProvider {
   constructor() {
-    super({ label: "batch", defaultModel: "batch-1", chatModels: ["batch-1"] });
+    super("batch", "batch-1");
   }
 
   createAsyncGenerator(): AsyncResult {

@@ -1,12 +1,9 @@
 import {
   AbortError,
-  type AsyncGeneratorProvider,
-  type AsyncResult,
   BatchedChunks,
   type Chunk,
   callControlKey,
   FinishReason,
-  ModelCatalog,
   type ProviderOptions,
   ResponseMetadata,
   ResponseStatusError,
@@ -15,6 +12,7 @@ import {
 import { callControlOf, callOptionsShape } from "@g4f-ts/provider-core/internal";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { InMemoryProvider } from "../test-support/in-memory-provider.js";
 import { type BatchReader, TimedAttempt } from "./attempt-stream.js";
 import { type AttemptTimeouts, defaultAttemptTimeouts } from "./config.js";
 import { RequestAbort } from "./request-abort.js";
@@ -22,25 +20,14 @@ import { RequestAbort } from "./request-abort.js";
 const failure = new ResponseStatusError({ provider: "batches", status: 502, message: "cut" });
 
 /** An in-memory provider of the model `batch-1`. */
-abstract class InMemoryProvider extends ModelCatalog implements AsyncGeneratorProvider {
-  readonly id = "batches";
-  readonly label = "batches";
-  readonly url = "http://127.0.0.1";
-  readonly working = true;
-  readonly supportsStream = true;
-  readonly supportsSystemMessage = true;
-  readonly supportsMessageHistory = true;
-  readonly needsAuth = false;
-
+abstract class BatchModelProvider extends InMemoryProvider {
   constructor() {
-    super({ label: "batches", defaultModel: "batch-1", chatModels: ["batch-1"] });
+    super("batches", "batch-1");
   }
-
-  abstract createAsyncGenerator(): AsyncResult;
 }
 
 /** Answers with the given batches (then `failure`, when `fails`). */
-class BatchProvider extends InMemoryProvider {
+class BatchProvider extends BatchModelProvider {
   constructor(
     readonly batches: (readonly Chunk[])[],
     readonly fails = false,
@@ -58,7 +45,7 @@ class BatchProvider extends InMemoryProvider {
 }
 
 /** Answers one chunk at a time, without a batched view. */
-class ChunkProvider extends InMemoryProvider {
+class ChunkProvider extends BatchModelProvider {
   constructor(readonly chunks: Chunk[]) {
     super();
   }
@@ -146,7 +133,7 @@ describe("an attempt read in batches", () => {
  * options as a strict reader of names would, waits for its signal, and fails as
  * such a provider does when it aborts.
  */
-class SignalOnlyProvider extends InMemoryProvider {
+class SignalOnlyProvider extends BatchModelProvider {
   signal: AbortSignal | undefined;
   readonly optionNames: string[] = [];
 
@@ -170,7 +157,7 @@ class SignalOnlyProvider extends InMemoryProvider {
 }
 
 /** A provider that only looks at what the attempt hands it. */
-class ControlReadingProvider extends InMemoryProvider {
+class ControlReadingProvider extends BatchModelProvider {
   options: ProviderOptions | undefined;
 
   async *createAsyncGenerator(
@@ -283,7 +270,7 @@ class RecordingReader implements BatchReader {
 }
 
 /** Never answers, and does not look at its cancellation (a provider that ignores its abort). */
-class DeafProvider extends InMemoryProvider {
+class DeafProvider extends BatchModelProvider {
   createAsyncGenerator(): AsyncIterable<Chunk> {
     return {
       [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Chunk>>(() => {}) }),

@@ -1,13 +1,9 @@
 import { request as httpRequest } from "node:http";
-import {
-  type AsyncGeneratorProvider,
-  type AsyncResult,
-  ModelCatalog,
-  Usage,
-} from "@g4f-ts/provider-core";
+import { type AsyncResult, Usage } from "@g4f-ts/provider-core";
 import { startTestServer } from "@g4f-ts/testkit";
 import { describe, expect, it } from "vitest";
 import { settledHeapBytes, settledMemoryBytes } from "../test-support/forced-gc.js";
+import { InMemoryProvider } from "../test-support/in-memory-provider.js";
 import { startLargeAnswerUpstream } from "../test-support/large-answer-upstream.js";
 import { postJson, sseData, startAmigoPair } from "./__fixtures__/amigo-pair.js";
 import type { ChatOrErrorBody, ErrorBody } from "./__fixtures__/http-bodies.js";
@@ -226,21 +222,12 @@ describe("bounded memory", () => {
 });
 
 /** An in-memory provider that sends `count` usage chunks, then its text. */
-class MetadataFloodProvider extends ModelCatalog implements AsyncGeneratorProvider {
-  readonly id = "flood";
-  readonly label = "flood";
-  readonly url = "http://127.0.0.1";
-  readonly working = true;
-  readonly supportsStream = true;
-  readonly supportsSystemMessage = true;
-  readonly supportsMessageHistory = true;
-  readonly needsAuth = false;
-
+class MetadataFloodProvider extends InMemoryProvider {
   constructor(
     readonly count: number,
     readonly onChunk: (index: number) => void,
   ) {
-    super({ label: "flood", defaultModel: "flood-1", chatModels: ["flood-1"] });
+    super("flood", "flood-1");
   }
 
   async *createAsyncGenerator(): AsyncResult {

@@ -1,25 +1,14 @@
 import { createHook } from "node:async_hooks";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { describe, expect, it } from "vitest";
+import { localServersPerTest, waitUntil } from "../test-support/local-server.js";
 import { CallControl } from "./call-control.js";
 import { CallPipeline } from "./call-pipeline.js";
 import { chunkBatchesOf } from "./chunk-batches.js";
-import {
-  closeDispatchers,
-  type HttpRequestOptions,
-  sendRequest,
-  startRequest,
-} from "./http-client.js";
+import { type HttpRequestOptions, sendRequest, startRequest } from "./http-client.js";
 import { readOpenAIChatAnswer, readOpenAIChatResponse } from "./openai-chat-wire.js";
 import type { Chunk } from "./response-chunks.js";
 
-let server: LocalServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-afterAll(closeDispatchers);
+const { serve } = localServersPerTest();
 
 const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 const delta = (content: string) => frame({ id: "a", choices: [{ delta: { content } }] });
@@ -48,15 +37,9 @@ async function bothWays(options: HttpRequestOptions) {
   return { pending, promised };
 }
 
-function answering(
-  handle: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<LocalServer> {
-  return startLocalServer(handle);
-}
-
 describe("a chat answer read from a pending call (startRequest)", () => {
   it("gives the same batches as the promise of sendRequest for a stream in one write", async () => {
-    server = await answering((_request, response) => {
+    const server = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
       response.end(`${delta("Hello")}${delta(", world")}${finish}`);
     });
@@ -75,7 +58,7 @@ describe("a chat answer read from a pending call (startRequest)", () => {
 
   it("gives the same batches as the promise of sendRequest for a stream written a byte at a time", async () => {
     const body = `${delta("Hel")}${delta("lo")}${finish}`;
-    server = await answering((_request, response) => {
+    const server = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
       for (const byte of Buffer.from(body)) response.write(Buffer.from([byte]));
       response.end();
@@ -90,7 +73,7 @@ describe("a chat answer read from a pending call (startRequest)", () => {
   });
 
   it("gives the same chunks as the promise of sendRequest for a JSON answer", async () => {
-    server = await answering((_request, response) => {
+    const server = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(
         JSON.stringify({
@@ -110,7 +93,7 @@ describe("a chat answer read from a pending call (startRequest)", () => {
   });
 
   it("fails with the same status error as the promise of sendRequest when the upstream answers 503", async () => {
-    server = await answering((_request, response) => {
+    const server = await serve((_request, response) => {
       response.writeHead(503, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: { message: "overloaded" } }));
     });
@@ -124,10 +107,9 @@ describe("a chat answer read from a pending call (startRequest)", () => {
   });
 
   it("fails with the same error as the promise of sendRequest when nothing listens on the port", async () => {
-    server = await answering(() => {});
+    const server = await serve(() => {});
     const url = server.url;
     await server.close();
-    server = undefined;
     const { pending, promised } = await bothWays({ provider: "Example", url, json: {} });
     expect(pending).toEqual(promised);
     expect(pending.error).toMatchObject({ name: "ConnectionError" });
@@ -144,7 +126,7 @@ describe("a chat answer read from a pending call (startRequest)", () => {
   });
 
   it("fails with an AbortError when the caller's control aborts while the answer is awaited", async () => {
-    server = await answering(() => {
+    const server = await serve(() => {
       // Never answers.
     });
     const control = new CallControl();
@@ -164,7 +146,7 @@ describe("a chat answer read from a pending call (startRequest)", () => {
   });
 
   it("waits for its answer with two promises fewer than through sendRequest's promise", async () => {
-    server = await answering((_request, response) => {
+    const server = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
       response.end(`${delta("Hello")}${finish}`);
     });
@@ -204,7 +186,7 @@ describe("a pipeline's chat answer left before its first read", () => {
   it("releases the request its opened batches sent, rather than holding it to its deadline", async () => {
     let closed = false;
     let received = false;
-    server = await answering((request) => {
+    const server = await serve((request) => {
       received = true;
       // Never answers; notes when the client lets go of the request.
       request.socket.on("close", () => {

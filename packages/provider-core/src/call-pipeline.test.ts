@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
+import { frame } from "../test-support/openai-sse-frames.js";
 import { CallPipeline } from "./call-pipeline.js";
 import { BatchedChunks, chunkBatchesOf } from "./chunk-batches.js";
 import { closeDispatchers } from "./http-client.js";
@@ -21,7 +22,6 @@ afterEach(async () => {
 afterAll(closeDispatchers);
 
 const hello = [{ role: "user" as const, content: "Hi" }];
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 
 class ExampleOptionsError extends InvalidOptionsError {
   override readonly name = "ExampleOptionsError";

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
+import { frame } from "../test-support/openai-sse-frames.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
 import { StreamInterruptedError } from "./provider-errors.js";
@@ -48,7 +49,6 @@ async function read(
   }
 }
 
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 const done = "data: [DONE]\n\n";
 
 async function stream(events: unknown[], ending: "done" | "end" | "cut" = "done") {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer } from "../test-support/local-server.js";
+import { frame } from "../test-support/openai-sse-frames.js";
 import { chunkBatches } from "./chunk-batches.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import {
@@ -18,8 +19,6 @@ afterEach(async () => {
   server = undefined;
 });
 afterAll(closeDispatchers);
-
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 
 function textDelta(content: string, fields: Record<string, unknown> = {}) {
   return {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { delta, finish, frame } from "../test-support/openai-sse-frames.js";
 import { chunkBatchesOf } from "./chunk-batches.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
@@ -18,10 +19,6 @@ afterEach(async () => {
   server = undefined;
 });
 afterAll(closeDispatchers);
-
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
-const delta = (content: string) => frame({ id: "a", choices: [{ delta: { content } }] });
-const finish = `${frame({ id: "a", choices: [{ delta: {}, finish_reason: "stop" }] })}data: [DONE]\n\n`;
 
 async function startStream(
   respond: (response: ServerResponse) => void,

@@ -1,6 +1,7 @@
 import { createHook } from "node:async_hooks";
 import { describe, expect, it } from "vitest";
 import { localServersPerTest, waitUntil } from "../test-support/local-server.js";
+import { delta, finish } from "../test-support/openai-sse-frames.js";
 import { CallControl } from "./call-control.js";
 import { CallPipeline } from "./call-pipeline.js";
 import { chunkBatchesOf } from "./chunk-batches.js";
@@ -9,10 +10,6 @@ import { readOpenAIChatAnswer, readOpenAIChatResponse } from "./openai-chat-wire
 import type { Chunk } from "./response-chunks.js";
 
 const { serve } = localServersPerTest();
-
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
-const delta = (content: string) => frame({ id: "a", choices: [{ delta: { content } }] });
-const finish = `${frame({ id: "a", choices: [{ delta: {}, finish_reason: "stop" }] })}data: [DONE]\n\n`;
 
 /** Every batch of an answer, and its failure as the reader sees it (class, message, status). */
 async function readAll(answer: AsyncIterable<Chunk>) {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer, waitUntil } from "../test-support/local-server.js";
+import { frame } from "../test-support/openai-sse-frames.js";
 import { settledHeapBytes } from "../test-support/settled-heap.js";
 import { closeDispatchers, sendRequest } from "./http-client.js";
 import { readOpenAIChatResponse } from "./openai-chat-wire.js";
@@ -43,8 +44,6 @@ async function answer(
     return { chunks, error };
   }
 }
-
-const frame = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 
 /** An upstream that streams `frames` pieces of 16 KiB text as fast as its socket drains, then `ending`. */
 async function startLongStream(frames: number, ending: "done" | "cut"): Promise<LocalServer> {

@@ -146,7 +146,13 @@ function shapeOrderOf(schema: z.ZodObject): ShapeOrder {
 
 /** At most `maxMessages` messages, every one plain (`plainMessage`), or undefined. */
 function readPlainMessages(value: unknown, maxMessages: number): unknown[] | undefined {
-  if (!Array.isArray(value) || value.length === 0 || value.length > maxMessages) return undefined;
+  if (Array.isArray(value) && value.length > maxMessages) return undefined;
+  return plainMessages(value);
+}
+
+/** A non-empty list of messages, every one plain (`plainMessage`), as read; or undefined. */
+function plainMessages(value: unknown): unknown[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
   const messages: unknown[] = new Array(value.length);
   for (let index = 0; index < value.length; index++) {
     const message = plainMessage(value[index]);
@@ -211,16 +217,7 @@ function readStream(value: unknown): boolean | null | undefined {
 function readMessages(value: unknown, schema: z.ZodType): unknown[] | undefined {
   // `min(1)`: an empty list is the schema's to refuse.
   if (!Array.isArray(value) || value.length === 0) return undefined;
-  const messages: unknown[] = new Array(value.length);
-  for (let index = 0; index < value.length; index++) {
-    const message = plainMessage(value[index]);
-    if (message === undefined) {
-      const parsed = schema.safeParse(value);
-      return parsed.success ? (parsed.data as unknown[]) : undefined;
-    }
-    messages[index] = message;
-  }
-  return messages;
+  return plainMessages(value) ?? (schemaRead(value, schema) as unknown[] | undefined);
 }
 
 /**

@@ -236,7 +236,7 @@ class TransportContext {
  * fires later than the soonest one; one that fires early, for a deadline since taken
  * off, arms itself again), and the timer stops with the last call, as a call's own
  * did. Under load the per-call timer was the largest piece of a call's set-up that
- * removing saved CPU in every run of `floor.mjs` (see docs/performance.md).
+ * removing saved CPU in every run of `bench/floor.mjs`.
  */
 const callsClock = new DeadlineClock();
 

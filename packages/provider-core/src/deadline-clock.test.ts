@@ -131,4 +131,28 @@ describe("DeadlineClock", () => {
     await sleep(60);
     expect(fired).toHaveLength(3);
   });
+
+  it("arms its timer again for the deadlines left when a handler throws", async () => {
+    const fired: string[] = [];
+    const clock = new DeadlineClock();
+    new DeadlineTimer(
+      10_000,
+      20,
+      {
+        onPhase: () => undefined,
+        onTotal: () => {
+          throw new Error("handler failed");
+        },
+      },
+      clock,
+    );
+    new DeadlineTimer(10_000, 50, recording("other", fired), clock);
+    const failures: unknown[] = [];
+    // The throw leaves the timer's callback as an uncaught error; vitest's fake timers rethrow it.
+    await sleep(20).catch((error: unknown) => failures.push(error));
+    expect(failures).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(1);
+    await sleep(40);
+    expect(fired).toEqual(["other:total@50"]);
+  });
 });

@@ -69,10 +69,15 @@ export class DeadlineClock {
     const now = performance.now();
     const due = this.#deadlines.filter((deadline) => deadline.due <= now);
     if (due.length > 1) due.sort((left, right) => left.due - right.due);
-    // Each at most once: one that ended the call may have taken the later ones off.
-    for (const deadline of due) if (deadline.due <= now) deadline.expire(now);
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const deadline of this.#deadlines) if (deadline.due < soonest) soonest = deadline.due;
-    this.wakeBy(soonest, now);
+    try {
+      // Each at most once: one that ended the call may have taken the later ones off.
+      for (const deadline of due) if (deadline.due <= now) deadline.expire(now);
+    } finally {
+      // Re-armed even when a handler throws: a clock shared by calls (see
+      // `HttpCall`) must not leave the others' deadlines without a timer.
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const deadline of this.#deadlines) if (deadline.due < soonest) soonest = deadline.due;
+      this.wakeBy(soonest, now);
+    }
   };
 }

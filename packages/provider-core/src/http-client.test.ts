@@ -388,6 +388,23 @@ describe("timeouts", () => {
     expect(error).toMatchObject({ phase: "first-byte", timeoutMs: 100 });
   });
 
+  it("keeps each call's own deadline when calls without a control share one timer", async () => {
+    // Headers that never come: only the deadlines end these calls.
+    const server = await serve(() => {});
+    const long = caught(
+      sendRequest({ provider: "Example", url: server.url, timeouts: { firstByteMs: 400 } }),
+    );
+    // Joins after the long one, due sooner: the timer must be armed sooner for it.
+    const started = performance.now();
+    const short = await caught(
+      sendRequest({ provider: "Example", url: server.url, timeouts: { firstByteMs: 60 } }),
+    );
+    expect(short).toMatchObject({ phase: "first-byte", timeoutMs: 60 });
+    expect(performance.now() - started).toBeLessThan(400);
+    // The short one's deadline gone, the long one's still fires.
+    expect(await long).toMatchObject({ phase: "first-byte", timeoutMs: 400 });
+  });
+
   it("fires the idle timeout when the body stalls between chunks", async () => {
     const server = await serve((_request, response) => {
       response.write("first");

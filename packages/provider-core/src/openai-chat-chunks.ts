@@ -109,55 +109,94 @@ export const openAIChatCompletionSchema = z.object({
 });
 
 const isNullishString = (value: unknown): boolean => value == null || typeof value === "string";
+// zod's `number()` refuses the infinities (and NaN), which `JSON.parse` makes of `1e999`.
+const isNullishNumber = (value: unknown): boolean =>
+  value == null || (typeof value === "number" && Number.isFinite(value));
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * True for the common stream event, text or reasoning deltas and finish reasons
- * without usage, tool calls or logprobs, when every field `openAIChatChunkSchema`
- * reads has the schema's type: such an event passes the schema unchanged but for
- * the keys the schema strips, which the mapper never reads. Anything else is left
- * to the schema, so a reader that uses this check to skip the schema (the zod pass
- * per delta was a tenth of a long stream's CPU) accepts and rejects exactly as
- * before.
+ * True for usage with nothing but the three counts, each a number or null: the
+ * schema passes it unchanged (it is loose, so no key is stripped either). The
+ * details records and an upstream's own keys are left to the schema.
+ */
+function isPlainUsage(usage: unknown): boolean {
+  if (!isObject(usage)) return false;
+  for (const key in usage) {
+    if (key !== "prompt_tokens" && key !== "completion_tokens" && key !== "total_tokens")
+      return false;
+    if (!isNullishNumber(usage[key])) return false;
+  }
+  return true;
+}
+
+/** The fields a chunk's and an answer's top level share (see `answerFields`), usage plain or none. */
+function hasPlainAnswerFields(json: Record<string, unknown>): boolean {
+  return (
+    isNullishString(json.id) &&
+    isNullishString(json.model) &&
+    isNullishString(json.system_fingerprint) &&
+    isNullishString(json.service_tier) &&
+    (json.usage == null || isPlainUsage(json.usage))
+  );
+}
+
+/** The fields a chunk's and an answer's choice share (see `choiceFields`), without logprobs. */
+function hasPlainChoiceFields(choice: Record<string, unknown>): boolean {
+  return (
+    isNullishNumber(choice.index) &&
+    isNullishString(choice.text) &&
+    isNullishString(choice.finish_reason) &&
+    choice.logprobs == null
+  );
+}
+
+/** A delta or a message with text, reasoning or a refusal only, each a string or null. */
+function isPlainMessage(message: unknown): boolean {
+  if (message == null) return true;
+  return (
+    isObject(message) &&
+    isNullishString(message.content) &&
+    isNullishString(message.reasoning_content) &&
+    isNullishString(message.reasoning) &&
+    isNullishString(message.refusal) &&
+    message.tool_calls == null &&
+    message.function_call == null
+  );
+}
+
+/**
+ * True for the common stream event, text or reasoning deltas, finish reasons and
+ * usage with its three counts, without tool calls or logprobs, when every field
+ * `openAIChatChunkSchema` reads has the schema's type: such an event passes the
+ * schema unchanged but for the keys the schema strips, which the mapper never
+ * reads. Anything else is left to the schema, so a reader that uses this check to
+ * skip the schema (the zod pass per delta was a tenth of a long stream's CPU)
+ * accepts and rejects exactly as before.
  */
 export function isPlainOpenAIChatChunk(json: unknown): json is OpenAIChatChunk {
-  if (!isObject(json)) return false;
-  if (
-    !isNullishString(json.id) ||
-    !isNullishString(json.model) ||
-    !isNullishString(json.system_fingerprint) ||
-    !isNullishString(json.service_tier) ||
-    json.usage != null
-  ) {
-    return false;
-  }
+  return isPlainAnswer(json, "delta");
+}
+
+/**
+ * {@link isPlainOpenAIChatChunk} for a whole `chat.completion` (its choices carry a
+ * `message`): true when `openAIChatCompletionSchema` would pass it unchanged but
+ * for the keys it strips, so that a JSON answer is mapped without a zod pass (the
+ * largest single piece of a short JSON call's own work). Tool calls, logprobs,
+ * usage details and any wrongly typed field are left to the schema.
+ */
+export function isPlainOpenAIChatCompletion(json: unknown): json is OpenAIChatCompletion {
+  return isPlainAnswer(json, "message");
+}
+
+function isPlainAnswer(json: unknown, content: "delta" | "message"): boolean {
+  if (!isObject(json) || !hasPlainAnswerFields(json)) return false;
   const choices = json.choices;
   if (choices == null) return true;
   if (!Array.isArray(choices)) return false;
   for (const choice of choices) {
-    if (!isObject(choice)) return false;
-    if (
-      !(choice.index == null || typeof choice.index === "number") ||
-      !isNullishString(choice.text) ||
-      !isNullishString(choice.finish_reason) ||
-      choice.logprobs != null
-    ) {
+    if (!isObject(choice) || !hasPlainChoiceFields(choice) || !isPlainMessage(choice[content]))
       return false;
-    }
-    const delta = choice.delta;
-    if (delta == null) continue;
-    if (
-      !isObject(delta) ||
-      !isNullishString(delta.content) ||
-      !isNullishString(delta.reasoning_content) ||
-      !isNullishString(delta.reasoning) ||
-      !isNullishString(delta.refusal) ||
-      delta.tool_calls != null ||
-      delta.function_call != null
-    ) {
-      return false;
-    }
   }
   return true;
 }
@@ -291,6 +330,11 @@ export class OpenAIChatChunkMapper {
 
   /** The chunks of a JSON completion, in the order a client shows them; usage last. */
   *completion(completion: OpenAIChatCompletion): Generator<Chunk> {
+    yield* this.completionChunks(completion);
+  }
+
+  /** {@link OpenAIChatChunkMapper.completion}'s chunks as one array, without a generator. */
+  completionChunks(completion: OpenAIChatCompletion): Chunk[] {
     const chunks: Chunk[] = [];
     this.#pushMetadata(completion, chunks);
     const choices = completion.choices ?? [];
@@ -320,7 +364,7 @@ export class OpenAIChatChunkMapper {
       if (choice.finish_reason) this.#finish(chunks, index, choice.finish_reason);
     }
     if (completion.usage != null) chunks.push(toUsage(completion.usage));
-    yield* chunks;
+    return chunks;
   }
 
   #pushToolCallPiece(

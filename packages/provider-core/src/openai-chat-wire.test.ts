@@ -245,6 +245,19 @@ describe("readOpenAIChatResponse", () => {
     expect(error).toBeInstanceOf(RateLimitError);
   });
 
+  it("refuses an event or an answer whose index is a number too large for a double (1e999), as the schema does", async () => {
+    const event = `data: {"choices":[{"index":1e999,"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n`;
+    const streamed = await answer("text/event-stream", event);
+    expect(streamed.error).toBeInstanceOf(InvalidResponseError);
+    expect(streamed.chunks).toEqual([]);
+    const whole = await answer(
+      "application/json",
+      '{"choices":[{"index":1e999,"message":{"content":"x"},"finish_reason":"stop"}]}',
+    );
+    expect(whole.error).toBeInstanceOf(InvalidResponseError);
+    expect((whole.error as Error).message).toContain("unexpected shape");
+  });
+
   it("says when the body is neither JSON nor SSE", async () => {
     const { error } = await answer("text/html", "<html>oops</html>");
     expect(error).toBeInstanceOf(InvalidResponseError);

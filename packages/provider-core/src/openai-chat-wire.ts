@@ -10,6 +10,7 @@ import {
 } from "./http-client.js";
 import {
   isPlainOpenAIChatChunk,
+  isPlainOpenAIChatCompletion,
   type OpenAIChatChunk,
   OpenAIChatChunkMapper,
   openAIChatChunkSchema,
@@ -595,6 +596,8 @@ function readJsonCompletion(text: string, status: number, options: OpenAIChatRea
   if (typeof json === "object" && json !== null && "error" in json && json.error != null) {
     throw errorFromPayload(provider, json, options.secrets);
   }
+  // The common answer is taken as it is: the schema would pass it unchanged.
+  if (isPlainOpenAIChatCompletion(json)) return new OpenAIChatChunkMapper().completionChunks(json);
   const parsed = openAIChatCompletionSchema.safeParse(json);
   if (!parsed.success) {
     throw new InvalidResponseError({
@@ -603,5 +606,5 @@ function readJsonCompletion(text: string, status: number, options: OpenAIChatRea
       message: `${provider} answered with an unexpected shape: ${redactSecrets(formatSchemaIssues(parsed.error), options.secrets)}`,
     });
   }
-  return [...new OpenAIChatChunkMapper().completion(parsed.data)];
+  return new OpenAIChatChunkMapper().completionChunks(parsed.data);
 }

@@ -11,7 +11,10 @@
 // - registry:        `g4f-ts serve` with the AmigoChat provider, as `pnpm bench` runs it.
 //
 // `--baseline <checkout>` adds "provider-baseline" and "registry-baseline" built from
-// another checkout (its `dist`), for a before/after in the same run.
+// another checkout (its `dist`), for a before/after in the same run. `--registry
+// name=<cli.js>` (repeatable) adds a registry of another build under that name (a
+// scratch copy with one piece stubbed out, see `subtraction.mjs`); every server is
+// also shown as a ratio to "registry" (this checkout's build) of the same block.
 //
 // The servers run in blocks of `--seconds` each, every server once per block, the
 // order reversing between blocks so that drift hits them alike. CPU (user + system,
@@ -22,6 +25,7 @@
 //
 //   npx pnpm@10.34.8 build && node bench/floor.mjs [--blocks 12] [--seconds 1.5]
 //   node bench/floor.mjs --only passthrough,provider,provider-baseline --baseline /tmp/perf-base8
+//   node bench/floor.mjs --only registry,stubbed --registry stubbed=/tmp/scratch/apps/registry/dist/cli.js
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "50" },
     baseline: { type: "string" },
     only: { type: "string" },
+    registry: { type: "string", multiple: true, default: [] },
   },
 });
 const blocks = Number(values.blocks);
@@ -73,6 +78,13 @@ if (values.baseline !== undefined) {
     startRegistry("floor-baseline", amigoChat, {
       cli: join(root, "apps/registry/dist/cli.js"),
     });
+}
+for (const named of values.registry) {
+  const at = named.indexOf("=");
+  if (at <= 0) throw new Error(`--registry ${named}: expected name=<path of cli.js>`);
+  const cli = resolve(named.slice(at + 1));
+  variants[named.slice(0, at)] = () =>
+    startRegistry(`floor-${named.slice(0, at)}`, amigoChat, { cli });
 }
 const names = values.only === undefined ? Object.keys(variants) : values.only.split(",");
 if (!names.includes("passthrough")) names.unshift("passthrough");
@@ -128,8 +140,13 @@ const spread = (list) => `${Math.min(...list).toFixed(2)}–${Math.max(...list).
 console.log(
   `CPU per request at c=${values.connections}, ${blocks} blocks of ${seconds} s; ratios to the passthrough of the same block`,
 );
+/** The median of a server's CPU per request over the registry's of the same block, when the registry ran. */
+const toRegistry = (name) =>
+  cpus.registry === undefined
+    ? ""
+    : `   / registry ${median(cpus[name].map((cpu, block) => cpu / cpus.registry[block])).toFixed(3)}`;
 for (const name of names)
   console.log(
-    `${name.padEnd(18)} ${median(cpus[name]).toFixed(0).padStart(5)} µs   CPU ${median(ratios[name]).toFixed(2)}x (${spread(ratios[name])})   req/s ${median(rates[name]).toFixed(2)}x (${spread(rates[name])})`,
+    `${name.padEnd(18)} ${median(cpus[name]).toFixed(0).padStart(5)} µs   CPU ${median(ratios[name]).toFixed(2)}x (${spread(ratios[name])})   req/s ${median(rates[name]).toFixed(2)}x (${spread(rates[name])})${toRegistry(name)}`,
   );
 process.exit(0);

@@ -68,41 +68,68 @@ const leftToSchema: unknown[] = [
   { ...base, choices: [[]] },
 ];
 
-function chunksOf(event: unknown): Chunk[] {
-  const chunks: Chunk[] = [];
-  new OpenAIChatChunkMapper().pushEvent(event as never, chunks);
-  return chunks;
+/**
+ * The tests of a check that lets a value skip its schema: every value of `passes` is
+ * taken, accepted by the schema and mapped to the same chunks as the schema's
+ * output; every value of `leaves` is left to the schema; a number JSON.parse made
+ * infinite (each of `infinite`, a JSON text) is left to the schema, which refuses it.
+ */
+function describeSchemaSkip(
+  name: string,
+  check: (value: unknown) => boolean,
+  schema: { safeParse(value: unknown): { success: boolean; data?: unknown } },
+  chunksOf: (value: unknown) => Chunk[],
+  cases: { passes: unknown[]; leaves: unknown[]; infinite: string[] },
+  more: () => void = () => {},
+): void {
+  describe(name, () => {
+    it.each(cases.passes.map((value) => [JSON.stringify(value), value]))(
+      "passes %s, which the schema accepts and maps to the same chunks",
+      (_name, value) => {
+        expect(check(value)).toBe(true);
+        const parsed = schema.safeParse(value);
+        expect(parsed.success).toBe(true);
+        expect(chunksOf(value)).toEqual(chunksOf(parsed.data));
+      },
+    );
+
+    it.each(cases.leaves.map((value) => [JSON.stringify(value), value]))(
+      "leaves %s to the schema",
+      (_name, value) => {
+        expect(check(value)).toBe(false);
+      },
+    );
+
+    it("leaves a number JSON.parse made infinite (1e999) to the schema, which refuses it", () => {
+      for (const text of cases.infinite) {
+        const value = JSON.parse(text);
+        expect(schema.safeParse(value).success).toBe(false);
+        expect(check(value)).toBe(false);
+      }
+    });
+
+    more();
+  });
 }
 
-describe("isPlainOpenAIChatChunk", () => {
-  it.each(plain.map((event) => [JSON.stringify(event), event]))(
-    "passes %s, which the schema accepts and maps to the same chunks",
-    (_name, event) => {
-      expect(isPlainOpenAIChatChunk(event)).toBe(true);
-      const parsed = openAIChatChunkSchema.safeParse(event);
-      expect(parsed.success).toBe(true);
-      expect(chunksOf(event)).toEqual(chunksOf(parsed.data));
-    },
-  );
-
-  it.each(leftToSchema.map((event) => [JSON.stringify(event), event]))(
-    "leaves %s to the schema",
-    (_name, event) => {
-      expect(isPlainOpenAIChatChunk(event)).toBe(false);
-    },
-  );
-
-  it("leaves a number JSON.parse made infinite (1e999) to the schema, which refuses it", () => {
-    for (const text of [
+describeSchemaSkip(
+  "isPlainOpenAIChatChunk",
+  isPlainOpenAIChatChunk,
+  openAIChatChunkSchema,
+  (event) => {
+    const chunks: Chunk[] = [];
+    new OpenAIChatChunkMapper().pushEvent(event as never, chunks);
+    return chunks;
+  },
+  {
+    passes: plain,
+    leaves: leftToSchema,
+    infinite: [
       '{"choices":[{"index":1e999,"delta":{"content":"x"}}]}',
       '{"choices":[],"usage":{"total_tokens":-1e999}}',
-    ]) {
-      const event = JSON.parse(text);
-      expect(openAIChatChunkSchema.safeParse(event).success).toBe(false);
-      expect(isPlainOpenAIChatChunk(event)).toBe(false);
-    }
-  });
-});
+    ],
+  },
+);
 
 const completionBase = {
   id: "chatcmpl-1",
@@ -177,43 +204,25 @@ const answersLeftToSchema: unknown[] = [
   { ...completionBase, choices: [[]] },
 ];
 
-function answerChunksOf(completion: unknown): Chunk[] {
-  return new OpenAIChatChunkMapper().completionChunks(completion as never);
-}
-
-describe("isPlainOpenAIChatCompletion", () => {
-  it.each(plainAnswers.map((completion) => [JSON.stringify(completion), completion]))(
-    "passes %s, which the schema accepts and maps to the same chunks",
-    (_name, completion) => {
-      expect(isPlainOpenAIChatCompletion(completion)).toBe(true);
-      const parsed = openAIChatCompletionSchema.safeParse(completion);
-      expect(parsed.success).toBe(true);
-      expect(answerChunksOf(completion)).toEqual(answerChunksOf(parsed.data));
-    },
-  );
-
-  it.each(answersLeftToSchema.map((completion) => [JSON.stringify(completion), completion]))(
-    "leaves %s to the schema",
-    (_name, completion) => {
-      expect(isPlainOpenAIChatCompletion(completion)).toBe(false);
-    },
-  );
-
-  it("leaves a number JSON.parse made infinite (1e999) to the schema, which refuses it", () => {
-    for (const text of [
+describeSchemaSkip(
+  "isPlainOpenAIChatCompletion",
+  isPlainOpenAIChatCompletion,
+  openAIChatCompletionSchema,
+  (completion) => new OpenAIChatChunkMapper().completionChunks(completion as never),
+  {
+    passes: plainAnswers,
+    leaves: answersLeftToSchema,
+    infinite: [
       '{"choices":[{"index":1e999,"message":{"content":"x"}}]}',
       '{"choices":[],"usage":{"total_tokens":-1e999}}',
-    ]) {
-      const completion = JSON.parse(text);
-      expect(openAIChatCompletionSchema.safeParse(completion).success).toBe(false);
-      expect(isPlainOpenAIChatCompletion(completion)).toBe(false);
-    }
-  });
-
-  it("maps a completion to the same chunks as the generator of the mapper does", () => {
-    const completion = plainAnswers[0] as never;
-    expect(new OpenAIChatChunkMapper().completionChunks(completion)).toEqual([
-      ...new OpenAIChatChunkMapper().completion(completion),
-    ]);
-  });
-});
+    ],
+  },
+  () => {
+    it("maps a completion to the same chunks as the generator of the mapper does", () => {
+      const completion = plainAnswers[0] as never;
+      expect(new OpenAIChatChunkMapper().completionChunks(completion)).toEqual([
+        ...new OpenAIChatChunkMapper().completion(completion),
+      ]);
+    });
+  },
+);
